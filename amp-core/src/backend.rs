@@ -1,0 +1,70 @@
+//! The few operations on raw gradient buffers that taps and the trainer need.
+//!
+//! dfdx's public tensor ops always allocate a new tensor, but a tap must scale a gradient
+//! *in place* inside the backward pass (`Gradients::get_or_alloc_mut` hands out the raw
+//! buffer), and the trainer reads per-layer gradient norms every step. Those two operations
+//! are the whole backend surface of amp, so they live in one small trait, implemented for
+//! each dfdx device: `Cpu` through its `Vec` buffer, `Cuda` through cudarc.
+
+use dfdx::prelude::*;
+use dfdx::tensor::Storage;
+
+/// A dfdx device on which amp can scale gradient buffers in place and measure them.
+pub trait AmpDevice<E: Dtype>: Device<E> {
+    /// Sum of squares of every element of a gradient buffer, accumulated in f64.
+    fn grad_sq_norm(&self, grad: &<Self as Storage<E>>::Vec) -> f64;
+    /// Multiplies every element of a gradient buffer by `k`, in place.
+    fn grad_scale(&self, grad: &mut <Self as Storage<E>>::Vec, k: f64);
+}
+
+macro_rules! cpu_impl {
+    ($e:ty) => {
+        impl AmpDevice<$e> for Cpu {
+            fn grad_sq_norm(&self, grad: &<Self as Storage<$e>>::Vec) -> f64 {
+                grad.iter().map(|&g| (g as f64) * (g as f64)).sum()
+            }
+            fn grad_scale(&self, grad: &mut <Self as Storage<$e>>::Vec, k: f64) {
+                let k = k as $e;
+                grad.iter_mut().for_each(|g| *g *= k);
+            }
+        }
+    };
+}
+cpu_impl!(f32);
+cpu_impl!(f64);
+
+#[cfg(feature = "cuda")]
+mod cuda {
+    use super::AmpDevice;
+    use dfdx::tensor::Cuda;
+
+    // The buffers are copied through the host: these two calls run once per tapped layer per
+    // step, far from the cost of the layers themselves, and need no kernel of their own.
+    macro_rules! cuda_impl {
+        ($e:ty) => {
+            impl AmpDevice<$e> for Cuda {
+                fn grad_sq_norm(&self, grad: &<Self as Storage<$e>>::Vec) -> f64 {
+                    let slice: &cudarc::driver::CudaSlice<$e> = grad;
+                    let host = slice
+                        .device()
+                        .dtoh_sync_copy(slice)
+                        .expect("amp: copying a gradient from the GPU failed");
+                    host.iter().map(|&g| (g as f64) * (g as f64)).sum()
+                }
+                fn grad_scale(&self, grad: &mut <Self as Storage<$e>>::Vec, k: f64) {
+                    let slice: &mut cudarc::driver::CudaSlice<$e> = grad;
+                    let dev = slice.device();
+                    let mut host = dev
+                        .dtoh_sync_copy(slice)
+                        .expect("amp: copying a gradient from the GPU failed");
+                    let k = k as $e;
+                    host.iter_mut().for_each(|g| *g *= k);
+                    dev.htod_sync_copy_into(&host, slice)
+                        .expect("amp: copying a gradient to the GPU failed");
+                }
+            }
+        };
+    }
+    cuda_impl!(f32);
+    cuda_impl!(f64);
+}

@@ -1,0 +1,26 @@
+//! amp-core: gradient taps, per-layer gradient statistics, the amplification method
+//! (measures, thresholds, selectors, schedules), experiment configs and the trainer.
+//!
+//! The pieces, in the order a training step meets them:
+//! - [`tap`]: the identity-forward ops that `#[amplifiable]` puts around each candidate layer;
+//!   in the backward pass they amplify and measure gradients, reading the run's [`tap::AmpState`].
+//! - [`registry`]: the names, kinds and typed ids of a model's candidate layers.
+//! - [`layer_grads`]: per-layer parameter-gradient norms and `param`-mode scaling.
+//! - [`backend`]: the two raw-buffer operations each dfdx device must provide.
+
+pub mod backend;
+pub mod layer_grads;
+pub mod registry;
+pub mod stats;
+pub mod tap;
+
+pub use amp_macros::amplifiable;
+pub use backend::AmpDevice;
+pub use registry::{Amplifiable, LayerId, LayerInfo, LayerParams, LayerVisitor, UnknownLayer};
+pub use tap::{AmpState, Mode};
+
+/// Items that generated code refers to by path; not part of the public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use dfdx;
+}

@@ -1,0 +1,163 @@
+//! The layer registry that `#[amplifiable]` generates: names, kinds and typed ids of the
+//! candidate layers, and access to each layer's parameters.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use dfdx::nn::tensor_collection::TensorCollection;
+use dfdx::prelude::*;
+
+/// A network (or block) whose candidate layers amp can tap, measure and amplify.
+///
+/// Implemented by `#[amplifiable]`; candidate layers are numbered in forward order, nested
+/// blocks contributing their own layers in place.
+pub trait Amplifiable {
+    /// Number of candidate layers, those of nested blocks included.
+    const LAYER_COUNT: usize;
+
+    /// The candidate layers in forward order, with hierarchical names (`layer1.0.conv1`).
+    fn layers() -> Vec<LayerInfo>;
+
+    /// Just the names of [`Amplifiable::layers`].
+    fn layer_names() -> Vec<String> {
+        Self::layers().into_iter().map(|l| l.name).collect()
+    }
+}
+
+/// The name and kind of one candidate layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerInfo {
+    /// Dotted path from the model root, e.g. `layer1.0.conv1`.
+    pub name: String,
+    /// The layer's type name (`Conv2D`, `Linear`, ...), used to group candidates by type.
+    pub kind: String,
+}
+
+impl LayerInfo {
+    /// A layer called `name` of type `kind`.
+    pub fn new(name: impl Into<String>, kind: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            kind: kind.into(),
+        }
+    }
+
+    /// The same layer as seen from a parent that holds its block in field `prefix`.
+    pub fn nested_in(self, prefix: &str) -> Self {
+        Self {
+            name: format!("{prefix}.{}", self.name),
+            kind: self.kind,
+        }
+    }
+}
+
+/// Something that wants to see every candidate layer's module, with its run-wide index.
+pub trait LayerVisitor<E: Dtype, D: Device<E>> {
+    /// Called once per candidate layer, in forward order.
+    fn visit<M: TensorCollection<E, D>>(&mut self, index: usize, layer: &M);
+}
+
+/// Access to the parameters of each candidate layer; implemented by `#[amplifiable]`.
+pub trait LayerParams<E: Dtype, D: Device<E>>: Amplifiable {
+    /// Shows each candidate layer to `visitor`, numbering them from `offset`.
+    fn visit_layers<V: LayerVisitor<E, D>>(&self, offset: usize, visitor: &mut V);
+}
+
+/// The typed id of a candidate layer of model `M`: an index that is known to be in range.
+pub struct LayerId<M: ?Sized> {
+    index: usize,
+    model: PhantomData<fn() -> M>,
+}
+
+impl<M: ?Sized> LayerId<M> {
+    /// For generated code: the id of the layer at `index`, which the macro has counted.
+    #[doc(hidden)]
+    pub const fn new_unchecked(index: usize) -> Self {
+        Self {
+            index,
+            model: PhantomData,
+        }
+    }
+
+    /// Position of the layer in forward order.
+    pub fn index(&self) -> usize {
+        self.index
+    }
+}
+
+impl<M: Amplifiable + ?Sized> LayerId<M> {
+    /// Looks a layer up by its dotted name; the error lists every valid name.
+    pub fn from_name(name: &str) -> Result<Self, UnknownLayer> {
+        let names = M::layer_names();
+        match names.iter().position(|n| n == name) {
+            Some(index) => Ok(Self::new_unchecked(index)),
+            None => Err(UnknownLayer::new(name, names)),
+        }
+    }
+
+    /// The layer's dotted name.
+    pub fn name(&self) -> String {
+        M::layer_names().swap_remove(self.index)
+    }
+}
+
+impl<M: ?Sized> Clone for LayerId<M> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M: ?Sized> Copy for LayerId<M> {}
+impl<M: ?Sized> PartialEq for LayerId<M> {
+    fn eq(&self, other: &Self) -> bool {
+        self.index == other.index
+    }
+}
+impl<M: ?Sized> Eq for LayerId<M> {}
+impl<M: ?Sized> fmt::Debug for LayerId<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LayerId({})", self.index)
+    }
+}
+
+/// A layer name that the model does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message())]
+pub struct UnknownLayer {
+    /// The name that was asked for.
+    pub name: String,
+    /// Every candidate layer the model has, in forward order.
+    pub valid: Vec<String>,
+}
+
+impl UnknownLayer {
+    /// `name` is not among `valid`.
+    pub fn new(name: &str, valid: Vec<String>) -> Self {
+        Self {
+            name: name.to_string(),
+            valid,
+        }
+    }
+
+    fn message(&self) -> String {
+        let mut msg = format!("the model has no candidate layer `{}`", self.name);
+        let closest = self
+            .valid
+            .iter()
+            .map(|v| (strsim::levenshtein(v, &self.name), v))
+            .min();
+        if let Some((dist, v)) = closest {
+            if dist <= 3 {
+                msg.push_str(&format!("; did you mean `{v}`?"));
+            }
+        }
+        msg.push_str(&format!(
+            "\nvalid layer names: {}",
+            if self.valid.is_empty() {
+                "(none)".to_string()
+            } else {
+                self.valid.join(", ")
+            }
+        ));
+        msg
+    }
+}

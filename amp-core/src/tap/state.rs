@@ -1,0 +1,107 @@
+//! The run state that taps read at backward time and write their measurements into.
+//!
+//! One [`AmpState`] belongs to one training run. The model never owns it: taps find it through
+//! the thread's active context (see [`super::context`]) during the forward pass and capture a
+//! handle in their backward closures. So the same model instance serves baseline epochs,
+//! observation epochs and amplified epochs; the trainer only changes factors between steps.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::Mode;
+
+/// Shared, cheaply clonable handle to a run's amplification state.
+#[derive(Debug, Clone)]
+pub struct AmpState {
+    inner: Arc<Mutex<StateInner>>,
+}
+
+#[derive(Debug)]
+struct StateInner {
+    mode: Mode,
+    /// Factor per candidate layer; exactly 1.0 means "not amplified".
+    factors: Vec<f64>,
+    /// Squared L2 norm of dL/d(output) per layer, accumulated over the current step.
+    output_sq: Vec<f64>,
+}
+
+impl AmpState {
+    /// A state for `layers` candidate layers, none amplified.
+    pub fn new(layers: usize, mode: Mode) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(StateInner {
+                mode,
+                factors: vec![1.0; layers],
+                output_sq: vec![0.0; layers],
+            })),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, StateInner> {
+        // A panic inside a backward closure cannot leave the numbers half-written in a way
+        // that matters more than the panic itself, so a poisoned lock is still usable.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of candidate layers.
+    pub fn layers(&self) -> usize {
+        self.lock().factors.len()
+    }
+
+    /// The mode of this run.
+    pub fn mode(&self) -> Mode {
+        self.lock().mode
+    }
+
+    /// The factor of a layer (1.0 when not amplified).
+    pub fn factor(&self, layer: usize) -> f64 {
+        self.lock().factors.get(layer).copied().unwrap_or(1.0)
+    }
+
+    /// All factors, in layer order.
+    pub fn factors(&self) -> Vec<f64> {
+        self.lock().factors.clone()
+    }
+
+    /// Sets every layer's factor: `k` for layers in `amplified`, 1.0 for the others.
+    pub fn set_amplified(&self, amplified: &[bool], k: f64) {
+        let mut s = self.lock();
+        assert_eq!(amplified.len(), s.factors.len(), "one flag per candidate layer");
+        for (f, &on) in s.factors.iter_mut().zip(amplified) {
+            *f = if on { k } else { 1.0 };
+        }
+    }
+
+    /// Switches every layer off (factor 1.0).
+    pub fn clear(&self) {
+        self.lock().factors.iter_mut().for_each(|f| *f = 1.0);
+    }
+
+    /// Called by an output tap in the backward pass: records the gradient arriving at the
+    /// layer's output and returns the factor to multiply it by (1.0 = leave it alone).
+    pub(crate) fn on_output_grad(&self, layer: usize, sq_norm: f64) -> f64 {
+        let mut s = self.lock();
+        if let Some(acc) = s.output_sq.get_mut(layer) {
+            *acc += sq_norm;
+        }
+        match s.mode {
+            Mode::Output => s.factors.get(layer).copied().unwrap_or(1.0),
+            Mode::Input | Mode::Param => 1.0,
+        }
+    }
+
+    /// Called by an input tap in the backward pass: the factor for dL/d(input).
+    pub(crate) fn input_factor(&self, layer: usize) -> f64 {
+        let s = self.lock();
+        match s.mode {
+            Mode::Input => s.factors.get(layer).copied().unwrap_or(1.0),
+            Mode::Output | Mode::Param => 1.0,
+        }
+    }
+
+    /// Takes the output-gradient norms of the step that just finished (L2, not squared) and
+    /// resets the accumulators for the next one.
+    pub fn take_output_norms(&self) -> Vec<f64> {
+        let mut s = self.lock();
+        s.output_sq.iter_mut().map(|v| std::mem::take(v).sqrt()).collect()
+    }
+}
