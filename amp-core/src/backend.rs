@@ -68,3 +68,8 @@ mod cuda {
     cuda_impl!(f32);
     cuda_impl!(f64);
 }
+
+/// The element types amp trains in: what dfdx's parameterized layers need to be built
+/// (`Linear` initializes from a uniform distribution over floats).
+pub trait AmpDtype: Dtype + num_traits::Float + rand_distr::uniform::SampleUniform {}
+impl<E: Dtype + num_traits::Float + rand_distr::uniform::SampleUniform> AmpDtype for E {}

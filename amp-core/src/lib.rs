@@ -8,15 +8,20 @@
 //! - [`layer_grads`]: per-layer parameter-gradient norms and `param`-mode scaling.
 //! - [`backend`]: the two raw-buffer operations each dfdx device must provide.
 
+// Generated code names `::amp_core`, also inside this crate's own tests.
+extern crate self as amp_core;
+
 pub mod backend;
+pub mod config;
 pub mod layer_grads;
+pub mod method;
 pub mod registry;
 pub mod stats;
 pub mod tap;
 
 pub use amp_macros::amplifiable;
-pub use backend::AmpDevice;
-pub use registry::{Amplifiable, LayerId, LayerInfo, LayerParams, LayerVisitor, UnknownLayer};
+pub use backend::{AmpDevice, AmpDtype};
+pub use registry::{Amplifiable, Layer, LayerId, LayerInfo, LayerParams, LayerVisitor, UnknownLayer};
 pub use tap::{AmpState, Mode};
 
 /// Items that generated code refers to by path; not part of the public API.

@@ -11,6 +11,11 @@ use dfdx::prelude::*;
 ///
 /// Implemented by `#[amplifiable]`; candidate layers are numbered in forward order, nested
 /// blocks contributing their own layers in place.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an #[amplifiable] block",
+    label = "`#[amp(block)]` needs a type declared with #[amplifiable]",
+    note = "mark plain layers without `#[amp(block)]`, or declare the block type with #[amplifiable]"
+)]
 pub trait Amplifiable {
     /// Number of candidate layers, those of nested blocks included.
     const LAYER_COUNT: usize;
@@ -161,3 +166,14 @@ impl UnknownLayer {
         msg
     }
 }
+
+/// A dfdx module that can be a field of an `#[amplifiable]` struct: anything dfdx can build,
+/// optimize and move (every `TensorCollection`). Exists for its error message.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a layer: fields of an #[amplifiable] struct must be dfdx modules",
+    label = "not a dfdx module (no `TensorCollection<{E}, {D}>` impl)",
+    note = "layer fields are dfdx modules such as `Linear<I, O, E, D>`, `ReLU` or an #[amplifiable] block",
+    note = "if it is a dfdx module, it may need more of `E` and `D` than `AmpDtype` and `AmpDevice` give: add them with `#[amplifiable(bound = \"...\")]`"
+)]
+pub trait Layer<E: Dtype, D: Device<E>>: TensorCollection<E, D> {}
+impl<E: Dtype, D: Device<E>, M: TensorCollection<E, D>> Layer<E, D> for M {}

@@ -1,1 +1,5 @@
-//! Amplifiable models.
+//! Amplifiable networks, all declared with `#[amplifiable]`.
+
+pub mod mlp;
+
+pub use mlp::Mlp;

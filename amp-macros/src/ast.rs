@@ -1,0 +1,161 @@
+//! A typed view of the struct under `#[amplifiable]`, checked once, used by every generator.
+
+use std::collections::HashMap;
+
+use syn::{Fields, GenericParam, Ident, ItemStruct, Type};
+
+use crate::attr::{self, ForwardKind, Role};
+use crate::ctxt::Ctxt;
+
+/// The checked input.
+pub struct Model {
+    /// The struct as it will be emitted (the `#[amp]` attributes removed).
+    pub item: ItemStruct,
+    pub forward: ForwardKind,
+    pub dtype: Ident,
+    pub device: Ident,
+    /// Extra where-predicates for the generated impls.
+    pub extra_bounds: Vec<syn::WherePredicate>,
+    pub fields: Vec<Field>,
+}
+
+/// One field of the struct.
+pub struct Field {
+    pub ident: Ident,
+    pub ty: Type,
+    pub role: Role,
+    /// Name in the layer registry (the field name unless renamed).
+    pub name: String,
+    /// Type name shown as the layer's kind (`Conv2D`, `Linear`, ...).
+    pub kind: String,
+}
+
+impl Model {
+    /// Checks `item` and builds the model, or reports every problem found.
+    pub fn from_ast(cx: &Ctxt, mut item: ItemStruct, attrs: attr::ModelAttrs) -> Option<Model> {
+        let named = match &mut item.fields {
+            Fields::Named(named) => named,
+            Fields::Unnamed(_) => {
+                cx.error_spanned_by(
+                    &item.fields,
+                    "#[amplifiable] needs a struct with named fields: the field names are the layer names",
+                );
+                return None;
+            }
+            Fields::Unit => {
+                cx.error_spanned_by(
+                    &item.ident,
+                    "#[amplifiable] needs a struct with named fields holding its layers",
+                );
+                return None;
+            }
+        };
+
+        let mut fields = Vec::new();
+        let mut seen: HashMap<String, Ident> = HashMap::new();
+        for f in named.named.iter_mut() {
+            let fa = attr::take_field_attrs(cx, &mut f.attrs);
+            let ident = f.ident.clone().expect("named field");
+            let name = fa
+                .rename
+                .as_ref()
+                .map(|l| l.value())
+                .unwrap_or_else(|| ident.to_string());
+            if fa.role != Role::Skip {
+                if let Some(lit) = &fa.rename {
+                    if name.is_empty() || name.contains(char::is_whitespace) {
+                        cx.error_spanned_by(lit, "a layer name must be non-empty and without spaces");
+                    }
+                }
+                if let Some(first) = seen.get(&name) {
+                    let at = fa.rename.as_ref().map(|l| l.span()).unwrap_or(ident.span());
+                    cx.syn_error(syn::Error::new(
+                        at,
+                        format!("duplicate layer name `{name}` (also used by field `{first}`)"),
+                    ));
+                } else {
+                    seen.insert(name.clone(), ident.clone());
+                }
+            }
+            let Some(kind) = layer_kind(&f.ty) else {
+                cx.error_spanned_by(
+                    &f.ty,
+                    format!(
+                        "field `{ident}` is not a layer: #[amplifiable] fields must be dfdx modules \
+                         named by a type path (like `Linear<4, 8, E, D>`), not references, tuples or arrays"
+                    ),
+                );
+                continue;
+            };
+            fields.push(Field {
+                ident,
+                ty: f.ty.clone(),
+                role: fa.role,
+                name,
+                kind,
+            });
+        }
+        if named.named.is_empty() {
+            cx.error_spanned_by(&item.ident, "#[amplifiable] struct has no layers");
+        }
+
+        let dtype = find_param(cx, &item, attrs.dtype.clone(), "E", "dtype");
+        let device = find_param(cx, &item, attrs.device.clone(), "D", "device");
+        if let Some(lt) = item.generics.lifetimes().next() {
+            cx.error_spanned_by(
+                lt,
+                "#[amplifiable] structs own their layers: lifetime parameters are not supported",
+            );
+        }
+        Some(Model {
+            item,
+            forward: attrs.forward,
+            dtype: dtype?,
+            device: device?,
+            extra_bounds: attrs.bounds,
+            fields,
+        })
+    }
+}
+
+/// The generic type parameter that plays `role` (the dtype or the device).
+fn find_param(
+    cx: &Ctxt,
+    item: &ItemStruct,
+    chosen: Option<Ident>,
+    default: &str,
+    role: &str,
+) -> Option<Ident> {
+    let wanted = chosen.clone().unwrap_or_else(|| Ident::new(default, item.ident.span()));
+    let found = item.generics.params.iter().any(|p| match p {
+        GenericParam::Type(t) => t.ident == wanted,
+        _ => false,
+    });
+    if found {
+        return Some(wanted);
+    }
+    let msg = match chosen {
+        Some(_) => format!("`{wanted}` is not a type parameter of this struct"),
+        None => format!(
+            "#[amplifiable] structs are generic over a dtype and a device like dfdx modules \
+             (`struct Net<E: Dtype, D: Device<E>>`); no type parameter `{default}` found \
+             (name the {role} parameter with `#[amplifiable({role} = ...)]`)"
+        ),
+    };
+    match chosen {
+        Some(c) => cx.error_spanned_by(c, msg),
+        None => cx.error_spanned_by(&item.ident, msg),
+    }
+    None
+}
+
+/// The last path segment of a field type (`Conv2D` for `amp_nn::Conv2D<3, 8, 3, 1, 1, E, D>`);
+/// `None` when the type is not a path and so cannot be a module.
+fn layer_kind(ty: &Type) -> Option<String> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.to_string()),
+        Type::Group(g) => layer_kind(&g.elem),
+        Type::Paren(p) => layer_kind(&p.elem),
+        _ => None,
+    }
+}

@@ -1,0 +1,85 @@
+//! The tap views: `NetTaps<'_, ..>` / `NetTapsMut<'_, ..>` mirror the struct, with each
+//! candidate layer wrapped in its taps and each nested block in its layer offset. The
+//! generated forward uses them; a hand-written forward (`forward = manual`) uses them too,
+//! so both get exactly the same taps.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{companion, dtype_device_bounds, offsets, type_args};
+use crate::ast::Model;
+use crate::attr::Role;
+
+pub fn expand(model: &Model) -> TokenStream {
+    let name = &model.item.ident;
+    let vis = &model.item.vis;
+    let (impl_generics, ty_generics, where_clause) = model.item.generics.split_for_impl();
+    let mut where_clause = where_clause.cloned().unwrap_or_else(|| syn::parse_quote!(where));
+    where_clause.predicates.extend(dtype_device_bounds(model));
+    let params = &model.item.generics.params;
+    let args = type_args(model, None, None);
+    let (offsets, _) = offsets(model);
+
+    let view = companion(model, "Taps");
+    let view_mut = companion(model, "TapsMut");
+
+    let mut fields = Vec::new();
+    let mut fields_mut = Vec::new();
+    let mut inits = Vec::new();
+    let mut inits_mut = Vec::new();
+    for (f, off) in model.fields.iter().zip(&offsets) {
+        let (ident, ty) = (&f.ident, &f.ty);
+        let doc = format!("The field `{ident}`.");
+        match f.role {
+            Role::Layer => {
+                fields.push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::Tapped<'__a, #ty>));
+                fields_mut.push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::TappedMut<'__a, #ty>));
+                inits.push(quote!(#ident: ::amp_core::tap::Tapped::new(&self.#ident, #off)));
+                inits_mut.push(quote!(#ident: ::amp_core::tap::TappedMut::new(&mut self.#ident, #off)));
+            }
+            Role::Block => {
+                fields.push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::Block<'__a, #ty>));
+                fields_mut.push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::BlockMut<'__a, #ty>));
+                inits.push(quote!(#ident: ::amp_core::tap::Block::new(&self.#ident, #off)));
+                inits_mut.push(quote!(#ident: ::amp_core::tap::BlockMut::new(&mut self.#ident, #off)));
+            }
+            Role::Skip => {
+                fields.push(quote!(#[doc = #doc] pub #ident: &'__a #ty));
+                fields_mut.push(quote!(#[doc = #doc] pub #ident: &'__a mut #ty));
+                inits.push(quote!(#ident: &self.#ident));
+                inits_mut.push(quote!(#ident: &mut self.#ident));
+            }
+        }
+    }
+    let doc = format!("[`{name}`] with a tap around each candidate layer, for `Module::forward`.");
+    let doc_mut =
+        format!("[`{name}`] with a tap around each candidate layer, for `ModuleMut::forward_mut`.");
+
+    quote! {
+        #[doc = #doc]
+        #[allow(dead_code)]
+        #vis struct #view<'__a, #params> #where_clause {
+            #(#fields,)*
+        }
+
+        #[doc = #doc_mut]
+        #[allow(dead_code)]
+        #vis struct #view_mut<'__a, #params> #where_clause {
+            #(#fields_mut,)*
+        }
+
+        impl #impl_generics #name #ty_generics #where_clause {
+            /// The layers with their taps, for a forward pass (`Module`).
+            #[allow(dead_code)]
+            #vis fn taps(&self) -> #view<'_, #(#args),*> {
+                #view { #(#inits,)* }
+            }
+
+            /// The layers with their taps, for a training forward pass (`ModuleMut`).
+            #[allow(dead_code)]
+            #vis fn taps_mut(&mut self) -> #view_mut<'_, #(#args),*> {
+                #view_mut { #(#inits_mut,)* }
+            }
+        }
+    }
+}
