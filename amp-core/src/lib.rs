@@ -13,7 +13,9 @@ extern crate self as amp_core;
 
 pub mod backend;
 pub mod config;
+pub mod config;
 pub mod layer_grads;
+pub mod method;
 pub mod method;
 pub mod registry;
 pub mod stats;

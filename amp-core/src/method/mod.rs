@@ -1,0 +1,1 @@
+//! The amplification method (METHOD.md sections 3 and 4).
