@@ -1,0 +1,12 @@
+#![allow(unused_imports)]
+use amp_core::amplifiable;
+use dfdx::nn::modules::Linear;
+use dfdx::prelude::{Cpu, Device, Dtype};
+
+#[amplifiable]
+struct Net<E: Dtype, D: Device<E>> {
+    #[amp(block)]
+    fc: Linear<2, 2, E, D>,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use amp_core::amplifiable;
+
+#[amplifiable]
+enum Net {
+    A,
+}
+
+fn main() {}

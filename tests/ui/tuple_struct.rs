@@ -1,0 +1,9 @@
+#![allow(unused_imports)]
+use amp_core::amplifiable;
+use dfdx::nn::modules::Linear;
+use dfdx::prelude::{Cpu, Device, Dtype};
+
+#[amplifiable]
+struct Net<E: Dtype, D: Device<E>>(Linear<2, 2, E, D>);
+
+fn main() {}
