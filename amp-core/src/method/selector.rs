@@ -1,0 +1,139 @@
+//! Selectors: which candidate layers are amplified, from which epoch on.
+//!
+//! A selector is a pure function of the epoch, the schedule and the statistics history: it says
+//! when the selection in force at an epoch was made ([`Selector::selected_at`]) and what it is
+//! ([`Selector::select`]). The policy recomputes only when that epoch changes, so a resumed run
+//! re-derives the same selection without replaying earlier epochs.
+
+use super::{Schedule, Scoring};
+use crate::registry::UnknownLayer;
+use crate::stats::StatsHistory;
+
+/// What a selector may look at.
+pub struct SelectContext<'a> {
+    /// Candidate layer names, in forward order.
+    pub layers: &'a [String],
+    /// Statistics of every finished epoch.
+    pub history: &'a StatsHistory,
+    /// The run's schedule.
+    pub schedule: &'a dyn Schedule,
+}
+
+/// A selection: the layers (ascending indices) and, for score-based selectors, how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    /// Indices of the selected layers, ascending, without duplicates.
+    pub selected: Vec<usize>,
+    /// Scores and cut, for score-based selectors.
+    pub scoring: Option<Scoring>,
+}
+
+impl Selection {
+    /// A selection made without scores.
+    pub fn of(selected: Vec<usize>) -> Self {
+        Self {
+            selected,
+            scoring: None,
+        }
+    }
+}
+
+/// Which layers are amplified. Object safe; implement it for a new selection rule.
+pub trait Selector: Send {
+    /// The name used in reports, with parameters.
+    fn name(&self) -> String;
+
+    /// The epoch at which the selection in force at `epoch` is made (at most `epoch`), or
+    /// `None` while no layer may be amplified (observation, or a selector that never selects).
+    fn selected_at(&self, epoch: usize, schedule: &dyn Schedule) -> Option<usize>;
+
+    /// The selection made at the start of epoch `at`, a value [`Selector::selected_at`] returned.
+    fn select(&self, at: usize, ctx: &SelectContext<'_>) -> Selection;
+}
+
+impl<S: Selector + ?Sized> Selector for Box<S> {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn selected_at(&self, epoch: usize, schedule: &dyn Schedule) -> Option<usize> {
+        (**self).selected_at(epoch, schedule)
+    }
+    fn select(&self, at: usize, ctx: &SelectContext<'_>) -> Selection {
+        (**self).select(at, ctx)
+    }
+}
+
+/// `all`: every candidate layer, from epoch 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct All;
+
+impl Selector for All {
+    fn name(&self) -> String {
+        "all".into()
+    }
+    fn selected_at(&self, _: usize, _: &dyn Schedule) -> Option<usize> {
+        Some(0)
+    }
+    fn select(&self, _: usize, ctx: &SelectContext<'_>) -> Selection {
+        Selection::of((0..ctx.layers.len()).collect())
+    }
+}
+
+/// `none`: no layer, ever (baselines). Makes no decisions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoLayers;
+
+impl Selector for NoLayers {
+    fn name(&self) -> String {
+        "none".into()
+    }
+    fn selected_at(&self, _: usize, _: &dyn Schedule) -> Option<usize> {
+        None
+    }
+    fn select(&self, _: usize, _: &SelectContext<'_>) -> Selection {
+        Selection::of(Vec::new())
+    }
+}
+
+/// `explicit [names]`: the listed layers, from epoch 0.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explicit {
+    indices: Vec<usize>,
+}
+
+impl Explicit {
+    /// The layers called `names` among `layers`; duplicates count once. The error names the
+    /// first unknown layer and lists the valid ones.
+    pub fn new<S: AsRef<str>>(names: &[S], layers: &[String]) -> Result<Self, UnknownLayer> {
+        let mut indices = names
+            .iter()
+            .map(|n| {
+                let n = n.as_ref();
+                layers
+                    .iter()
+                    .position(|l| l == n)
+                    .ok_or_else(|| UnknownLayer::new(n, layers.to_vec()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        indices.sort_unstable();
+        indices.dedup();
+        Ok(Self { indices })
+    }
+
+    /// The selected indices, ascending.
+    pub fn indices(&self) -> &[usize] {
+        &self.indices
+    }
+}
+
+impl Selector for Explicit {
+    fn name(&self) -> String {
+        "explicit".into()
+    }
+    fn selected_at(&self, _: usize, _: &dyn Schedule) -> Option<usize> {
+        Some(0)
+    }
+    fn select(&self, _: usize, _: &SelectContext<'_>) -> Selection {
+        Selection::of(self.indices.clone())
+    }
+}
