@@ -1,0 +1,200 @@
+//! The backend trait that layers dispatch through.
+//!
+//! Layers are written once against [`NnDevice`]; each device decides how to
+//! run the four primitive ops. `Cpu` gets hand-written kernels, other devices
+//! (CUDA behind the `cuda` feature) get [`crate::generic`], which is composed
+//! of public dfdx ops and therefore works wherever dfdx does.
+
+use dfdx::prelude::*;
+
+/// Which reduction a pooling window applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolKind {
+    /// Maximum over the window; padding never wins (acts as `-inf`).
+    Max,
+    /// Mean over the window; padding counts as zeros
+    /// (PyTorch's `count_include_pad=True`, its default).
+    Avg,
+}
+
+/// Convolution, pooling and batch-norm primitives for a dfdx device.
+///
+/// All ops take batched NCHW images `(B, Const<C>, H, W)` with a gradient tape
+/// `T` (`OwnedTape` to record backward ops, `NoneTape` for inference) and
+/// return tensors with runtime spatial sizes, because stable Rust cannot
+/// compute output sizes in const generics.
+pub trait NnDevice<E: Dtype>: Device<E> {
+    /// 2D cross-correlation with square `K x K` kernels, like
+    /// `torch.nn.functional.conv2d(x, weight, bias, stride, padding)`.
+    fn conv2d<
+        B: Dim,
+        const C: usize,
+        H: Dim,
+        W: Dim,
+        const O: usize,
+        const K: usize,
+        T: Tape<E, Self>,
+    >(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        weight: &Tensor<Rank4<O, C, K, K>, E, Self>,
+        bias: Option<&Tensor<Rank1<O>, E, Self>>,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor<(B, Const<O>, usize, usize), E, Self, T>, Self::Err>;
+
+    /// Square-window max/average pooling (see [`PoolKind`] for padding).
+    fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        kind: PoolKind,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor<(B, Const<C>, usize, usize), E, Self, T>, Self::Err>;
+
+    /// Training-mode batch norm: normalises with batch statistics (biased
+    /// variance) and updates the running statistics in place with
+    /// `running = (1 - momentum) * running + momentum * batch_stat`, using the
+    /// unbiased variance for `running_var`, as PyTorch does.
+    #[allow(clippy::too_many_arguments)]
+    fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        scale: &Tensor<Rank1<C>, E, Self>,
+        bias: &Tensor<Rank1<C>, E, Self>,
+        running_mean: &mut Tensor<Rank1<C>, E, Self>,
+        running_var: &mut Tensor<Rank1<C>, E, Self>,
+        epsilon: f64,
+        momentum: f64,
+    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err>;
+
+    /// Inference-mode batch norm with the running statistics (not updated).
+    /// Gradients still flow to `x`, `scale` and `bias` when `T` records them.
+    fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        scale: &Tensor<Rank1<C>, E, Self>,
+        bias: &Tensor<Rank1<C>, E, Self>,
+        running_mean: &Tensor<Rank1<C>, E, Self>,
+        running_var: &Tensor<Rank1<C>, E, Self>,
+        epsilon: f64,
+    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err>;
+}
+
+impl<E: crate::CpuFloat> NnDevice<E> for Cpu
+where
+    Cpu: Device<E>,
+{
+    fn conv2d<
+        B: Dim,
+        const C: usize,
+        H: Dim,
+        W: Dim,
+        const O: usize,
+        const K: usize,
+        T: Tape<E, Self>,
+    >(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        weight: &Tensor<Rank4<O, C, K, K>, E, Self>,
+        bias: Option<&Tensor<Rank1<O>, E, Self>>,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor<(B, Const<O>, usize, usize), E, Self, T>, Self::Err> {
+        crate::conv2d::cpu::conv2d(x, weight, bias, stride, padding)
+    }
+
+    fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        kind: PoolKind,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor<(B, Const<C>, usize, usize), E, Self, T>, Self::Err> {
+        crate::pool::cpu::pool2d(x, kind, kernel, stride, padding)
+    }
+
+    fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        scale: &Tensor<Rank1<C>, E, Self>,
+        bias: &Tensor<Rank1<C>, E, Self>,
+        running_mean: &mut Tensor<Rank1<C>, E, Self>,
+        running_var: &mut Tensor<Rank1<C>, E, Self>,
+        epsilon: f64,
+        momentum: f64,
+    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
+        crate::batchnorm2d::cpu::train(x, scale, bias, running_mean, running_var, epsilon, momentum)
+    }
+
+    fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        scale: &Tensor<Rank1<C>, E, Self>,
+        bias: &Tensor<Rank1<C>, E, Self>,
+        running_mean: &Tensor<Rank1<C>, E, Self>,
+        running_var: &Tensor<Rank1<C>, E, Self>,
+        epsilon: f64,
+    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
+        crate::batchnorm2d::cpu::eval(x, scale, bias, running_mean, running_var, epsilon)
+    }
+}
+
+#[cfg(feature = "cuda")]
+impl<E: Dtype + num_traits::Float> NnDevice<E> for dfdx::tensor::Cuda
+where
+    dfdx::tensor::Cuda: Device<E>,
+{
+    fn conv2d<
+        B: Dim,
+        const C: usize,
+        H: Dim,
+        W: Dim,
+        const O: usize,
+        const K: usize,
+        T: Tape<E, Self>,
+    >(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        weight: &Tensor<Rank4<O, C, K, K>, E, Self>,
+        bias: Option<&Tensor<Rank1<O>, E, Self>>,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor<(B, Const<O>, usize, usize), E, Self, T>, Self::Err> {
+        crate::generic::conv2d(x, weight, bias, stride, padding)
+    }
+
+    fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        kind: PoolKind,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor<(B, Const<C>, usize, usize), E, Self, T>, Self::Err> {
+        crate::generic::pool2d(x, kind, kernel, stride, padding)
+    }
+
+    fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        scale: &Tensor<Rank1<C>, E, Self>,
+        bias: &Tensor<Rank1<C>, E, Self>,
+        running_mean: &mut Tensor<Rank1<C>, E, Self>,
+        running_var: &mut Tensor<Rank1<C>, E, Self>,
+        epsilon: f64,
+        momentum: f64,
+    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
+        crate::generic::batchnorm2d_train(
+            x,
+            scale,
+            bias,
+            running_mean,
+            running_var,
+            epsilon,
+            momentum,
+        )
+    }
+
+    fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
+        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
+        scale: &Tensor<Rank1<C>, E, Self>,
+        bias: &Tensor<Rank1<C>, E, Self>,
+        running_mean: &Tensor<Rank1<C>, E, Self>,
+        running_var: &Tensor<Rank1<C>, E, Self>,
+        epsilon: f64,
+    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
+        crate::generic::batchnorm2d_eval(x, scale, bias, running_mean, running_var, epsilon)
+    }
+}

@@ -1,0 +1,265 @@
+//! `Cpu` fast path for convolution: im2col + GEMM forward, and for backward a
+//! weight-gradient GEMM against a recomputed column matrix plus a data-gradient
+//! GEMM followed by col2im. Work is split into image chunks that run in
+//! parallel on the rayon pool, each chunk calling single-threaded GEMMs.
+//!
+//! Column matrices are recomputed in backward rather than stored: storing them
+//! would cost `K*K` times the activation memory, while recomputing is one
+//! cheap memory pass next to the GEMMs.
+
+use super::im2col::{col2im_add, im2col, ConvGeom};
+use crate::cpu_util::{
+    gemm_st, grad_mut, put_grad, row_major, take_grad, to_buf, transposed, CpuFloat,
+};
+use crate::shape::conv_out_dim;
+use dfdx::prelude::*;
+use rayon::prelude::*;
+
+/// Forward: `out[n, o, :] = W (O x CKK) * col_n + bias`.
+pub(crate) fn forward<E: CpuFloat>(
+    g: &ConvGeom,
+    x: &[E],
+    w: &[E],
+    bias: Option<&[E]>,
+    out: &mut [E],
+) {
+    let (ckk, plane) = (g.ckk(), g.out_plane());
+    let per_chunk = g.imgs_per_chunk();
+    out.par_chunks_mut(per_chunk * g.out_img())
+        .enumerate()
+        .for_each(|(ci, out_chunk)| {
+            let imgs = out_chunk.len() / g.out_img();
+            let n0 = ci * per_chunk;
+            let xs = &x[n0 * g.in_img()..(n0 + imgs) * g.in_img()];
+            let ncol = imgs * plane;
+            let col_buf;
+            let col: &[E] = if g.is_pointwise() {
+                xs
+            } else {
+                let mut c = vec![E::zero(); ckk * ncol];
+                im2col(g, xs, imgs, &mut c);
+                col_buf = c;
+                &col_buf
+            };
+            let lhs = row_major(w.as_ptr(), ckk);
+            let rhs = row_major(col.as_ptr(), ncol);
+            if imgs == 1 {
+                // (O x plane) is exactly the NCHW layout of one image.
+                let dst = row_major(out_chunk.as_mut_ptr(), ncol);
+                unsafe { gemm_st(g.o, ncol, ckk, dst, false, lhs, rhs) };
+            } else {
+                // GEMM into (O x imgs*plane), then scatter to NCHW.
+                let mut tmp = vec![E::zero(); g.o * ncol];
+                let dst = row_major(tmp.as_mut_ptr(), ncol);
+                unsafe { gemm_st(g.o, ncol, ckk, dst, false, lhs, rhs) };
+                for img in 0..imgs {
+                    for o in 0..g.o {
+                        out_chunk[(img * g.o + o) * plane..][..plane]
+                            .copy_from_slice(&tmp[o * ncol + img * plane..][..plane]);
+                    }
+                }
+            }
+            if let Some(b) = bias {
+                for (i, row) in out_chunk.chunks_mut(plane).enumerate() {
+                    let bo = b[i % g.o];
+                    row.iter_mut().for_each(|v| *v += bo);
+                }
+            }
+        });
+}
+
+/// Backward: accumulates into `gx` (input grad), `gw` (weight grad, `O x CKK`)
+/// and `gb` (bias grad) from `gout` (output grad, NCHW).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backward<E: CpuFloat>(
+    g: &ConvGeom,
+    x: &[E],
+    w: &[E],
+    gout: &[E],
+    gx: &mut [E],
+    gw: &mut [E],
+    gb: Option<&mut [E]>,
+) {
+    let (ckk, plane) = (g.ckk(), g.out_plane());
+    let per_chunk = g.imgs_per_chunk();
+    let want_bias = gb.is_some();
+    // Each rayon fold accumulator owns partial weight/bias gradients, summed
+    // at the end; input gradients of different chunks are disjoint.
+    let partial = gx
+        .par_chunks_mut(per_chunk * g.in_img())
+        .enumerate()
+        .fold(
+            || None::<(Vec<E>, Vec<E>)>,
+            |acc, (ci, gx_chunk)| {
+                let (mut pw, mut pb) =
+                    acc.unwrap_or_else(|| (vec![E::zero(); g.o * ckk], vec![E::zero(); g.o]));
+                let imgs = gx_chunk.len() / g.in_img();
+                let n0 = ci * per_chunk;
+                let ncol = imgs * plane;
+                let go = &gout[n0 * g.out_img()..(n0 + imgs) * g.out_img()];
+                // Output gradient as an (O x imgs*plane) matrix.
+                let gmat_buf;
+                let gmat: &[E] = if imgs == 1 {
+                    go
+                } else {
+                    let mut t = vec![E::zero(); g.o * ncol];
+                    for img in 0..imgs {
+                        for o in 0..g.o {
+                            t[o * ncol + img * plane..][..plane]
+                                .copy_from_slice(&go[(img * g.o + o) * plane..][..plane]);
+                        }
+                    }
+                    gmat_buf = t;
+                    &gmat_buf
+                };
+                if want_bias {
+                    for (o, b) in pb.iter_mut().enumerate() {
+                        *b += gmat[o * ncol..(o + 1) * ncol]
+                            .iter()
+                            .fold(E::zero(), |a, v| a + *v);
+                    }
+                }
+                let xs = &x[n0 * g.in_img()..(n0 + imgs) * g.in_img()];
+                let gm = row_major(gmat.as_ptr(), ncol);
+                if g.is_pointwise() {
+                    // col == x, and the data gradient lands directly in gx.
+                    unsafe {
+                        gemm_st(
+                            g.o,
+                            ckk,
+                            ncol,
+                            row_major(pw.as_mut_ptr(), ckk),
+                            true,
+                            gm,
+                            transposed(xs.as_ptr(), ncol),
+                        );
+                        gemm_st(
+                            ckk,
+                            ncol,
+                            g.o,
+                            row_major(gx_chunk.as_mut_ptr(), ncol),
+                            true,
+                            transposed(w.as_ptr(), ckk),
+                            gm,
+                        );
+                    }
+                } else {
+                    let mut col = vec![E::zero(); ckk * ncol];
+                    im2col(g, xs, imgs, &mut col);
+                    unsafe {
+                        // gW += gout * col^T
+                        gemm_st(
+                            g.o,
+                            ckk,
+                            ncol,
+                            row_major(pw.as_mut_ptr(), ckk),
+                            true,
+                            gm,
+                            transposed(col.as_ptr(), ncol),
+                        );
+                        // dcol = W^T * gout (reusing the column buffer)
+                        gemm_st(
+                            ckk,
+                            ncol,
+                            g.o,
+                            row_major(col.as_mut_ptr(), ncol),
+                            false,
+                            transposed(w.as_ptr(), ckk),
+                            gm,
+                        );
+                    }
+                    col2im_add(g, &col, imgs, gx_chunk);
+                }
+                Some((pw, pb))
+            },
+        )
+        .reduce(
+            || None,
+            |a, b| match (a, b) {
+                (Some((mut aw, mut ab)), Some((bw, bb))) => {
+                    aw.iter_mut().zip(&bw).for_each(|(a, b)| *a += *b);
+                    ab.iter_mut().zip(&bb).for_each(|(a, b)| *a += *b);
+                    Some((aw, ab))
+                }
+                (a, None) => a,
+                (None, b) => b,
+            },
+        );
+    if let Some((pw, pb)) = partial {
+        gw.iter_mut().zip(&pw).for_each(|(a, b)| *a += *b);
+        if let Some(gb) = gb {
+            gb.iter_mut().zip(&pb).for_each(|(a, b)| *a += *b);
+        }
+    }
+}
+
+/// The `Cpu` implementation of [`crate::NnDevice::conv2d`].
+pub(crate) fn conv2d<
+    B: Dim,
+    const C: usize,
+    H: Dim,
+    W: Dim,
+    const O: usize,
+    const K: usize,
+    E: CpuFloat,
+    T: Tape<E, Cpu>,
+>(
+    x: Tensor<(B, Const<C>, H, W), E, Cpu, T>,
+    weight: &Tensor<Rank4<O, C, K, K>, E, Cpu>,
+    bias: Option<&Tensor<Rank1<O>, E, Cpu>>,
+    stride: usize,
+    padding: usize,
+) -> Result<Tensor<(B, Const<O>, usize, usize), E, Cpu, T>, CpuError>
+where
+    Cpu: Device<E>,
+{
+    // Free when already contiguous; otherwise dfdx copies and records the
+    // copy's backward, so our buffers always have the logical NCHW layout.
+    let x = x.try_contiguous()?;
+    let (b, _, h, w) = *x.shape();
+    let g = ConvGeom {
+        n: b.size(),
+        c: C,
+        h: h.size(),
+        w: w.size(),
+        o: O,
+        k: K,
+        s: stride,
+        p: padding,
+        ho: conv_out_dim(h.size(), K, stride, padding),
+        wo: conv_out_dim(w.size(), K, stride, padding),
+    };
+    let (x, mut tape) = x.split_tape();
+    let xbuf = to_buf(&x);
+    let wbuf = to_buf(weight);
+    let bbuf = bias.map(to_buf);
+    let mut out = vec![E::zero(); g.n * g.out_img()];
+    forward(&g, &xbuf, &wbuf, bbuf.as_deref(), &mut out);
+    let out = x
+        .device()
+        .try_tensor_from_vec(out, (b, Const::<O>, g.ho, g.wo))?;
+    if T::OWNS_TAPE {
+        let (x_g, w_g, o_g) = (x.ghost(), weight.ghost(), out.ghost());
+        let b_g = bias.map(|b| b.ghost());
+        drop(x);
+        tape.add_backward_op(move |grads| {
+            let gout = take_grad!(grads, &o_g);
+            let mut gw = take_grad!(grads, &w_g);
+            let mut gb = match &b_g {
+                Some(b_g) => Some(take_grad!(grads, b_g)),
+                None => None,
+            };
+            {
+                let gx = grad_mut!(grads, &x_g);
+                backward(&g, &xbuf, &wbuf, &gout, gx, &mut gw, gb.as_deref_mut());
+            }
+            put_grad!(grads, &o_g, gout);
+            put_grad!(grads, &w_g, gw);
+            if let (Some(b_g), Some(gb)) = (&b_g, gb) {
+                put_grad!(grads, b_g, gb);
+            }
+            Ok(())
+        });
+    }
+    Ok(out.put_tape(tape))
+}

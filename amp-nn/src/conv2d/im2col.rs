@@ -1,0 +1,133 @@
+//! im2col / col2im: the data rearrangement that turns a convolution into GEMMs.
+//!
+//! For a chunk of `imgs` images the column matrix has one row per
+//! `(c, kh, kw)` tap (row `r = (c*K + kh)*K + kw`, matching the PyTorch weight
+//! layout `(O, C, K, K)` flattened to `(O, C*K*K)`), and one column per output
+//! pixel of every image in the chunk (`j = img*Ho*Wo + oh*Wo + ow`). Rows are
+//! contiguous, so GEMM reads them with unit stride, and stride-1 rows are
+//! straight `memcpy`s of input rows.
+
+use crate::shape::valid_out_range;
+use crate::CpuFloat;
+
+/// Geometry of one convolution (all sizes in elements).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ConvGeom {
+    pub n: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub k: usize,
+    pub s: usize,
+    pub p: usize,
+    pub ho: usize,
+    pub wo: usize,
+}
+
+impl ConvGeom {
+    pub fn ckk(&self) -> usize {
+        self.c * self.k * self.k
+    }
+    pub fn out_plane(&self) -> usize {
+        self.ho * self.wo
+    }
+    pub fn in_img(&self) -> usize {
+        self.c * self.h * self.w
+    }
+    pub fn out_img(&self) -> usize {
+        self.o * self.ho * self.wo
+    }
+    /// A 1x1, stride-1, unpadded conv reads the input image directly as its
+    /// column matrix, so im2col is skipped.
+    pub fn is_pointwise(&self) -> bool {
+        self.k == 1 && self.s == 1 && self.p == 0
+    }
+    /// Images per work item. Small feature maps are batched so each GEMM has
+    /// enough columns to amortise packing the weights, but we keep at least
+    /// one item per thread so both cores stay busy.
+    pub fn imgs_per_chunk(&self) -> usize {
+        if self.is_pointwise() {
+            return 1;
+        }
+        let threads = rayon::current_num_threads().max(1);
+        let target = 1024usize.div_ceil(self.out_plane().max(1));
+        let per_thread = self.n.div_ceil(threads).max(1);
+        target.clamp(1, per_thread)
+    }
+}
+
+/// Fills `col` (`ckk x imgs*Ho*Wo`, row-major) from `x` (`imgs` images).
+pub(crate) fn im2col<E: CpuFloat>(g: &ConvGeom, x: &[E], imgs: usize, col: &mut [E]) {
+    let plane_out = g.out_plane();
+    let ncol = imgs * plane_out;
+    debug_assert_eq!(col.len(), g.ckk() * ncol);
+    for c in 0..g.c {
+        for kh in 0..g.k {
+            let (oh_lo, oh_hi) = valid_out_range(g.ho, g.h, kh, g.s, g.p);
+            for kw in 0..g.k {
+                let (ow_lo, ow_hi) = valid_out_range(g.wo, g.w, kw, g.s, g.p);
+                let r = (c * g.k + kh) * g.k + kw;
+                let row = &mut col[r * ncol..(r + 1) * ncol];
+                for img in 0..imgs {
+                    let plane = &x[(img * g.c + c) * g.h * g.w..][..g.h * g.w];
+                    let dst_img = &mut row[img * plane_out..(img + 1) * plane_out];
+                    dst_img[..oh_lo * g.wo].fill(E::zero());
+                    dst_img[oh_hi * g.wo..].fill(E::zero());
+                    for oh in oh_lo..oh_hi {
+                        let ih = oh * g.s + kh - g.p;
+                        let src = &plane[ih * g.w..(ih + 1) * g.w];
+                        let dst = &mut dst_img[oh * g.wo..(oh + 1) * g.wo];
+                        dst[..ow_lo].fill(E::zero());
+                        dst[ow_hi..].fill(E::zero());
+                        if g.s == 1 {
+                            let off = ow_lo + kw - g.p;
+                            dst[ow_lo..ow_hi].copy_from_slice(&src[off..off + (ow_hi - ow_lo)]);
+                        } else {
+                            for (ow, d) in dst.iter_mut().enumerate().take(ow_hi).skip(ow_lo) {
+                                *d = src[ow * g.s + kw - g.p];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Accumulates `col` (same layout as [`im2col`]) back into image gradients
+/// `gx` (`imgs` images): the adjoint of [`im2col`].
+pub(crate) fn col2im_add<E: CpuFloat>(g: &ConvGeom, col: &[E], imgs: usize, gx: &mut [E]) {
+    let plane_out = g.out_plane();
+    let ncol = imgs * plane_out;
+    debug_assert_eq!(col.len(), g.ckk() * ncol);
+    for img in 0..imgs {
+        for c in 0..g.c {
+            let plane = &mut gx[(img * g.c + c) * g.h * g.w..][..g.h * g.w];
+            for kh in 0..g.k {
+                let (oh_lo, oh_hi) = valid_out_range(g.ho, g.h, kh, g.s, g.p);
+                for kw in 0..g.k {
+                    let (ow_lo, ow_hi) = valid_out_range(g.wo, g.w, kw, g.s, g.p);
+                    let r = (c * g.k + kh) * g.k + kw;
+                    let src_img = &col[r * ncol + img * plane_out..][..plane_out];
+                    for oh in oh_lo..oh_hi {
+                        let ih = oh * g.s + kh - g.p;
+                        let dst = &mut plane[ih * g.w..(ih + 1) * g.w];
+                        let src = &src_img[oh * g.wo..(oh + 1) * g.wo];
+                        if g.s == 1 {
+                            let off = ow_lo + kw - g.p;
+                            let n = ow_hi - ow_lo;
+                            for (d, s) in dst[off..off + n].iter_mut().zip(&src[ow_lo..ow_hi]) {
+                                *d += *s;
+                            }
+                        } else {
+                            for (ow, s) in src.iter().enumerate().take(ow_hi).skip(ow_lo) {
+                                dst[ow * g.s + kw - g.p] += *s;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

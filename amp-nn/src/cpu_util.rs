@@ -1,0 +1,137 @@
+//! Shared plumbing for the `Cpu` fast paths: element trait, moving data in and
+//! out of dfdx tensors with as few copies as the public API allows, and a
+//! strided GEMM wrapper.
+
+use dfdx::prelude::*;
+
+/// Element types the hand-written `Cpu` kernels support (`f32`, `f64`).
+///
+/// `gemm` dispatches on the concrete type at run time, so the kernels are
+/// written once, generically over this trait.
+pub trait CpuFloat: Dtype + num_traits::Float + Send + Sync + 'static {
+    /// The `Vec` behind a `Cpu` gradient buffer. In generic code with a
+    /// `Cpu: Device<E>` bound the associated `Storage::Vec` type stays
+    /// opaque, so the concrete impls (where it is known) do the unwrapping.
+    fn cpu_vec(v: &mut <Cpu as Storage<Self>>::Vec) -> &mut Vec<Self>;
+}
+impl CpuFloat for f32 {
+    fn cpu_vec(v: &mut <Cpu as Storage<f32>>::Vec) -> &mut Vec<f32> {
+        v
+    }
+}
+impl CpuFloat for f64 {
+    fn cpu_vec(v: &mut <Cpu as Storage<f64>>::Vec) -> &mut Vec<f64> {
+        v
+    }
+}
+
+/// Copies the physical buffer of a *contiguous* `Cpu` tensor into a fresh
+/// `Vec` (one `memcpy`). dfdx keeps tensor storage private, so this is the
+/// cheapest public read. Callers make the tensor contiguous first
+/// (`try_contiguous` is free when it already is).
+pub(crate) fn to_buf<S: Shape, E: CpuFloat, T>(t: &Tensor<S, E, Cpu, T>) -> Vec<E>
+where
+    Cpu: Device<E>,
+{
+    let mut v = vec![E::zero(); t.shape().num_elements()];
+    t.copy_into(&mut v);
+    v
+}
+
+/// Mutable slice of the gradient buffer of a tensor or ghost, allocating a
+/// zeroed one if needed. Kernels *accumulate* into it, since a tensor may feed
+/// several ops (e.g. residual connections). A macro because dfdx's
+/// `Tensorlike` bound (which ghosts satisfy) cannot be named outside dfdx.
+macro_rules! grad_mut {
+    ($grads:expr, $t:expr) => {
+        &mut E::cpu_vec($grads.get_or_alloc_mut($t)?)[..]
+    };
+}
+pub(crate) use grad_mut;
+
+/// Takes the gradient buffer of a tensor/ghost out of `grads` (leaving an
+/// empty one) so it can be read while other gradients are written, without a
+/// copy; hand it back with [`put_grad!`].
+macro_rules! take_grad {
+    ($grads:expr, $t:expr) => {
+        std::mem::take(E::cpu_vec($grads.get_or_alloc_mut($t)?))
+    };
+}
+pub(crate) use take_grad;
+
+/// Returns a buffer taken with [`take_grad!`].
+macro_rules! put_grad {
+    ($grads:expr, $t:expr, $buf:expr) => {
+        *E::cpu_vec($grads.get_or_alloc_mut($t)?) = $buf
+    };
+}
+pub(crate) use put_grad;
+
+/// A row-major-or-strided matrix operand: pointer plus (row, col) strides.
+#[derive(Clone, Copy)]
+pub(crate) struct Mat<P> {
+    pub ptr: P,
+    pub rs: isize,
+    pub cs: isize,
+}
+
+/// `dst (m x n) = [dst +] lhs (m x k) * rhs (k x n)`, single-threaded: the
+/// callers already split work across the rayon pool, and nesting gemm's own
+/// threading inside that only adds synchronisation on a 2-core machine.
+///
+/// # Safety
+/// Pointers/strides must describe valid, non-overlapping (dst vs inputs)
+/// matrices of the given sizes.
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn gemm_st<E: CpuFloat>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: Mat<*mut E>,
+    accumulate: bool,
+    lhs: Mat<*const E>,
+    rhs: Mat<*const E>,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    gemm::gemm(
+        m,
+        n,
+        k,
+        dst.ptr,
+        dst.cs,
+        dst.rs,
+        accumulate,
+        lhs.ptr,
+        lhs.cs,
+        lhs.rs,
+        rhs.ptr,
+        rhs.cs,
+        rhs.rs,
+        if accumulate { E::one() } else { E::zero() },
+        E::one(),
+        false,
+        false,
+        false,
+        gemm::Parallelism::None,
+    );
+}
+
+/// Row-major `rows x cols` matrix starting at `ptr`.
+pub(crate) fn row_major<P>(ptr: P, cols: usize) -> Mat<P> {
+    Mat {
+        ptr,
+        rs: cols as isize,
+        cs: 1,
+    }
+}
+
+/// Transpose view of a row-major `rows x cols` matrix (so `cols x rows`).
+pub(crate) fn transposed<P>(ptr: P, cols: usize) -> Mat<P> {
+    Mat {
+        ptr,
+        rs: 1,
+        cs: cols as isize,
+    }
+}

@@ -1,0 +1,45 @@
+//! Conv2D, pooling, flatten and batch norm for dfdx 0.13 on stable Rust.
+//!
+//! dfdx 0.13 keeps its convolution and pooling layers behind the `nightly`
+//! feature because it computes output sizes in const generics. This crate
+//! provides the same layers with *runtime* spatial sizes instead: images are
+//! batched NCHW tensors `(B, Const<C>, H, W)` with any `H, W: Dim`, and layer
+//! outputs are `(B, Const<C_OUT>, usize, usize)`.
+//!
+//! Every layer implements dfdx's [`TensorCollection`](dfdx::nn::tensor_collection::TensorCollection),
+//! [`Module`](dfdx::nn::Module) and [`ModuleMut`](dfdx::nn::ModuleMut), so it
+//! builds with `BuildModule::build(&dev)`, its parameters are seen by dfdx
+//! optimizers, and `alloc_grads`/`zero_grads` work.
+//!
+//! The math lives behind the [`NnDevice`] backend trait: [`Cpu`](dfdx::tensor::Cpu)
+//! uses hand-written im2col + GEMM / fused kernels (`*/cpu.rs`), while every
+//! other device (e.g. `Cuda`, behind the `cuda` feature) uses a path built only
+//! from public dfdx ops ([`generic`]), which is also callable on `Cpu` so tests
+//! can compare the two.
+
+mod backend;
+mod batchnorm2d;
+mod conv2d;
+mod cpu_util;
+mod flatten;
+mod patches;
+mod pool;
+mod shape;
+
+pub use backend::{NnDevice, PoolKind};
+pub use batchnorm2d::BatchNorm2D;
+pub use conv2d::{Conv2D, Conv2DNoBias};
+pub use cpu_util::CpuFloat;
+pub use flatten::Flatten2D;
+pub use pool::{AvgPool2D, GlobalAvgPool2D, MaxPool2D};
+pub use shape::conv_out_dim;
+
+/// The device-generic implementations, built only from public dfdx ops.
+///
+/// These are what non-Cpu devices run; they are public so that callers (and
+/// the test-suite) can run them on `Cpu` too and compare with the fast path.
+pub mod generic {
+    pub use crate::batchnorm2d::generic::{batchnorm2d_eval, batchnorm2d_train};
+    pub use crate::conv2d::generic::conv2d;
+    pub use crate::pool::generic::pool2d;
+}
