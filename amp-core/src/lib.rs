@@ -13,13 +13,14 @@ extern crate self as amp_core;
 
 pub mod backend;
 pub mod config;
-pub mod config;
+pub mod data;
+pub mod io;
 pub mod layer_grads;
-pub mod method;
 pub mod method;
 pub mod registry;
 pub mod stats;
 pub mod tap;
+pub mod train;
 
 pub use amp_macros::amplifiable;
 pub use backend::{AmpDevice, AmpDtype};

@@ -1,0 +1,10 @@
+//! Datasets: the in-memory image set, the built-in synthetic data, batching and augmentation.
+
+mod batches;
+mod image_set;
+pub mod cifar;
+pub mod synthetic;
+
+pub use batches::{assemble, epoch_order, Augment, Batch};
+pub use image_set::ImageSet;
+pub use synthetic::{generate as synthetic, SyntheticSpec};

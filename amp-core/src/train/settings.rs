@@ -1,0 +1,42 @@
+//! The knobs of one training run that are not the amplification policy.
+
+use crate::data::Augment;
+use crate::Mode;
+
+/// How to train: optimizer, batching, augmentation, seed, tap mode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSettings {
+    pub epochs: usize,
+    pub batch_size: usize,
+    /// SGD momentum (PyTorch semantics: v = mu v + g; w -= lr v).
+    pub momentum: f64,
+    /// L2 weight decay added to the gradient before momentum.
+    pub weight_decay: f64,
+    pub augment: Augment,
+    /// Seeds the batch order and the augmentation (the model's initialization is seeded by
+    /// the device the caller builds it on).
+    pub seed: u64,
+    /// Which gradient the taps multiply.
+    pub mode: Mode,
+    /// Batch size for evaluation (no gradients, so it can be larger).
+    pub eval_batch_size: usize,
+}
+
+impl Default for TrainSettings {
+    /// METHOD.md section 5: SGD momentum 0.9, weight decay 5e-4, batch 128, crop 4 + flip.
+    fn default() -> Self {
+        Self {
+            epochs: 16,
+            batch_size: 128,
+            momentum: 0.9,
+            weight_decay: 5e-4,
+            augment: Augment {
+                crop_padding: 4,
+                hflip: true,
+            },
+            seed: 0,
+            mode: Mode::Output,
+            eval_batch_size: 500,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Train amplifiable networks and compare gradient amplification against the baseline.
+///
+/// With no command, runs the demo on the built-in synthetic data.
+#[derive(Debug, Parser)]
+#[command(name = "amp", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Baseline against intelligent amplification on built-in synthetic images (the default).
+    Demo(DemoArgs),
+    /// Train the experiment of a TOML config.
+    Train(TrainArgs),
+    /// Check a config against a model without training.
+    Check(CheckArgs),
+    /// List the candidate layers of a model.
+    Layers(LayersArgs),
+    /// Show saved run records as tables.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Epochs per run.
+    #[arg(long, default_value_t = 8)]
+    pub epochs: usize,
+    /// Folder for the run records (JSON).
+    #[arg(long, default_value = "runs/demo")]
+    pub out: PathBuf,
+    /// Seed of the data, the initialization and the batch order.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// No progress output, only the tables.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// The experiment config (TOML).
+    pub config: PathBuf,
+    /// The network to train.
+    #[arg(long, value_enum, default_value_t = ModelName::Cnn)]
+    pub model: ModelName,
+    /// `synthetic`, or a CIFAR-10 folder of data_batch_*.bin / the cifar10-jpeg.tar.gz archive.
+    #[arg(long, default_value = "synthetic")]
+    pub data: String,
+    /// Folder for the run record (JSON).
+    #[arg(long, default_value = "runs")]
+    pub out: PathBuf,
+    /// Overrides the config's epoch count.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Overrides the config's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Use only this many training images (quick experiments).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The experiment config (TOML).
+    pub config: PathBuf,
+    /// The network whose layer names the config must use.
+    #[arg(long, value_enum, default_value_t = ModelName::Cnn)]
+    pub model: ModelName,
+}
+
+#[derive(Debug, Args)]
+pub struct LayersArgs {
+    #[arg(value_enum, default_value_t = ModelName::Cnn)]
+    pub model: ModelName,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run records written by `amp train` or `amp demo`.
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+}
+
+/// The networks the CLI can train (all from amp-models).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelName {
+    /// Three-layer perceptron on flattened images.
+    Mlp,
+    /// Small convolutional network.
+    Cnn,
+}

@@ -1,0 +1,33 @@
+//! The `amp` command line: one module per command, plus what they share.
+
+pub mod args;
+mod demo;
+mod models;
+mod progress;
+mod report;
+
+use anyhow::Result;
+
+use args::{Cli, Command, DemoArgs};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        None => demo::run(DemoArgs {
+            epochs: 8,
+            out: "runs/demo".into(),
+            seed: 0,
+            quiet: false,
+        }),
+        Some(Command::Demo(a)) => demo::run(a),
+        Some(Command::Layers(a)) => {
+            for (i, l) in models::layer_infos(a.model).iter().enumerate() {
+                println!("{i:>3}  {:<24} {}", l.name, l.kind);
+            }
+            Ok(())
+        }
+        Some(Command::Train(_)) | Some(Command::Check(_)) | Some(Command::Report(_)) => {
+            anyhow::bail!("not implemented yet")
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The networks the CLI knows, and the one generic entry point that runs code on any of them.
+
+use amp_core::train::{BatchShape, Classifier};
+use amp_core::Amplifiable;
+use amp_models::Mlp;
+use dfdx::prelude::*;
+
+use super::args::ModelName;
+
+/// The device the CLI trains on.
+pub type Dev = Cpu;
+
+/// Something to do with a freshly built model of any type (the model types differ in their
+/// input shape and class count, so this is a trait with a generic method, not a closure).
+pub trait WithModel {
+    type Output;
+    fn run<M, S, const C: usize>(self, model: M, dev: &Dev) -> Self::Output
+    where
+        M: Classifier<S, Dev, C> + Amplifiable + Clone,
+        S: BatchShape;
+}
+
+/// Builds `name` on `dev` (seeded, so the same seed gives the same weights) and hands it to `f`.
+pub fn with_model<F: WithModel>(name: ModelName, dev: &Dev, f: F) -> F::Output {
+    match name {
+        ModelName::Mlp => f.run::<_, (usize, Const<768>), 10>(Mlp::<768, 128, 10, f32, Dev>::build(dev), dev),
+        ModelName::Cnn => f.run::<_, (usize, Const<768>), 10>(Mlp::<768, 128, 10, f32, Dev>::build(dev), dev),
+    }
+}
+
+/// The candidate layers of `name`, without building it.
+pub fn layer_infos(name: ModelName) -> Vec<amp_core::LayerInfo> {
+    match name {
+        ModelName::Mlp | ModelName::Cnn => Mlp::<768, 128, 10, f32, Dev>::layers(),
+    }
+}
