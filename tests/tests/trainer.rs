@@ -1,0 +1,168 @@
+//! The policy inside the trainer: observation epochs change nothing, and the recorded
+//! selection is the one computed by hand from the recorded statistics.
+
+use amp_core::data::{synthetic, Augment, ImageSet, SyntheticSpec};
+use amp_core::method::{
+    Above, All, AmpPolicy, Cv, Intelligent, Mean, NoLayers, Phase, PhaseSchedule, Policy, Reselect,
+};
+use amp_core::train::{train, RunRecord, Silent, TrainSettings};
+use amp_core::{Amplifiable, Mode};
+use amp_models::Mlp;
+use dfdx::prelude::*;
+
+type Net = Mlp<48, 16, 4, f32, Cpu>;
+const EPOCHS: usize = 5;
+
+fn data() -> (ImageSet, ImageSet) {
+    let spec = SyntheticSpec {
+        classes: 4,
+        train: 192,
+        test: 64,
+        size: 4,
+        max_shift: 1,
+        noise: 0.8,
+        seed: 3,
+        ..SyntheticSpec::default()
+    };
+    synthetic(&spec)
+}
+
+/// Amplification allowed in epochs 0..4 at a high lr, then a low-lr epoch without.
+fn schedule(factor: f64) -> PhaseSchedule {
+    PhaseSchedule::new(
+        EPOCHS,
+        vec![
+            Phase {
+                epochs: 0..4,
+                lr: 0.1,
+                amplify: true,
+                factor,
+            },
+            Phase {
+                epochs: 4..5,
+                lr: 0.01,
+                amplify: false,
+                factor,
+            },
+        ],
+    )
+    .unwrap()
+}
+
+fn run(name: &str, mut policy: Box<dyn AmpPolicy>, mode: Mode) -> RunRecord {
+    let (train_set, test_set) = data();
+    let dev = Cpu::seed_from_u64(7);
+    let mut model = Net::build(&dev);
+    let settings = TrainSettings {
+        epochs: EPOCHS,
+        batch_size: 32,
+        augment: Augment {
+            crop_padding: 1,
+            hflip: true,
+        },
+        seed: 11,
+        mode,
+        ..TrainSettings::default()
+    };
+    train::<Net, (usize, Const<48>), Cpu, 4>(
+        name,
+        &mut model,
+        &dev,
+        &train_set,
+        &test_set,
+        &settings,
+        policy.as_mut(),
+        &mut Silent,
+    )
+    .unwrap()
+}
+
+fn baseline() -> RunRecord {
+    let layers = Net::layer_names();
+    run(
+        "baseline",
+        Box::new(Policy::new(layers, NoLayers, schedule(2.0).without_amplification())),
+        Mode::Output,
+    )
+}
+
+fn intelligent() -> RunRecord {
+    let layers = Net::layer_names();
+    let selector = Intelligent::new(Cv, Mean, Above, 2, Reselect::Never).unwrap();
+    run(
+        "intelligent",
+        Box::new(Policy::new(layers, selector, schedule(4.0))),
+        Mode::Output,
+    )
+}
+
+/// Everything about an epoch that training could change, as exact bits.
+fn epoch_bits(r: &RunRecord, e: usize) -> Vec<u64> {
+    let ep = &r.epochs[e];
+    let mut v = vec![ep.train_loss.to_bits(), ep.train_acc.to_bits(), ep.test_acc.to_bits()];
+    for layer in &r.stats.epochs[e] {
+        v.extend(layer.param_steps.iter().map(|x| x.to_bits()));
+        v.push(layer.output.mean.to_bits());
+    }
+    v
+}
+
+#[test]
+fn observation_epochs_are_bit_identical_to_the_baseline() {
+    let (base, amp) = (baseline(), intelligent());
+    for e in 0..2 {
+        assert!(amp.epochs[e].amplified.is_empty(), "epoch {e} observes only");
+        assert_eq!(epoch_bits(&amp, e), epoch_bits(&base, e), "epoch {e}");
+    }
+    // Once the selection is amplified, training departs from the baseline.
+    assert!(!amp.epochs[2].amplified.is_empty());
+    assert_ne!(epoch_bits(&amp, 2), epoch_bits(&base, 2));
+}
+
+#[test]
+fn factor_one_on_every_layer_trains_bit_identically() {
+    let base = baseline();
+    for mode in Mode::ALL {
+        let layers = Net::layer_names();
+        let ones = run("k1", Box::new(Policy::new(layers, All, schedule(1.0))), mode);
+        assert_eq!(ones.epochs[0].amplified.len(), 3, "{mode}");
+        for e in 0..EPOCHS {
+            assert_eq!(epoch_bits(&ones, e), epoch_bits(&base, e), "{mode}, epoch {e}");
+        }
+    }
+}
+
+#[test]
+fn recorded_selection_matches_a_hand_computation_from_recorded_statistics() {
+    let amp = intelligent();
+    assert_eq!(amp.decisions.len(), 1);
+    let d = &amp.decisions[0];
+    assert_eq!(d.epoch, 2);
+
+    // cv: mean over the observed epochs of std(g_t)/mean(g_t) of the per-step norms.
+    let cv = |steps: &[f64]| {
+        let n = steps.len() as f64;
+        let mean = steps.iter().sum::<f64>() / n;
+        let var = steps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / n;
+        var.sqrt() / mean
+    };
+    let scores: Vec<f64> = (0..Net::LAYER_COUNT)
+        .map(|l| (cv(&amp.stats.epochs[0][l].param_steps) + cv(&amp.stats.epochs[1][l].param_steps)) / 2.0)
+        .collect();
+    let cut = scores.iter().sum::<f64>() / scores.len() as f64;
+    let selected: Vec<usize> = (0..scores.len()).filter(|&l| scores[l] > cut).collect();
+
+    let scoring = d.scoring.as_ref().expect("intelligent selection records its scores");
+    for (got, want) in scoring.scores.iter().zip(&scores) {
+        assert!((got - want).abs() < 1e-12, "{:?} vs {scores:?}", scoring.scores);
+    }
+    assert!((scoring.cut - cut).abs() < 1e-12);
+    assert_eq!(d.selected, selected);
+    assert!(!selected.is_empty() && selected.len() < Net::LAYER_COUNT);
+
+    let names: Vec<String> = selected.iter().map(|&l| amp.layers[l].clone()).collect();
+    for e in 2..4 {
+        assert_eq!(amp.epochs[e].amplified, names, "epoch {e}");
+    }
+    assert!(amp.epochs[4].amplified.is_empty(), "the last phase does not amplify");
+}
