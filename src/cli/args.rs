@@ -31,7 +31,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Epochs per run.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 12)]
     pub epochs: usize,
     /// Folder for the run records (JSON).
     #[arg(long, default_value = "runs/demo")]

@@ -41,7 +41,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         args.epochs
     );
 
-    let model = ModelName::Mlp;
+    let model = ModelName::Cnn;
     let mut runs = Vec::new();
     for amplify in [false, true] {
         let dev = Dev::seed_from_u64(args.seed);

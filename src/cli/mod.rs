@@ -14,7 +14,7 @@ use args::{Cli, Command, DemoArgs};
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         None => demo::run(DemoArgs {
-            epochs: 8,
+            epochs: 12,
             out: "runs/demo".into(),
             seed: 0,
             quiet: false,

@@ -2,13 +2,16 @@
 
 use amp_core::train::{BatchShape, Classifier};
 use amp_core::Amplifiable;
-use amp_models::Mlp;
+use amp_models::{Mlp, SmallCnn};
 use dfdx::prelude::*;
 
 use super::args::ModelName;
 
 /// The device the CLI trains on.
 pub type Dev = Cpu;
+
+/// RGB images of any size, batch first.
+type Images = (usize, Const<3>, usize, usize);
 
 /// Something to do with a freshly built model of any type (the model types differ in their
 /// input shape and class count, so this is a trait with a generic method, not a closure).
@@ -24,13 +27,14 @@ pub trait WithModel {
 pub fn with_model<F: WithModel>(name: ModelName, dev: &Dev, f: F) -> F::Output {
     match name {
         ModelName::Mlp => f.run::<_, (usize, Const<768>), 10>(Mlp::<768, 128, 10, f32, Dev>::build(dev), dev),
-        ModelName::Cnn => f.run::<_, (usize, Const<768>), 10>(Mlp::<768, 128, 10, f32, Dev>::build(dev), dev),
+        ModelName::Cnn => f.run::<_, Images, 10>(SmallCnn::<10, f32, Dev>::build(dev), dev),
     }
 }
 
 /// The candidate layers of `name`, without building it.
 pub fn layer_infos(name: ModelName) -> Vec<amp_core::LayerInfo> {
     match name {
-        ModelName::Mlp | ModelName::Cnn => Mlp::<768, 128, 10, f32, Dev>::layers(),
+        ModelName::Mlp => Mlp::<768, 128, 10, f32, Dev>::layers(),
+        ModelName::Cnn => SmallCnn::<10, f32, Dev>::layers(),
     }
 }

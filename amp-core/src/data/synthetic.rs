@@ -26,6 +26,8 @@ pub struct SyntheticSpec {
     pub max_shift: i32,
     /// Standard deviation of the pixel noise (templates are in [-1, 1]).
     pub noise: f32,
+    /// Random blobs added to every sample, unrelated to its class.
+    pub distractors: usize,
     pub seed: u64,
 }
 
@@ -33,13 +35,14 @@ impl Default for SyntheticSpec {
     fn default() -> Self {
         Self {
             classes: 10,
-            train: 5000,
+            train: 8000,
             test: 1000,
             channels: 3,
             size: 16,
             blobs: 3,
             max_shift: 3,
-            noise: 0.6,
+            noise: 1.0,
+            distractors: 2,
             seed: 0,
         }
     }
@@ -74,9 +77,14 @@ pub fn generate(spec: &SyntheticSpec) -> (ImageSet, ImageSet) {
 }
 
 fn template(spec: &SyntheticSpec, rng: &mut StdRng) -> Vec<f32> {
+    template_with(spec, rng, spec.blobs)
+}
+
+/// `blobs` coloured Gaussian blobs at random places.
+fn template_with(spec: &SyntheticSpec, rng: &mut StdRng, blobs: usize) -> Vec<f32> {
     let s = spec.size as f32;
     let mut t = vec![0f32; spec.channels * spec.size * spec.size];
-    for _ in 0..spec.blobs {
+    for _ in 0..blobs {
         let (cy, cx) = (rng.gen_range(0.2..0.8) * s, rng.gen_range(0.2..0.8) * s);
         let sigma = rng.gen_range(0.08..0.25) * s;
         let colour: Vec<f32> = (0..spec.channels).map(|_| rng.gen_range(-1.0..1.0)).collect();
@@ -93,6 +101,11 @@ fn template(spec: &SyntheticSpec, rng: &mut StdRng) -> Vec<f32> {
 }
 
 fn sample(spec: &SyntheticSpec, template: &[f32], rng: &mut StdRng, out: &mut Vec<f32>) {
+    let mut distract = vec![0f32; template.len()];
+    for _ in 0..spec.distractors {
+        let blob = template_with(spec, rng, 1);
+        distract.iter_mut().zip(blob).for_each(|(d, b)| *d += b);
+    }
     let noise = Normal::new(0.0f32, spec.noise).expect("noise is a finite standard deviation");
     let (dy, dx) = (
         rng.gen_range(-spec.max_shift..=spec.max_shift),
@@ -109,7 +122,8 @@ fn sample(spec: &SyntheticSpec, template: &[f32], rng: &mut StdRng, out: &mut Ve
                 } else {
                     0.0
                 };
-                out.push(contrast * base + noise.sample(rng));
+                let d = distract[(ch * spec.size + y as usize) * spec.size + x as usize];
+                out.push(contrast * base + d + noise.sample(rng));
             }
         }
     }
