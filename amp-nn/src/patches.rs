@@ -7,6 +7,12 @@
 //! stride phase becomes its own axis: row `kh + s*i` of a length-`s*Q` axis is
 //! element `(i + kh/s, kh%s)` of a `(Q, s)` view. Everything is slices,
 //! reshapes and concatenations, which dfdx differentiates on every device.
+//!
+//! Caveat: dfdx 0.13's slice backward *assigns* the output gradient into the
+//! input gradient instead of adding it, so slicing one tensor several times
+//! (or slicing a tensor whose gradient already holds something) loses
+//! gradient. [`fresh_slice`] therefore slices a fresh copy each time, whose
+//! own backward accumulates.
 
 use crate::shape::conv_out_dim;
 use dfdx::prelude::*;
@@ -55,6 +61,19 @@ fn pad_axis<const AXIS: isize, B: Dim, const C: usize, E: Dtype, D: Device<E>, T
     Ok(x)
 }
 
+/// `t[slice]` with correct gradient accumulation (see the module docs).
+pub(crate) fn fresh_slice<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>, Sl: 'static>(
+    t: &Tensor<S, E, D>,
+    slice: Sl,
+) -> Result<Tensor<S::Sliced, E, D, T>, D::Err>
+where
+    S: SliceShape<Sl>,
+{
+    t.retaped::<T>()
+        .try_add(E::from_f64(0.0).unwrap())?
+        .try_slice(slice)
+}
+
 /// All `k*k` window taps of `x`, each `(B, C, Ho, Wo)`, in `(kh, kw)`
 /// row-major order, with padding filled by `pad_value`.
 ///
@@ -90,18 +109,14 @@ pub(crate) fn window_taps<
     let mut taps = Vec::with_capacity(k * k);
     for kh in 0..k {
         let (q, ph) = (kh / s, kh % s);
-        let rows = x
-            .retaped::<T>()
-            .try_slice((.., .., q..q + ho, ph * lw..(ph + 1) * lw))?;
+        let rows = fresh_slice::<_, _, _, T, _>(&x, (.., .., q..q + ho, ph * lw..(ph + 1) * lw))?;
         // (B, C*ho, lw/s, s): axis 3 is the column phase.
         let rows = rows.try_reshape_like(&(b, C * ho, lw / s, s))?;
         let (rows, rows_tape) = rows.split_tape();
         side = side.merge(rows_tape);
         for kw in 0..k {
             let (q, ph) = (kw / s, kw % s);
-            let tap = rows
-                .retaped::<T>()
-                .try_slice((.., .., q..q + wo, ph..ph + 1))?
+            let tap = fresh_slice::<_, _, _, T, _>(&rows, (.., .., q..q + wo, ph..ph + 1))?
                 .try_reshape_like(&(b, Const::<C>, ho, wo))?;
             taps.push(tap);
         }

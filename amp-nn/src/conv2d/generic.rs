@@ -4,7 +4,7 @@
 //! with taps from [`crate::patches::window_taps`]. dfdx's autograd provides
 //! the backward pass.
 
-use crate::patches::window_taps;
+use crate::patches::{fresh_slice, window_taps};
 use dfdx::prelude::*;
 
 /// Generic [`crate::NnDevice::conv2d`]; see there for semantics.
@@ -29,15 +29,15 @@ pub fn conv2d<
     let (taps, side) = window_taps(x, K, stride, padding, E::from_f64(0.0).unwrap())?;
     let (ho, wo) = (taps[0].shape().2, taps[0].shape().3);
     let rows = b.size() * ho * wo;
+    // Sliced per tap from a fresh reshape (dfdx's slice backward assigns, see
+    // `patches`), so the weight gradient accumulates correctly.
+    let w_flat = weight.clone().try_reshape_like(&(Const::<O>, Const::<C>, K * K))?;
     let mut acc: Option<Tensor<(usize, Const<O>), E, D, T>> = None;
     for (t, tap) in taps.into_iter().enumerate() {
         let xm = tap
             .try_permute::<_, Axes4<0, 2, 3, 1>>()?
             .try_reshape_like(&(rows, Const::<C>))?;
-        let wk = weight
-            .retaped::<T>()
-            .try_reshape_like(&(Const::<O>, Const::<C>, K * K))?
-            .try_slice((.., .., t..t + 1))?
+        let wk = fresh_slice::<_, _, _, T, _>(&w_flat, (.., .., t..t + 1))?
             .try_reshape_like(&(Const::<O>, Const::<C>))?
             .try_permute::<_, Axes2<1, 0>>()?;
         let y = xm.try_matmul(wk)?;
