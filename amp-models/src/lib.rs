@@ -3,6 +3,10 @@
 
 pub mod cnn;
 pub mod mlp;
+pub mod resnet;
+pub mod vgg;
 
 pub use cnn::SmallCnn;
 pub use mlp::Mlp;
+pub use resnet::ResNet18;
+pub use vgg::{Vgg11, Vgg19};

@@ -98,6 +98,12 @@ pub struct ReportArgs {
 pub enum ModelName {
     /// Three-layer perceptron on flattened images.
     Mlp,
-    /// Small convolutional network.
+    /// Small convolutional network (3 convs with batch norm).
     Cnn,
+    /// VGG-11 with batch norm, for 32x32 images.
+    Vgg11,
+    /// VGG-19 with batch norm, for 32x32 images.
+    Vgg19,
+    /// ResNet-18 for 32x32 images.
+    Resnet18,
 }

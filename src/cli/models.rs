@@ -2,7 +2,7 @@
 
 use amp_core::train::{BatchShape, Classifier};
 use amp_core::Amplifiable;
-use amp_models::{Mlp, SmallCnn};
+use amp_models::{Mlp, ResNet18, SmallCnn, Vgg11, Vgg19};
 use dfdx::prelude::*;
 
 use super::args::ModelName;
@@ -28,6 +28,9 @@ pub fn with_model<F: WithModel>(name: ModelName, dev: &Dev, f: F) -> F::Output {
     match name {
         ModelName::Mlp => f.run::<_, (usize, Const<768>), 10>(Mlp::<768, 128, 10, f32, Dev>::build(dev), dev),
         ModelName::Cnn => f.run::<_, Images, 10>(SmallCnn::<10, f32, Dev>::build(dev), dev),
+        ModelName::Vgg11 => f.run::<_, Images, 10>(Vgg11::<10, f32, Dev>::build(dev), dev),
+        ModelName::Vgg19 => f.run::<_, Images, 10>(Vgg19::<10, f32, Dev>::build(dev), dev),
+        ModelName::Resnet18 => f.run::<_, Images, 10>(ResNet18::<10, f32, Dev>::build(dev), dev),
     }
 }
 
@@ -36,5 +39,8 @@ pub fn layer_infos(name: ModelName) -> Vec<amp_core::LayerInfo> {
     match name {
         ModelName::Mlp => Mlp::<768, 128, 10, f32, Dev>::layers(),
         ModelName::Cnn => SmallCnn::<10, f32, Dev>::layers(),
+        ModelName::Vgg11 => Vgg11::<10, f32, Dev>::layers(),
+        ModelName::Vgg19 => Vgg19::<10, f32, Dev>::layers(),
+        ModelName::Resnet18 => ResNet18::<10, f32, Dev>::layers(),
     }
 }
