@@ -5,6 +5,7 @@ mod demo;
 mod models;
 mod progress;
 mod report;
+mod report_cmd;
 
 use anyhow::Result;
 
@@ -26,7 +27,8 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Some(Command::Train(_)) | Some(Command::Check(_)) | Some(Command::Report(_)) => {
+        Some(Command::Report(a)) => report_cmd::run(a),
+        Some(Command::Train(_)) | Some(Command::Check(_)) => {
             anyhow::bail!("not implemented yet")
         }
     }

@@ -82,6 +82,27 @@ pub fn layers_table(run: &RunRecord, window: usize) -> Table {
     t
 }
 
+/// One row per run: final and best test accuracy, amplified layers, wall time.
+pub fn summary_table(runs: &[RunRecord]) -> Table {
+    let mut t = new_table();
+    t.set_header(vec!["run", "mode", "final test acc", "best test acc", "max amplified", "seconds"]);
+    for r in runs {
+        let best = r.epochs.iter().map(|e| e.test_acc).fold(f64::NAN, f64::max);
+        let amplified = r.epochs.iter().map(|e| e.amplified.len()).max().unwrap_or(0);
+        let seconds: f64 = r.epochs.iter().map(|e| e.seconds).sum();
+        t.add_row(vec![
+            Cell::new(&r.name),
+            Cell::new(&r.mode),
+            Cell::new(format!("{:.3}", r.final_test_acc())),
+            Cell::new(format!("{best:.3}")),
+            Cell::new(format!("{amplified}/{}", r.layers.len())),
+            Cell::new(format!("{seconds:.1}")),
+        ]);
+    }
+    right_align(&mut t);
+    t
+}
+
 fn new_table() -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
