@@ -1,0 +1,222 @@
+//! Config errors: every one names the file and the field, and where the file is at hand, the
+//! line and column with the offending source line.
+
+use std::fmt;
+
+use crate::registry::UnknownLayer;
+
+use super::location::{line_col, path_at, snippet, span_of};
+
+/// Where in the file an error is, for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// The source line with a caret under the offending text.
+    pub snippet: String,
+}
+
+/// Why a config could not be read, parsed, validated or built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read the config: {source}")]
+    Io {
+        /// The path given.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not TOML, or TOML that does not fit the config format (unknown field, unknown name,
+    /// wrong type, missing field).
+    #[error("{}", render(origin, Some(location), field.as_deref(), message))]
+    Syntax {
+        /// The file name (or the origin name given to `from_toml_str`).
+        origin: String,
+        /// Where.
+        location: Location,
+        /// The field, when the error is inside one.
+        field: Option<String>,
+        /// What is wrong, from the TOML parser, with a suggestion for misspelled names.
+        message: String,
+    },
+    /// Well-formed, but a value is out of its domain or values contradict each other.
+    #[error("{}", render(origin, location.as_ref(), Some(field), message))]
+    Invalid {
+        /// The file name.
+        origin: String,
+        /// The field, as a path: `amp.select.ratio`, `schedule[1].epochs`.
+        field: String,
+        /// Where, when the file's text is at hand.
+        location: Option<Location>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A layer name the model does not have.
+    #[error("{}", render(origin, location.as_ref(), Some(field), &source.to_string()))]
+    UnknownLayer {
+        /// The file name.
+        origin: String,
+        /// The field, e.g. `amp.select.layers[2]`.
+        field: String,
+        /// Where, when the file's text is at hand.
+        location: Option<Location>,
+        /// The name and every valid name.
+        #[source]
+        source: UnknownLayer,
+    },
+}
+
+impl ConfigError {
+    /// The field the error is about, if known.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            ConfigError::Io { .. } => None,
+            ConfigError::Syntax { field, .. } => field.as_deref(),
+            ConfigError::Invalid { field, .. } | ConfigError::UnknownLayer { field, .. } => {
+                Some(field)
+            }
+        }
+    }
+
+    /// Line and column, if known.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        match self {
+            ConfigError::Io { .. } => None,
+            ConfigError::Syntax { location, .. } => Some((location.line, location.column)),
+            ConfigError::Invalid { location, .. } | ConfigError::UnknownLayer { location, .. } => {
+                location.as_ref().map(|l| (l.line, l.column))
+            }
+        }
+    }
+}
+
+fn render(origin: &str, location: Option<&Location>, field: Option<&str>, message: &str) -> String {
+    let mut out = origin.to_string();
+    if let Some(l) = location {
+        out.push_str(&format!(":{}:{}", l.line, l.column));
+    }
+    out.push_str(": ");
+    if let Some(f) = field {
+        out.push_str(&format!("{f}: "));
+    }
+    out.push_str(message);
+    if let Some(l) = location {
+        out.push('\n');
+        out.push_str(&l.snippet);
+    }
+    out
+}
+
+/// The file a config came from: its name for messages and, when parsed from text, the text,
+/// to point at fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Origin {
+    pub name: String,
+    pub text: Option<String>,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl Origin {
+    fn locate(&self, field: &str) -> Option<Location> {
+        let text = self.text.as_deref()?;
+        let span = span_of(text, field)?;
+        let (line, column) = line_col(text, span.start);
+        Some(Location {
+            line,
+            column,
+            snippet: snippet(text, &span),
+        })
+    }
+
+    /// A value-domain error at `field`.
+    pub fn invalid(&self, field: impl Into<String>, message: impl fmt::Display) -> ConfigError {
+        let field = field.into();
+        ConfigError::Invalid {
+            origin: self.name.clone(),
+            location: self.locate(&field),
+            field,
+            message: message.to_string(),
+        }
+    }
+
+    /// An unknown layer at `field`.
+    pub fn unknown_layer(&self, field: impl Into<String>, source: UnknownLayer) -> ConfigError {
+        let field = field.into();
+        ConfigError::UnknownLayer {
+            origin: self.name.clone(),
+            location: self.locate(&field),
+            field,
+            source,
+        }
+    }
+
+    /// A TOML parse or deserialization error, with line:column and field.
+    pub fn syntax(&self, text: &str, err: &toml::de::Error) -> ConfigError {
+        let span = err.span().unwrap_or(0..0);
+        let (line, column) = line_col(text, span.start);
+        ConfigError::Syntax {
+            origin: self.name.clone(),
+            location: Location {
+                line,
+                column,
+                snippet: snippet(text, &span),
+            },
+            field: path_at(text, span.start),
+            message: with_suggestion(err.message().trim_end()),
+        }
+    }
+}
+
+/// Adds "did you mean `x`?" to serde's "unknown variant/field `y`, expected one of `a`, `b`".
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message
+        .strip_prefix("unknown variant `")
+        .or_else(|| message.strip_prefix("unknown field `"))
+    else {
+        return message.to_string();
+    };
+    let Some((given, rest)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    let Some((_, expected)) = rest.split_once("expected") else {
+        return message.to_string();
+    };
+    let closest = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|v| (strsim::levenshtein(v, given), v))
+        .min();
+    match closest {
+        Some((d, v)) if d <= 3 && d < given.len().max(1) => {
+            format!("{message}; did you mean `{v}`?")
+        }
+        _ => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_suggestion;
+
+    #[test]
+    fn suggests_the_closest_name() {
+        assert_eq!(
+            with_suggestion("unknown variant `cvv`, expected one of `cv`, `rel_change`"),
+            "unknown variant `cvv`, expected one of `cv`, `rel_change`; did you mean `cv`?"
+        );
+        assert_eq!(
+            with_suggestion("unknown field `xyzzy`, expected `kind` or `ratio`"),
+            "unknown field `xyzzy`, expected `kind` or `ratio`"
+        );
+    }
+}

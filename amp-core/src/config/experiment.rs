@@ -1,0 +1,276 @@
+//! The experiment config as it is written on disk (TOML), and its parsing.
+//!
+//! Every field a file may hold is here, and nothing else (`deny_unknown_fields`), so a
+//! misspelled key is an error rather than a silently ignored setting. Selection is one flat
+//! table with a `kind`, so that every value keeps its own line:column for errors; its fields
+//! are checked against the kind in [`super::validate`].
+
+use std::fmt;
+use std::ops::Range;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{ConfigError, Origin};
+use crate::method::{DirectionKind, MeasureKind, Resample, Reselect, ThresholdKind};
+use crate::tap::Mode;
+
+/// One experiment: training recipe, amplification and schedule.
+///
+/// ```toml
+/// name = "intelligent-cv-mean"
+/// [train]
+/// epochs = 16
+/// lr = 0.4
+/// [amp]
+/// factor = 2.0
+/// [amp.select]
+/// kind = "intelligent"
+/// measure = "cv"
+/// threshold = "mean"
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// The experiment's name, used for output folders and reports.
+    pub name: String,
+    /// The training recipe.
+    pub train: TrainConfig,
+    /// Amplification; omitted: none (a baseline).
+    #[serde(default)]
+    pub amp: AmpConfig,
+    /// Explicit phases (`[[schedule]]`); omitted: [`crate::method::PhaseSchedule::scaled_default`]
+    /// over `train.epochs`, `train.lr` and `amp.factor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Vec<PhaseConfig>>,
+    /// Where the config came from, for error messages.
+    #[serde(skip)]
+    pub(crate) origin: Origin,
+}
+
+/// `[train]`: the training recipe. Defaults are this project's own choices (METHOD.md
+/// section 5), not values fixed by the papers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Number of epochs E (at least 1).
+    pub epochs: usize,
+    /// Mini-batch size; default 128.
+    #[serde(default = "default_batch_size")]
+    pub batch_size: usize,
+    /// Base learning rate: the first phase's lr in the default schedule. With an explicit
+    /// `[[schedule]]` the phases' own lrs are used and this one is only reported.
+    pub lr: f64,
+    /// SGD momentum, in [0, 1); default 0.9.
+    #[serde(default = "default_momentum")]
+    pub momentum: f64,
+    /// L2 weight decay, >= 0; default 5e-4.
+    #[serde(default = "default_weight_decay")]
+    pub weight_decay: f64,
+    /// Seed of initialization, data order and (unless `amp.select.seed` is set) random
+    /// selection; default 0.
+    #[serde(default)]
+    pub seed: u64,
+}
+
+fn default_batch_size() -> usize {
+    128
+}
+fn default_momentum() -> f64 {
+    0.9
+}
+fn default_weight_decay() -> f64 {
+    5e-4
+}
+fn default_factor() -> f64 {
+    2.0
+}
+
+/// `[amp]`: how the selected layers are amplified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmpConfig {
+    /// Which gradient is multiplied: `output` (default), `input` or `param`.
+    #[serde(default)]
+    pub mode: Mode,
+    /// Amplification factor k, positive and finite; default 2.0.
+    #[serde(default = "default_factor")]
+    pub factor: f64,
+    /// Which layers; omitted: none.
+    #[serde(default)]
+    pub select: SelectConfig,
+}
+
+impl Default for AmpConfig {
+    fn default() -> Self {
+        Self {
+            mode: Mode::default(),
+            factor: default_factor(),
+            select: SelectConfig::default(),
+        }
+    }
+}
+
+/// Which selection rule `[amp.select]` describes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SelectKind {
+    /// Every candidate layer.
+    All,
+    /// No layer (a baseline).
+    #[default]
+    None,
+    /// The layers listed in `layers`.
+    Explicit,
+    /// `ratio`, `seed`, `resample`.
+    Random,
+    /// `measure`, `threshold`, `direction`, `observe_epochs`, `reselect`.
+    Intelligent,
+}
+
+impl SelectKind {
+    /// The config name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SelectKind::All => "all",
+            SelectKind::None => "none",
+            SelectKind::Explicit => "explicit",
+            SelectKind::Random => "random",
+            SelectKind::Intelligent => "intelligent",
+        }
+    }
+}
+
+impl fmt::Display for SelectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `[amp.select]`: `kind` and the fields of that kind (others are rejected).
+///
+/// | kind | fields (default) |
+/// |---|---|
+/// | `all`, `none` | — |
+/// | `explicit` | `layers = ["layer1.0.conv1", ...]` (required) |
+/// | `random` | `ratio` in (0, 1] (required), `seed` (`train.seed`), `resample = "fixed" \| "per_phase"` (`fixed`) |
+/// | `intelligent` | `measure = "cv" \| "rel_change" \| "sign_flip"` (required), `threshold = "mean" \| "median" \| { quantile = q } \| { top_k = n } \| { fixed = v }` (required), `direction = "above" \| "below"` (`above`), `observe_epochs` (2), `reselect = "never" \| { every = n }` (`never`) |
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectConfig {
+    /// The selection rule.
+    pub kind: SelectKind,
+    /// `explicit`: the layers' dotted names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layers: Option<Vec<String>>,
+    /// `random`: the fraction of candidates, ceil(ratio x N) layers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ratio: Option<f64>,
+    /// `random`: the selection seed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// `random`: when to draw again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resample: Option<Resample>,
+    /// `intelligent`: the fluctuation measure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub measure: Option<MeasureKind>,
+    /// `intelligent`: the threshold over all layers' scores.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<ThresholdKind>,
+    /// `intelligent`: which side of the threshold is amplified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direction: Option<DirectionKind>,
+    /// `intelligent`: epochs observed before the first selection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observe_epochs: Option<usize>,
+    /// `intelligent`: when to select again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reselect: Option<Reselect>,
+}
+
+/// The default observation window of intelligent selection (this project's choice).
+pub const DEFAULT_OBSERVE_EPOCHS: usize = 2;
+
+/// `[[schedule]]`: one phase.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseConfig {
+    /// The phase's epochs, written `"start..end"` (end excluded), e.g. `"0..8"`.
+    pub epochs: EpochRange,
+    /// Learning rate.
+    pub lr: f64,
+    /// Whether the selected layers are amplified in this phase.
+    pub amplify: bool,
+    /// Amplification factor of this phase; omitted: `amp.factor`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor: Option<f64>,
+}
+
+/// Epochs `start..end` (end excluded), written as the string `"start..end"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EpochRange(pub Range<usize>);
+
+impl TryFrom<String> for EpochRange {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        let parsed = s
+            .split_once("..")
+            .and_then(|(a, b)| Some(a.trim().parse().ok()?..b.trim().parse().ok()?));
+        parsed.map(EpochRange).ok_or_else(|| {
+            format!(
+                "invalid epoch range `{s}`: expected \"start..end\" (end excluded), e.g. \"0..8\""
+            )
+        })
+    }
+}
+
+impl From<EpochRange> for String {
+    fn from(r: EpochRange) -> String {
+        format!("{}..{}", r.0.start, r.0.end)
+    }
+}
+
+impl ExperimentConfig {
+    /// Reads, parses and validates (without the model: see
+    /// [`ExperimentConfig::validate_layers`]) the config at `path`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// Parses and validates config text; `origin` names it in errors (a file name).
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Self, ConfigError> {
+        let origin = Origin {
+            name: origin.to_string(),
+            text: Some(text.to_string()),
+        };
+        let mut config: Self = toml::from_str(text).map_err(|e| origin.syntax(text, &e))?;
+        config.origin = origin;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The config as TOML, for the run record (defaults written out where they are not
+    /// `Option`s).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("an ExperimentConfig is always representable in TOML")
+    }
+
+    /// The name of the file (or text) the config came from; empty when built in code.
+    pub fn origin(&self) -> &str {
+        &self.origin.name
+    }
+
+    /// Names the config's origin in errors (for configs built in code).
+    pub fn with_origin(mut self, name: &str) -> Self {
+        self.origin.name = name.to_string();
+        self
+    }
+}
