@@ -36,6 +36,7 @@ cpu_impl!(f64);
 #[cfg(feature = "cuda")]
 mod cuda {
     use super::AmpDevice;
+    use dfdx::tensor::Storage;
     use dfdx::tensor::Cuda;
 
     // The buffers are copied through the host: these two calls run once per tapped layer per
