@@ -26,9 +26,15 @@ fn cv_is_the_mean_of_per_epoch_std_over_mean() {
     // [1, 3]: mean 2, population std 1 -> 0.5.
     assert!(close(score(&Cv, &[&[1.0, 3.0]]), 0.5));
     // [1, 2, 3]: mean 2, std sqrt(2/3) -> sqrt(2/3)/2.
-    assert!(close(score(&Cv, &[&[1.0, 2.0, 3.0]]), (2.0f64 / 3.0).sqrt() / 2.0));
+    assert!(close(
+        score(&Cv, &[&[1.0, 2.0, 3.0]]),
+        (2.0f64 / 3.0).sqrt() / 2.0
+    ));
     // Constant epoch: 0. Mean over epochs: (0.5 + 0) / 2.
-    assert!(close(score(&Cv, &[&[1.0, 3.0], &[2.0, 2.0, 2.0, 2.0]]), 0.25));
+    assert!(close(
+        score(&Cv, &[&[1.0, 3.0], &[2.0, 2.0, 2.0, 2.0]]),
+        0.25
+    ));
     // A single step has std 0.
     assert_eq!(score(&Cv, &[&[4.0]]), 0.0);
 }
@@ -51,7 +57,10 @@ fn rel_change_is_the_mean_relative_change_of_epoch_means() {
     // Means 4 -> 5: 1/4.
     assert!(close(score(&RelChange, &[&[4.0], &[5.0]]), 0.25));
     // Means 2 -> 3 -> 1.5: (1/2 + 1.5/3) / 2 = 0.5.
-    assert!(close(score(&RelChange, &[&[1.0, 3.0], &[3.0], &[1.0, 2.0]]), 0.5));
+    assert!(close(
+        score(&RelChange, &[&[1.0, 3.0], &[3.0], &[1.0, 2.0]]),
+        0.5
+    ));
     // A decrease counts like an increase: 4 -> 3: 0.25.
     assert!(close(score(&RelChange, &[&[4.0], &[2.0, 4.0]]), 0.25));
     assert_eq!(RelChange.min_epochs(), 2);
@@ -78,7 +87,10 @@ fn sign_flip_is_the_fraction_of_direction_changes() {
     // Monotone: 0.
     assert_eq!(score(&SignFlip, &[&[1.0, 2.0, 3.0, 4.0]]), 0.0);
     // d = [2, -1, 0, -1]: one flip; the plateau is no flip; 3 interior steps.
-    assert!(close(score(&SignFlip, &[&[1.0, 3.0, 2.0, 2.0, 1.0]]), 1.0 / 3.0));
+    assert!(close(
+        score(&SignFlip, &[&[1.0, 3.0, 2.0, 2.0, 1.0]]),
+        1.0 / 3.0
+    ));
     // Epochs are one series: [1, 3] then [2] flips once at the boundary.
     assert_eq!(score(&SignFlip, &[&[1.0, 3.0], &[2.0]]), 1.0);
 }

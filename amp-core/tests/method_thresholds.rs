@@ -1,7 +1,9 @@
 //! Thresholds and directions against hand-computed cuts and selections: ties, equal scores,
 //! a single layer, non-finite scores.
 
-use amp_core::method::{Above, Below, Direction, Fixed, Mean, Median, Quantile, Threshold, ThresholdKind, TopK};
+use amp_core::method::{
+    Above, Below, Direction, Fixed, Mean, Median, Quantile, Threshold, ThresholdKind, TopK,
+};
 
 const NAN: f64 = f64::NAN;
 
@@ -38,15 +40,27 @@ fn top_k_picks_exactly_k_with_layer_order_tie_breaking() {
     assert_eq!(sel(&TopK(1), &Below, &s), (1.0, vec![0]));
     assert_eq!(sel(&TopK(9), &Above, &s), (1.0, vec![0, 1, 2, 3]));
     // Ties: the earlier layers win.
-    assert_eq!(sel(&TopK(2), &Above, &[1.0, 2.0, 2.0, 2.0]), (2.0, vec![1, 2]));
+    assert_eq!(
+        sel(&TopK(2), &Above, &[1.0, 2.0, 2.0, 2.0]),
+        (2.0, vec![1, 2])
+    );
     assert_eq!(sel(&TopK(2), &Above, &[3.0, 3.0, 3.0]), (3.0, vec![0, 1]));
-    assert_eq!(sel(&TopK(2), &Below, &[2.0, 1.0, 2.0, 1.0]), (1.0, vec![1, 3]));
+    assert_eq!(
+        sel(&TopK(2), &Below, &[2.0, 1.0, 2.0, 1.0]),
+        (1.0, vec![1, 3])
+    );
 }
 
 #[test]
 fn fixed_cut() {
-    assert_eq!(sel(&Fixed(1.5), &Above, &[1.0, 2.0, 1.5, 3.0]), (1.5, vec![1, 3]));
-    assert_eq!(sel(&Fixed(1.5), &Below, &[1.0, 2.0, 1.5, 3.0]), (1.5, vec![0]));
+    assert_eq!(
+        sel(&Fixed(1.5), &Above, &[1.0, 2.0, 1.5, 3.0]),
+        (1.5, vec![1, 3])
+    );
+    assert_eq!(
+        sel(&Fixed(1.5), &Below, &[1.0, 2.0, 1.5, 3.0]),
+        (1.5, vec![0])
+    );
 }
 
 #[test]
@@ -85,7 +99,10 @@ fn non_finite_scores_are_excluded_and_never_selected() {
     assert_eq!(sel(&TopK(10), &Above, &s), (1.0, vec![0, 2, 3]));
     assert_eq!(sel(&Fixed(0.0), &Above, &s), (0.0, vec![0, 2, 3]));
     // +inf is excluded from the mean and never selected.
-    assert_eq!(sel(&Mean, &Above, &[1.0, f64::INFINITY, 3.0]), (2.0, vec![2]));
+    assert_eq!(
+        sel(&Mean, &Above, &[1.0, f64::INFINITY, 3.0]),
+        (2.0, vec![2])
+    );
     // All non-finite: nothing, cut NaN.
     let (cut, picked) = sel(&Mean, &Above, &[NAN, NAN]);
     assert!(cut.is_nan() && picked.is_empty());
