@@ -1,11 +1,14 @@
 //! The `amp` command line: one module per command, plus what they share.
 
 pub mod args;
+mod data;
 mod demo;
+mod experiment;
 mod models;
 mod progress;
 mod report;
 mod report_cmd;
+mod train_cmd;
 
 use anyhow::Result;
 
@@ -28,8 +31,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Report(a)) => report_cmd::run(a),
-        Some(Command::Train(_)) | Some(Command::Check(_)) => {
-            anyhow::bail!("not implemented yet")
-        }
+        Some(Command::Train(a)) => train_cmd::run(a),
+        Some(Command::Check(a)) => train_cmd::check(a),
     }
 }

@@ -27,6 +27,12 @@ pub struct EpochRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub name: String,
+    /// The experiment config that produced the run (TOML), empty when trained from code.
+    #[serde(default)]
+    pub config: String,
+    /// The policy, as it describes itself (selector and schedule).
+    #[serde(default)]
+    pub policy: String,
     /// The tap mode (`output`, `input`, `param`).
     pub mode: String,
     /// Candidate layer names, in forward order.

@@ -108,6 +108,8 @@ where
     let mut history = StatsHistory::new(layers.clone());
     let mut record = RunRecord {
         name: name.to_string(),
+        config: String::new(),
+        policy: policy.describe(),
         mode: settings.mode.to_string(),
         layers: layers.clone(),
         epochs: Vec::new(),
