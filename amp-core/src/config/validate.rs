@@ -138,17 +138,20 @@ impl ExperimentConfig {
         }
         let measures: Vec<&str> = MeasureKind::ALL.iter().map(|m| m.name()).collect();
         let required: &[(&str, bool, String)] = match s.kind {
-            SelectKind::Explicit => &[("layers", s.layers.is_some(), "a list of layer names".into())],
+            SelectKind::Explicit => {
+                &[("layers", s.layers.is_some(), "a list of layer names".into())]
+            }
             SelectKind::Random => &[("ratio", s.ratio.is_some(), "a fraction in (0, 1]".into())],
             SelectKind::Intelligent => &[
-                ("measure", s.measure.is_some(), format!("one of: {}", measures.join(", "))),
+                (
+                    "measure",
+                    s.measure.is_some(),
+                    format!("one of: {}", measures.join(", ")),
+                ),
                 (
                     "threshold",
                     s.threshold.is_some(),
-                    format!(
-                        "one of: {} (\"mean\", \"median\", {{ quantile = 0.75 }}, {{ top_k = 5 }}, {{ fixed = 0.3 }})",
-                        ThresholdKind::NAMES.join(", ")
-                    ),
+                    "\"mean\", \"median\", { quantile = q }, { top_k = n } or { fixed = v }".into(),
                 ),
             ],
             SelectKind::All | SelectKind::None => &[],

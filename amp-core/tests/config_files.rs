@@ -1,0 +1,154 @@
+//! The default experiments in `configs/` (METHOD.md section 6) parse, validate against
+//! ResNet-18's 19 candidate convolutions, build and plan a 16-epoch run.
+
+use std::path::PathBuf;
+
+use amp_core::config::{ExperimentConfig, SelectKind};
+use amp_core::method::{MeasureKind, PhaseSchedule, Schedule, ThresholdKind};
+use amp_core::stats::{LayerEpoch, StatsHistory, Summary};
+use amp_core::Mode;
+
+/// ResNet-18's convolutions without the stem: 16 in the residual blocks, 3 in shortcuts.
+fn resnet18_layers() -> Vec<String> {
+    let mut names = Vec::new();
+    for stage in 1..=4 {
+        for block in 0..2 {
+            names.push(format!("layer{stage}.{block}.conv1"));
+            names.push(format!("layer{stage}.{block}.conv2"));
+            if stage > 1 && block == 0 {
+                names.push(format!("layer{stage}.{block}.shortcut"));
+            }
+        }
+    }
+    assert_eq!(names.len(), 19);
+    names
+}
+
+fn configs_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../configs")
+}
+
+fn load(file: &str) -> ExperimentConfig {
+    ExperimentConfig::load(configs_dir().join(file)).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Synthetic statistics: layer l fluctuates with amplitude l % 5, its mean drifts with l % 3.
+fn history(layers: usize, epochs: usize) -> StatsHistory {
+    let mut h = StatsHistory::new((0..layers).map(|l| format!("l{l}")).collect());
+    for e in 0..epochs {
+        h.epochs.push(
+            (0..layers)
+                .map(|l| {
+                    let base = 10.0 + (e * (l % 3)) as f64;
+                    let amp = (l % 5) as f64;
+                    let steps: Vec<f64> = (0..8)
+                        .map(|t| base + if t % 2 == 0 { amp } else { -amp })
+                        .collect();
+                    LayerEpoch {
+                        param: Summary::of(&steps),
+                        output: Summary::of(&steps),
+                        param_steps: steps,
+                    }
+                })
+                .collect(),
+        );
+    }
+    h
+}
+
+/// Plans all 16 epochs; returns the number of amplified layers per epoch.
+fn run(config: &ExperimentConfig) -> Vec<usize> {
+    let layers = resnet18_layers();
+    let mut policy = config
+        .build_policy(&layers)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let h = history(layers.len(), 16);
+    (0..16)
+        .map(|e| policy.plan_epoch(e, &h).amplified_layers().len())
+        .collect()
+}
+
+#[test]
+fn every_config_file_parses_validates_and_round_trips() {
+    let mut files: Vec<_> = std::fs::read_dir(configs_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "{files:?}");
+    for path in files {
+        let c = ExperimentConfig::load(&path).unwrap_or_else(|e| panic!("{e}"));
+        c.validate_layers(&resnet18_layers())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            path.file_stem().unwrap().to_str().unwrap(),
+            c.name,
+            "file name = experiment name"
+        );
+        assert_eq!(
+            (c.train.epochs, c.amp.factor, c.amp.mode),
+            (16, 2.0, Mode::Output)
+        );
+        let again = ExperimentConfig::from_toml_str(&c.to_toml(), "round-trip").unwrap();
+        assert_eq!(again.to_toml(), c.to_toml());
+        assert_eq!(again.schedule().unwrap(), c.schedule().unwrap());
+    }
+}
+
+#[test]
+fn baselines_amplify_nothing() {
+    for lr in ["0.1", "0.4", "0.8"] {
+        let c = load(&format!("baseline-lr{lr}.toml"));
+        assert_eq!(c.amp.select.kind, SelectKind::None);
+        assert_eq!(c.train.lr, lr.parse::<f64>().unwrap());
+        assert_eq!(run(&c), vec![0; 16]);
+    }
+}
+
+#[test]
+fn random_amplifies_6_of_19_in_the_first_half() {
+    let c = load("random-r0.3-lr0.4.toml");
+    let counts = run(&c);
+    assert_eq!(&counts[..8], &[6; 8]);
+    assert_eq!(&counts[8..], &[0; 8]);
+    // Reproducible: the same layers every time.
+    let layers = resnet18_layers();
+    let h = history(19, 1);
+    let a = c.build_policy(&layers).unwrap().plan_epoch(0, &h);
+    let b = c.build_policy(&layers).unwrap().plan_epoch(0, &h);
+    assert_eq!(a.amplified, b.amplified);
+    let baseline = c.baseline().build_policy(&layers).unwrap().plan_epoch(0, &h);
+    assert!(!baseline.any_amplified());
+}
+
+#[test]
+fn intelligent_configs_observe_two_epochs_then_select() {
+    let cv = load("intelligent-cv-mean-lr0.4.toml");
+    let s = &cv.amp.select;
+    assert_eq!(
+        (s.measure, s.threshold, s.observe_epochs),
+        (Some(MeasureKind::Cv), Some(ThresholdKind::Mean), Some(2))
+    );
+    // The written-out schedule is the default one.
+    let default = PhaseSchedule::scaled_default(16, 0.4, 2.0).unwrap();
+    let written = cv.schedule().unwrap();
+    for e in 0..16 {
+        let (a, b) = (
+            written.phase(e).unwrap().phase,
+            default.phase(e).unwrap().phase,
+        );
+        assert_eq!((a.epochs, a.amplify), (b.epochs, b.amplify));
+        assert!((a.lr - b.lr).abs() < 1e-12);
+    }
+    let rc = load("intelligent-relchange-median-lr0.4.toml");
+    assert_eq!(rc.amp.select.measure, Some(MeasureKind::RelChange));
+    assert!(rc.schedule.is_none());
+    for c in [cv, rc] {
+        let counts = run(&c);
+        assert_eq!(&counts[..2], &[0, 0], "{}: observation", c.name);
+        assert!(counts[2] > 0 && counts[2] < 19, "{}: {counts:?}", c.name);
+        assert!(counts[2..8].iter().all(|&n| n == counts[2]));
+        assert_eq!(&counts[8..], &[0; 8]);
+    }
+}
