@@ -118,7 +118,11 @@ fn random_amplifies_6_of_19_in_the_first_half() {
     let a = c.build_policy(&layers).unwrap().plan_epoch(0, &h);
     let b = c.build_policy(&layers).unwrap().plan_epoch(0, &h);
     assert_eq!(a.amplified, b.amplified);
-    let baseline = c.baseline().build_policy(&layers).unwrap().plan_epoch(0, &h);
+    let baseline = c
+        .baseline()
+        .build_policy(&layers)
+        .unwrap()
+        .plan_epoch(0, &h);
     assert!(!baseline.any_amplified());
 }
 

@@ -32,38 +32,38 @@ pub enum ConfigError {
     },
     /// Not TOML, or TOML that does not fit the config format (unknown field, unknown name,
     /// wrong type, missing field).
-    #[error("{}", render(origin, Some(location), field.as_deref(), message))]
+    #[error("{}", render(origin, Some(&**location), field.as_deref(), message))]
     Syntax {
         /// The file name (or the origin name given to `from_toml_str`).
         origin: String,
         /// Where.
-        location: Location,
+        location: Box<Location>,
         /// The field, when the error is inside one.
         field: Option<String>,
         /// What is wrong, from the TOML parser, with a suggestion for misspelled names.
         message: String,
     },
     /// Well-formed, but a value is out of its domain or values contradict each other.
-    #[error("{}", render(origin, location.as_ref(), Some(field), message))]
+    #[error("{}", render(origin, location.as_deref(), Some(field), message))]
     Invalid {
         /// The file name.
         origin: String,
         /// The field, as a path: `amp.select.ratio`, `schedule[1].epochs`.
         field: String,
         /// Where, when the file's text is at hand.
-        location: Option<Location>,
+        location: Option<Box<Location>>,
         /// What is wrong.
         message: String,
     },
     /// A layer name the model does not have.
-    #[error("{}", render(origin, location.as_ref(), Some(field), &source.to_string()))]
+    #[error("{}", render(origin, location.as_deref(), Some(field), &source.to_string()))]
     UnknownLayer {
         /// The file name.
         origin: String,
         /// The field, e.g. `amp.select.layers[2]`.
         field: String,
         /// Where, when the file's text is at hand.
-        location: Option<Location>,
+        location: Option<Box<Location>>,
         /// The name and every valid name.
         #[source]
         source: UnknownLayer,
@@ -126,15 +126,15 @@ impl fmt::Display for Origin {
 }
 
 impl Origin {
-    fn locate(&self, field: &str) -> Option<Location> {
+    fn locate(&self, field: &str) -> Option<Box<Location>> {
         let text = self.text.as_deref()?;
         let span = span_of(text, field)?;
         let (line, column) = line_col(text, span.start);
-        Some(Location {
+        Some(Box::new(Location {
             line,
             column,
             snippet: snippet(text, &span),
-        })
+        }))
     }
 
     /// A value-domain error at `field`.
@@ -165,11 +165,11 @@ impl Origin {
         let (line, column) = line_col(text, span.start);
         ConfigError::Syntax {
             origin: self.name.clone(),
-            location: Location {
+            location: Box::new(Location {
                 line,
                 column,
                 snippet: snippet(text, &span),
-            },
+            }),
             field: path_at(text, span.start),
             message: with_suggestion(err.message().trim_end()),
         }
