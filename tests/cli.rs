@@ -1,0 +1,115 @@
+//! End-to-end tests of the `amp` binary: configs are checked against real models, errors name
+//! the file, line and column, and a short run writes a record that `amp report` reads.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn amp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_amp"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the amp binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("amp-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn every_shipped_config_is_valid_for_resnet18() {
+    let mut checked = 0;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let entries = ["configs", "configs/demo"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap());
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let o = amp(&["check", path.to_str().unwrap(), "--model", "resnet18"]);
+            assert!(o.status.success(), "{}: {}", path.display(), text(&o));
+            checked += 1;
+        }
+    }
+    assert!(checked >= 8, "only {checked} configs found");
+}
+
+#[test]
+fn a_config_naming_a_missing_layer_lists_the_valid_ones() {
+    let dir = scratch("bad-layer");
+    let cfg = dir.join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "name = \"x\"\n[train]\nepochs = 4\nlr = 0.1\n[amp.select]\nkind = \"explicit\"\nlayers = [\"conv9\"]\n",
+    )
+    .unwrap();
+    let o = amp(&["check", cfg.to_str().unwrap(), "--model", "cnn"]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("bad.toml:7:11"), "{t}");
+    assert!(t.contains("amp.select.layers[0]"), "{t}");
+    assert!(t.contains("valid layer names: conv1, conv2, conv3, fc"), "{t}");
+}
+
+#[test]
+fn missing_files_are_named_in_the_error() {
+    let o = amp(&["train", "no/such/config.toml"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no/such/config.toml"), "{}", text(&o));
+    let o = amp(&["report", "no/such/run.json"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no/such/run.json"), "{}", text(&o));
+    let dir = scratch("bad-data");
+    let cfg = dir.join("ok.toml");
+    std::fs::write(&cfg, "name = \"x\"\n[train]\nepochs = 1\nlr = 0.1\n").unwrap();
+    let o = amp(&["train", cfg.to_str().unwrap(), "--data", "no/such/cifar"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("no/such/cifar"), "{}", text(&o));
+}
+
+#[test]
+fn a_short_run_writes_a_record_that_report_reads() {
+    let dir = scratch("run");
+    let cfg = dir.join("short.toml");
+    std::fs::write(
+        &cfg,
+        "name = \"short\"\n[train]\nepochs = 2\nlr = 0.05\nbatch_size = 64\n\
+         [amp]\nfactor = 2.0\n[amp.select]\nkind = \"explicit\"\nlayers = [\"conv2\"]\n",
+    )
+    .unwrap();
+    let out = dir.join("runs");
+    let o = amp(&[
+        "train",
+        cfg.to_str().unwrap(),
+        "--model",
+        "cnn",
+        "--limit",
+        "256",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let record = out.join("short.json");
+    let o = amp(&["report", record.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("short") && t.contains("1/4"), "{t}");
+    // No temporary file is left next to the record.
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
