@@ -9,7 +9,7 @@
 
 use super::im2col::{col2im_add, im2col, ConvGeom};
 use crate::cpu_util::{
-    gemm_st, grad_mut, put_grad, row_major, take_grad, to_buf, transposed, CpuFloat,
+    gemm_st, grad_mut, put_grad, row_major, take_grad, to_buf, transposed, with_scratch, CpuFloat,
 };
 use crate::shape::conv_out_dim;
 use dfdx::prelude::*;
@@ -32,32 +32,34 @@ pub(crate) fn forward<E: CpuFloat>(
             let n0 = ci * per_chunk;
             let xs = &x[n0 * g.in_img()..(n0 + imgs) * g.in_img()];
             let ncol = imgs * plane;
-            let col_buf;
-            let col: &[E] = if g.is_pointwise() {
-                xs
-            } else {
-                let mut c = vec![E::zero(); ckk * ncol];
-                im2col(g, xs, imgs, &mut c);
-                col_buf = c;
-                &col_buf
-            };
-            let lhs = row_major(w.as_ptr(), ckk);
-            let rhs = row_major(col.as_ptr(), ncol);
-            if imgs == 1 {
-                // (O x plane) is exactly the NCHW layout of one image.
-                let dst = row_major(out_chunk.as_mut_ptr(), ncol);
-                unsafe { gemm_st(g.o, ncol, ckk, dst, false, lhs, rhs) };
-            } else {
-                // GEMM into (O x imgs*plane), then scatter to NCHW.
-                let mut tmp = vec![E::zero(); g.o * ncol];
-                let dst = row_major(tmp.as_mut_ptr(), ncol);
-                unsafe { gemm_st(g.o, ncol, ckk, dst, false, lhs, rhs) };
-                for img in 0..imgs {
-                    for o in 0..g.o {
-                        out_chunk[(img * g.o + o) * plane..][..plane]
-                            .copy_from_slice(&tmp[o * ncol + img * plane..][..plane]);
-                    }
+            let run = |col: &[E], out_chunk: &mut [E]| {
+                let lhs = row_major(w.as_ptr(), ckk);
+                let rhs = row_major(col.as_ptr(), ncol);
+                if imgs == 1 {
+                    // (O x plane) is exactly the NCHW layout of one image.
+                    let dst = row_major(out_chunk.as_mut_ptr(), ncol);
+                    unsafe { gemm_st(g.o, ncol, ckk, dst, false, lhs, rhs) };
+                } else {
+                    // GEMM into (O x imgs*plane), then scatter to NCHW.
+                    with_scratch(1, g.o * ncol, |tmp: &mut [E]| {
+                        let dst = row_major(tmp.as_mut_ptr(), ncol);
+                        unsafe { gemm_st(g.o, ncol, ckk, dst, false, lhs, rhs) };
+                        for img in 0..imgs {
+                            for o in 0..g.o {
+                                out_chunk[(img * g.o + o) * plane..][..plane]
+                                    .copy_from_slice(&tmp[o * ncol + img * plane..][..plane]);
+                            }
+                        }
+                    });
                 }
+            };
+            if g.is_pointwise() {
+                run(xs, out_chunk);
+            } else {
+                with_scratch(0, ckk * ncol, |col: &mut [E]| {
+                    im2col(g, xs, imgs, col);
+                    run(col, out_chunk);
+                });
             }
             if let Some(b) = bias {
                 for (i, row) in out_chunk.chunks_mut(plane).enumerate() {
@@ -98,77 +100,79 @@ pub(crate) fn backward<E: CpuFloat>(
                 let ncol = imgs * plane;
                 let go = &gout[n0 * g.out_img()..(n0 + imgs) * g.out_img()];
                 // Output gradient as an (O x imgs*plane) matrix.
-                let gmat_buf;
-                let gmat: &[E] = if imgs == 1 {
-                    go
-                } else {
-                    let mut t = vec![E::zero(); g.o * ncol];
-                    for img in 0..imgs {
-                        for o in 0..g.o {
-                            t[o * ncol + img * plane..][..plane]
-                                .copy_from_slice(&go[(img * g.o + o) * plane..][..plane]);
+                let body = |gmat: &[E], pw: &mut [E], pb: &mut [E], gx_chunk: &mut [E]| {
+                    if want_bias {
+                        for (o, b) in pb.iter_mut().enumerate() {
+                            *b += gmat[o * ncol..(o + 1) * ncol]
+                                .iter()
+                                .fold(E::zero(), |a, v| a + *v);
                         }
                     }
-                    gmat_buf = t;
-                    &gmat_buf
+                    let xs = &x[n0 * g.in_img()..(n0 + imgs) * g.in_img()];
+                    let gm = row_major(gmat.as_ptr(), ncol);
+                    if g.is_pointwise() {
+                        // col == x, and the data gradient lands directly in gx.
+                        unsafe {
+                            gemm_st(
+                                g.o,
+                                ckk,
+                                ncol,
+                                row_major(pw.as_mut_ptr(), ckk),
+                                true,
+                                gm,
+                                transposed(xs.as_ptr(), ncol),
+                            );
+                            gemm_st(
+                                ckk,
+                                ncol,
+                                g.o,
+                                row_major(gx_chunk.as_mut_ptr(), ncol),
+                                true,
+                                transposed(w.as_ptr(), ckk),
+                                gm,
+                            );
+                        }
+                    } else {
+                        with_scratch(0, ckk * ncol, |col: &mut [E]| {
+                            im2col(g, xs, imgs, col);
+                            unsafe {
+                                // gW += gout * col^T
+                                gemm_st(
+                                    g.o,
+                                    ckk,
+                                    ncol,
+                                    row_major(pw.as_mut_ptr(), ckk),
+                                    true,
+                                    gm,
+                                    transposed(col.as_ptr(), ncol),
+                                );
+                                // dcol = W^T * gout (reusing the column buffer)
+                                gemm_st(
+                                    ckk,
+                                    ncol,
+                                    g.o,
+                                    row_major(col.as_mut_ptr(), ncol),
+                                    false,
+                                    transposed(w.as_ptr(), ckk),
+                                    gm,
+                                );
+                            }
+                            col2im_add(g, col, imgs, gx_chunk);
+                        });
+                    }
                 };
-                if want_bias {
-                    for (o, b) in pb.iter_mut().enumerate() {
-                        *b += gmat[o * ncol..(o + 1) * ncol]
-                            .iter()
-                            .fold(E::zero(), |a, v| a + *v);
-                    }
-                }
-                let xs = &x[n0 * g.in_img()..(n0 + imgs) * g.in_img()];
-                let gm = row_major(gmat.as_ptr(), ncol);
-                if g.is_pointwise() {
-                    // col == x, and the data gradient lands directly in gx.
-                    unsafe {
-                        gemm_st(
-                            g.o,
-                            ckk,
-                            ncol,
-                            row_major(pw.as_mut_ptr(), ckk),
-                            true,
-                            gm,
-                            transposed(xs.as_ptr(), ncol),
-                        );
-                        gemm_st(
-                            ckk,
-                            ncol,
-                            g.o,
-                            row_major(gx_chunk.as_mut_ptr(), ncol),
-                            true,
-                            transposed(w.as_ptr(), ckk),
-                            gm,
-                        );
-                    }
+                if imgs == 1 {
+                    body(go, &mut pw, &mut pb, gx_chunk);
                 } else {
-                    let mut col = vec![E::zero(); ckk * ncol];
-                    im2col(g, xs, imgs, &mut col);
-                    unsafe {
-                        // gW += gout * col^T
-                        gemm_st(
-                            g.o,
-                            ckk,
-                            ncol,
-                            row_major(pw.as_mut_ptr(), ckk),
-                            true,
-                            gm,
-                            transposed(col.as_ptr(), ncol),
-                        );
-                        // dcol = W^T * gout (reusing the column buffer)
-                        gemm_st(
-                            ckk,
-                            ncol,
-                            g.o,
-                            row_major(col.as_mut_ptr(), ncol),
-                            false,
-                            transposed(w.as_ptr(), ckk),
-                            gm,
-                        );
-                    }
-                    col2im_add(g, &col, imgs, gx_chunk);
+                    with_scratch(1, g.o * ncol, |t: &mut [E]| {
+                        for img in 0..imgs {
+                            for o in 0..g.o {
+                                t[o * ncol + img * plane..][..plane]
+                                    .copy_from_slice(&go[(img * g.o + o) * plane..][..plane]);
+                            }
+                        }
+                        body(t, &mut pw, &mut pb, gx_chunk);
+                    });
                 }
                 Some((pw, pb))
             },
