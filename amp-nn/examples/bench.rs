@@ -146,7 +146,13 @@ fn torch(which: &str, steps: usize) -> Option<(f64, f64)> {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/bench_torch.py");
     let threads = rayon::current_num_threads().to_string();
     let out = std::process::Command::new("python3")
-        .args([script, which, &BATCH.to_string(), &steps.to_string(), &threads])
+        .args([
+            script,
+            which,
+            &BATCH.to_string(),
+            &steps.to_string(),
+            &threads,
+        ])
         .output()
         .ok()?;
     if !out.status.success() {
@@ -169,17 +175,24 @@ fn report(name: &str, ms: f64, flops: f64, rss: f64, torch: Option<(f64, f64)>) 
             flops / (tms * 1e-3) / 1e9,
             ms / tms
         ),
-        None => println!(
-            "| {name} | {ms:.1} | {gflops:.1} | {rss:.0} | pytorch not available | | | |"
-        ),
+        None => {
+            println!("| {name} | {ms:.1} | {gflops:.1} | {rss:.0} | pytorch not available | | | |")
+        }
     }
 }
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
-    let (steps_a, steps_b) = (args.first().copied().unwrap_or(10), args.get(1).copied().unwrap_or(3));
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let (steps_a, steps_b) = (
+        args.first().copied().unwrap_or(10),
+        args.get(1).copied().unwrap_or(3),
+    );
     let dev: D = D::seed_from_u64(0);
-    let x: Tensor<(usize, Const<3>, usize, usize), E, D> = dev.sample_normal_like(&(BATCH, Const, 32, 32));
+    let x: Tensor<(usize, Const<3>, usize, usize), E, D> =
+        dev.sample_normal_like(&(BATCH, Const, 32, 32));
     println!("rayon threads: {}", rayon::current_num_threads());
     println!("| model (batch {BATCH}) | amp-nn ms/step | amp-nn GFLOP/s | amp-nn peak RSS MiB | PyTorch ms/step | PyTorch GFLOP/s | PyTorch peak RSS MiB | ratio (amp-nn/PyTorch) |");
     println!("|---|---|---|---|---|---|---|---|");
@@ -202,7 +215,13 @@ fn main() {
                 + conv_flops(BATCH, 32, 64, 3, 32, 32)
                 + conv_flops(BATCH, 64, 64, 3, 32, 32));
         let rss = peak_rss_mb();
-        report("(a) 3 convs 3-32-64-64, 32x32", ms, flops, rss, torch("convs", steps_a));
+        report(
+            "(a) 3 convs 3-32-64-64, 32x32",
+            ms,
+            flops,
+            rss,
+            torch("convs", steps_a),
+        );
     }
 
     // (b)
@@ -221,6 +240,12 @@ fn main() {
             grads = Some(g);
         });
         let rss = peak_rss_mb();
-        report("(b) ResNet-18 CIFAR, 32x32", ms, 3.0 * resnet_flops(BATCH), rss, torch("resnet18", steps_b));
+        report(
+            "(b) ResNet-18 CIFAR, 32x32",
+            ms,
+            3.0 * resnet_flops(BATCH),
+            rss,
+            torch("resnet18", steps_b),
+        );
     }
 }

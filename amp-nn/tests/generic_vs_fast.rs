@@ -47,10 +47,16 @@ fn conv2d_generic_equals_fast() {
 
 #[test]
 fn pool2d_generic_equals_fast() {
-    for &(kind, k, s, p) in &[(PoolKind::Max, 3, 2, 1), (PoolKind::Avg, 2, 2, 0), (PoolKind::Avg, 3, 1, 1)] {
+    for &(kind, k, s, p) in &[
+        (PoolKind::Max, 3, 2, 1),
+        (PoolKind::Avg, 2, 2, 0),
+        (PoolKind::Avg, 3, 1, 1),
+    ] {
         let (n, h, w) = (3, 7, 6);
         let x = f32s(&rand_vec(n * 3 * h * w, 15));
-        let len = run_pool::<f32>(Path::Fast, kind, &x, (n, h, w), k, s, p, None).0.len();
+        let len = run_pool::<f32>(Path::Fast, kind, &x, (n, h, w), k, s, p, None)
+            .0
+            .len();
         let gy = f32s(&rand_vec(len, 16));
         let a = run_pool(Path::Fast, kind, &x, (n, h, w), k, s, p, Some(&gy));
         let g = run_pool(Path::Generic, kind, &x, (n, h, w), k, s, p, Some(&gy));
@@ -69,7 +75,14 @@ fn batchnorm2d_generic_equals_fast() {
     let gy = f32s(&rand_vec(x.len(), 20));
     for train in [true, false] {
         let a = run_bn(Path::Fast, train, &x, (n, h, w), [&sc, &bi, &rm, &rv], &gy);
-        let g = run_bn(Path::Generic, train, &x, (n, h, w), [&sc, &bi, &rm, &rv], &gy);
+        let g = run_bn(
+            Path::Generic,
+            train,
+            &x,
+            (n, h, w),
+            [&sc, &bi, &rm, &rv],
+            &gy,
+        );
         for (name, u, v) in [
             ("y", &a.y, &g.y),
             ("gx", &a.gx, &g.gx),
@@ -78,7 +91,12 @@ fn batchnorm2d_generic_equals_fast() {
             ("running_mean", &a.running_mean, &g.running_mean),
             ("running_var", &a.running_var, &g.running_var),
         ] {
-            assert_close(&format!("bn train={train} {name}"), &f64s(u), &f64s(v), 1e-4);
+            assert_close(
+                &format!("bn train={train} {name}"),
+                &f64s(u),
+                &f64s(v),
+                1e-4,
+            );
         }
     }
 }

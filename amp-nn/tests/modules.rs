@@ -37,7 +37,14 @@ fn sgd_trains_conv_bn_stack() {
     let dev: Cpu = Cpu::seed_from_u64(0);
     let mut conv: Conv2DNoBias<3, 8, 3, 2, 1, f32, Cpu> = BuildModule::build(&dev);
     let mut bn: BatchNorm2D<8, f32, Cpu> = BuildModule::build(&dev);
-    let mut opt = Sgd::new(&(conv.clone(), bn.clone()), SgdConfig { lr: 0.1, momentum: Some(Momentum::Classic(0.9)), weight_decay: None });
+    let mut opt = Sgd::new(
+        &(conv.clone(), bn.clone()),
+        SgdConfig {
+            lr: 0.1,
+            momentum: Some(Momentum::Classic(0.9)),
+            weight_decay: None,
+        },
+    );
     let x: Img<3> = dev.sample_normal_like(&(4, Const, 5, 7));
     let mut grads = (conv.clone(), bn.clone()).alloc_grads();
     let mut first = None;
@@ -55,11 +62,22 @@ fn sgd_trains_conv_bn_stack() {
         model.zero_grads(&mut grads);
         (conv, bn) = model;
     }
-    assert!(last < first.unwrap(), "loss should decrease: {first:?} -> {last}");
-    assert_ne!(bn.running_mean.as_vec(), vec![0.0; 8], "running stats updated in train mode");
+    assert!(
+        last < first.unwrap(),
+        "loss should decrease: {first:?} -> {last}"
+    );
+    assert_ne!(
+        bn.running_mean.as_vec(),
+        vec![0.0; 8],
+        "running stats updated in train mode"
+    );
     let rm = bn.running_mean.as_vec();
     let _ = bn.forward(conv.forward(x.clone()));
-    assert_eq!(bn.running_mean.as_vec(), rm, "eval must not update running stats");
+    assert_eq!(
+        bn.running_mean.as_vec(),
+        rm,
+        "eval must not update running stats"
+    );
 }
 
 #[test]
@@ -92,8 +110,14 @@ fn flatten_size_mismatch_panics_clearly() {
 fn pools_have_expected_shapes() {
     let dev: Cpu = Default::default();
     let x: Img<3> = dev.sample_normal_like(&(2, Const, 5, 7));
-    assert_eq!(MaxPool2D::<2, 2>.forward(x.clone()).shape(), &(2, Const::<3>, 2, 3));
-    assert_eq!(AvgPool2D::<3, 1, 1>.forward(x.clone()).shape(), &(2, Const::<3>, 5, 7));
+    assert_eq!(
+        MaxPool2D::<2, 2>.forward(x.clone()).shape(),
+        &(2, Const::<3>, 2, 3)
+    );
+    assert_eq!(
+        AvgPool2D::<3, 1, 1>.forward(x.clone()).shape(),
+        &(2, Const::<3>, 5, 7)
+    );
     assert_eq!(GlobalAvgPool2D.forward(x).shape(), &(2, Const::<3>));
 }
 
@@ -109,7 +133,10 @@ fn non_contiguous_input_is_handled() {
     let b = conv.forward(xc.clone()).sum::<Rank0, _>();
     assert!((a.array() - b.array()).abs() < 1e-4);
     let g = a.backward();
-    let gx = g.get(&x).permute::<Rank4<2, 3, 5, 4>, Axes4<0, 3, 1, 2>>().as_vec();
+    let gx = g
+        .get(&x)
+        .permute::<Rank4<2, 3, 5, 4>, Axes4<0, 3, 1, 2>>()
+        .as_vec();
     let gc = conv.forward(xc.leaky_trace()).sum::<Rank0, _>().backward();
     let want = gc.get(&xc).as_vec();
     for (u, v) in gx.iter().zip(&want) {

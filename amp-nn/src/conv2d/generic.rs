@@ -31,7 +31,9 @@ pub fn conv2d<
     let rows = b.size() * ho * wo;
     // Sliced per tap from a fresh reshape (dfdx's slice backward assigns, see
     // `patches`), so the weight gradient accumulates correctly.
-    let w_flat = weight.clone().try_reshape_like(&(Const::<O>, Const::<C>, K * K))?;
+    let w_flat = weight
+        .clone()
+        .try_reshape_like(&(Const::<O>, Const::<C>, K * K))?;
     let mut acc: Option<Tensor<(usize, Const<O>), E, D, T>> = None;
     for (t, tap) in taps.into_iter().enumerate() {
         let xm = tap

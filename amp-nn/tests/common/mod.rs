@@ -18,7 +18,10 @@ pub fn assert_close(name: &str, got: &[f64], want: &[f64], tol: f64) {
     assert_eq!(got.len(), want.len(), "{name}: length mismatch");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         let err = (g - w).abs() / (1.0 + w.abs());
-        assert!(err <= tol, "{name}[{i}]: got {g}, want {w} (rel err {err:e} > {tol:e})");
+        assert!(
+            err <= tol,
+            "{name}[{i}]: got {g}, want {w} (rel err {err:e} > {tol:e})"
+        );
     }
 }
 
@@ -31,10 +34,14 @@ where
 
 /// Deterministic pseudo-random values in [-1, 1).
 pub fn rand_vec(len: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..len)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         })
         .collect()
@@ -157,21 +164,18 @@ where
         t.copy_from(v);
         t
     };
-    let (scale, bias, mut rm, mut rv) = (mk(params[0]), mk(params[1]), mk(params[2]), mk(params[3]));
+    let (scale, bias, mut rm, mut rv) =
+        (mk(params[0]), mk(params[1]), mk(params[2]), mk(params[3]));
     let y = match (path, train) {
         (Path::Fast, true) => {
             Cpu::batchnorm2d_train(xt.leaky_trace(), &scale, &bias, &mut rm, &mut rv, 1e-5, 0.1)
         }
-        (Path::Generic, true) => generic::batchnorm2d_train(
-            xt.leaky_trace(),
-            &scale,
-            &bias,
-            &mut rm,
-            &mut rv,
-            1e-5,
-            0.1,
-        ),
-        (Path::Fast, false) => Cpu::batchnorm2d_eval(xt.leaky_trace(), &scale, &bias, &rm, &rv, 1e-5),
+        (Path::Generic, true) => {
+            generic::batchnorm2d_train(xt.leaky_trace(), &scale, &bias, &mut rm, &mut rv, 1e-5, 0.1)
+        }
+        (Path::Fast, false) => {
+            Cpu::batchnorm2d_eval(xt.leaky_trace(), &scale, &bias, &rm, &rv, 1e-5)
+        }
         (Path::Generic, false) => {
             generic::batchnorm2d_eval(xt.leaky_trace(), &scale, &bias, &rm, &rv, 1e-5)
         }
