@@ -62,7 +62,7 @@ fn pad_axis<const AXIS: isize, B: Dim, const C: usize, E: Dtype, D: Device<E>, T
 }
 
 /// `t[slice]` with correct gradient accumulation (see the module docs).
-pub(crate) fn fresh_slice<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>, Sl: 'static>(
+pub(crate) fn fresh_slice<S, E: Dtype, D: Device<E>, T: Tape<E, D>, Sl: 'static>(
     t: &Tensor<S, E, D>,
     slice: Sl,
 ) -> Result<Tensor<S::Sliced, E, D, T>, D::Err>
