@@ -91,6 +91,9 @@ pub struct ReportArgs {
     /// Run records written by `amp train` or `amp demo`.
     #[arg(required = true)]
     pub runs: Vec<PathBuf>,
+    /// Also draw test accuracy and per-layer gradient norms into this SVG file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
 }
 
 /// The networks the CLI can train (all from amp-models).

@@ -55,8 +55,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
         println!("decision {d}");
     }
     println!("\n{}", report::summary_table(&runs));
+    let plot = args.out.join("demo.svg");
+    super::plot::accuracy_and_gradients(&runs, &plot)
+        .with_context(|| format!("writing the plot {}", plot.display()))?;
     println!(
-        "policies: {}\nrun records in {}; total wall time {:.1}s",
+        "policies: {}\nrun records and plot (demo.svg) in {}; total wall time {:.1}s",
         runs.iter().map(|r| r.policy.as_str()).collect::<Vec<_>>().join(" | "),
         args.out.display(),
         started.elapsed().as_secs_f64()

@@ -5,6 +5,7 @@ mod data;
 mod demo;
 mod experiment;
 mod models;
+mod plot;
 mod progress;
 mod report;
 mod report_cmd;

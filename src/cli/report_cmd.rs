@@ -28,5 +28,10 @@ pub fn run(args: ReportArgs) -> Result<()> {
             println!("{}: decision {d}", r.name);
         }
     }
+    if let Some(path) = &args.plot {
+        super::plot::accuracy_and_gradients(&runs, path)
+            .with_context(|| format!("writing the plot {}", path.display()))?;
+        println!("plot: {}", path.display());
+    }
     Ok(())
 }
