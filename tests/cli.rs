@@ -113,3 +113,29 @@ fn a_short_run_writes_a_record_that_report_reads() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn sweep_compares_each_config_with_its_baseline_per_seed() {
+    let dir = scratch("sweep");
+    let out = dir.join("runs");
+    let o = amp(&[
+        "sweep",
+        "configs/demo/intelligent.toml",
+        "--epochs",
+        "5",
+        "--seeds",
+        "2",
+        "--limit",
+        "200",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(t.contains("intelligent-cv-mean") && t.contains("/2"), "{t}");
+    for seed in 0..2 {
+        assert!(out.join(format!("intelligent-cv-mean-seed{seed}.json")).is_file());
+        assert!(out.join(format!("intelligent-cv-mean-seed{seed}-baseline.json")).is_file());
+    }
+}

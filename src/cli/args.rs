@@ -20,6 +20,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Train the experiment of a TOML config.
     Train(TrainArgs),
+    /// Each config against its own baseline over several seeds (mean ± sd of final accuracy).
+    Sweep(SweepArgs),
     /// Check a config against a model without training.
     Check(CheckArgs),
     /// List the candidate layers of a model.
@@ -67,6 +69,33 @@ pub struct TrainArgs {
     #[arg(long)]
     pub limit: Option<usize>,
     /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Experiment configs (TOML); each is compared with its baseline (same recipe, no amplification).
+    #[arg(required = true)]
+    pub configs: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ModelName::Cnn)]
+    pub model: ModelName,
+    /// `synthetic`, or a CIFAR-10 folder / archive.
+    #[arg(long, default_value = "synthetic")]
+    pub data: String,
+    /// Number of seeds (first-seed, first-seed + 1, ...).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    #[arg(long, default_value_t = 0)]
+    pub first_seed: u64,
+    /// Overrides every config's epoch count.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Use only this many training images.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long, default_value = "runs/sweep")]
+    pub out: PathBuf,
     #[arg(long)]
     pub quiet: bool,
 }

@@ -9,6 +9,7 @@ mod plot;
 mod progress;
 mod report;
 mod report_cmd;
+mod sweep;
 mod train_cmd;
 
 use anyhow::Result;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Some(Command::Report(a)) => report_cmd::run(a),
+        Some(Command::Sweep(a)) => sweep::run(a),
         Some(Command::Train(a)) => train_cmd::run(a),
         Some(Command::Check(a)) => train_cmd::check(a),
     }
