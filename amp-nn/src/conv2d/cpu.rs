@@ -72,6 +72,12 @@ pub(crate) fn forward<E: CpuFloat>(
 
 /// Backward: accumulates into `gx` (input grad), `gw` (weight grad, `O x CKK`)
 /// and `gb` (bias grad) from `gout` (output grad, NCHW).
+///
+/// Input gradients of different chunks are disjoint. The weight and bias
+/// gradients are sums over all chunks; to keep their bits independent of
+/// rayon's scheduling and thread count, consecutive chunks form a fixed number
+/// of groups ([`ConvGeom::wgrad_groups`]), each group sums its chunks in order
+/// into its own partial, and the partials are added to `gw`/`gb` in group order.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn backward<E: CpuFloat>(
     g: &ConvGeom,
@@ -82,118 +88,123 @@ pub(crate) fn backward<E: CpuFloat>(
     gw: &mut [E],
     gb: Option<&mut [E]>,
 ) {
-    let (ckk, plane) = (g.ckk(), g.out_plane());
     let per_chunk = g.imgs_per_chunk();
-    let want_bias = gb.is_some();
-    // Each rayon fold accumulator owns partial weight/bias gradients, summed
-    // at the end; input gradients of different chunks are disjoint.
-    let partial = gx
-        .par_chunks_mut(per_chunk * g.in_img())
+    let chunks = g.n.div_ceil(per_chunk);
+    let chunks_per_group = chunks.div_ceil(g.wgrad_groups::<E>(chunks)).max(1);
+    let group_imgs = chunks_per_group * per_chunk;
+    let nb = if gb.is_some() { g.o } else { 0 };
+    let partials: Vec<(Vec<E>, Vec<E>)> = gx
+        .par_chunks_mut(group_imgs * g.in_img())
         .enumerate()
-        .fold(
-            || None::<(Vec<E>, Vec<E>)>,
-            |acc, (ci, gx_chunk)| {
-                let (mut pw, mut pb) =
-                    acc.unwrap_or_else(|| (vec![E::zero(); g.o * ckk], vec![E::zero(); g.o]));
-                let imgs = gx_chunk.len() / g.in_img();
-                let n0 = ci * per_chunk;
-                let ncol = imgs * plane;
-                let go = &gout[n0 * g.out_img()..(n0 + imgs) * g.out_img()];
-                // Output gradient as an (O x imgs*plane) matrix.
-                let body = |gmat: &[E], pw: &mut [E], pb: &mut [E], gx_chunk: &mut [E]| {
-                    if want_bias {
-                        for (o, b) in pb.iter_mut().enumerate() {
-                            *b += gmat[o * ncol..(o + 1) * ncol]
-                                .iter()
-                                .fold(E::zero(), |a, v| a + *v);
-                        }
-                    }
-                    let xs = &x[n0 * g.in_img()..(n0 + imgs) * g.in_img()];
-                    let gm = row_major(gmat.as_ptr(), ncol);
-                    if g.is_pointwise() {
-                        // col == x, and the data gradient lands directly in gx.
-                        unsafe {
-                            gemm_st(
-                                g.o,
-                                ckk,
-                                ncol,
-                                row_major(pw.as_mut_ptr(), ckk),
-                                true,
-                                gm,
-                                transposed(xs.as_ptr(), ncol),
-                            );
-                            gemm_st(
-                                ckk,
-                                ncol,
-                                g.o,
-                                row_major(gx_chunk.as_mut_ptr(), ncol),
-                                true,
-                                transposed(w.as_ptr(), ckk),
-                                gm,
-                            );
-                        }
-                    } else {
-                        with_scratch(0, ckk * ncol, |col: &mut [E]| {
-                            im2col(g, xs, imgs, col);
-                            unsafe {
-                                // gW += gout * col^T
-                                gemm_st(
-                                    g.o,
-                                    ckk,
-                                    ncol,
-                                    row_major(pw.as_mut_ptr(), ckk),
-                                    true,
-                                    gm,
-                                    transposed(col.as_ptr(), ncol),
-                                );
-                                // dcol = W^T * gout (reusing the column buffer)
-                                gemm_st(
-                                    ckk,
-                                    ncol,
-                                    g.o,
-                                    row_major(col.as_mut_ptr(), ncol),
-                                    false,
-                                    transposed(w.as_ptr(), ckk),
-                                    gm,
-                                );
-                            }
-                            col2im_add(g, col, imgs, gx_chunk);
-                        });
-                    }
-                };
-                if imgs == 1 {
-                    body(go, &mut pw, &mut pb, gx_chunk);
-                } else {
-                    with_scratch(1, g.o * ncol, |t: &mut [E]| {
-                        for img in 0..imgs {
-                            for o in 0..g.o {
-                                t[o * ncol + img * plane..][..plane]
-                                    .copy_from_slice(&go[(img * g.o + o) * plane..][..plane]);
-                            }
-                        }
-                        body(t, &mut pw, &mut pb, gx_chunk);
-                    });
-                }
-                Some((pw, pb))
-            },
-        )
-        .reduce(
-            || None,
-            |a, b| match (a, b) {
-                (Some((mut aw, mut ab)), Some((bw, bb))) => {
-                    aw.iter_mut().zip(&bw).for_each(|(a, b)| *a += *b);
-                    ab.iter_mut().zip(&bb).for_each(|(a, b)| *a += *b);
-                    Some((aw, ab))
-                }
-                (a, None) => a,
-                (None, b) => b,
-            },
-        );
-    if let Some((pw, pb)) = partial {
-        gw.iter_mut().zip(&pw).for_each(|(a, b)| *a += *b);
-        if let Some(gb) = gb {
-            gb.iter_mut().zip(&pb).for_each(|(a, b)| *a += *b);
+        .map(|(gi, gx_group)| {
+            let mut pw = vec![E::zero(); g.o * g.ckk()];
+            let mut pb = vec![E::zero(); nb];
+            for (cj, gx_chunk) in gx_group.chunks_mut(per_chunk * g.in_img()).enumerate() {
+                let n0 = gi * group_imgs + cj * per_chunk;
+                chunk_backward(g, x, w, gout, n0, gx_chunk, &mut pw, &mut pb);
+            }
+            (pw, pb)
+        })
+        .collect();
+    let mut gb = gb;
+    for (pw, pb) in &partials {
+        gw.iter_mut().zip(pw).for_each(|(a, b)| *a += *b);
+        if let Some(gb) = gb.as_deref_mut() {
+            gb.iter_mut().zip(pb).for_each(|(a, b)| *a += *b);
         }
+    }
+}
+
+/// Backward of the images `n0..` covered by `gx_chunk`: writes their input
+/// gradient and accumulates the weight gradient into `pw` and, when `pb` is
+/// not empty, the bias gradient into `pb`.
+#[allow(clippy::too_many_arguments)]
+fn chunk_backward<E: CpuFloat>(
+    g: &ConvGeom,
+    x: &[E],
+    w: &[E],
+    gout: &[E],
+    n0: usize,
+    gx_chunk: &mut [E],
+    pw: &mut [E],
+    pb: &mut [E],
+) {
+    let (ckk, plane) = (g.ckk(), g.out_plane());
+    let imgs = gx_chunk.len() / g.in_img();
+    let ncol = imgs * plane;
+    let go = &gout[n0 * g.out_img()..(n0 + imgs) * g.out_img()];
+    let xs = &x[n0 * g.in_img()..(n0 + imgs) * g.in_img()];
+    // `gmat` is the output gradient as an (O x imgs*plane) matrix.
+    let mut body = |gmat: &[E], gx_chunk: &mut [E]| {
+        for (o, b) in pb.iter_mut().enumerate() {
+            *b += gmat[o * ncol..(o + 1) * ncol]
+                .iter()
+                .fold(E::zero(), |a, v| a + *v);
+        }
+        let gm = row_major(gmat.as_ptr(), ncol);
+        if g.is_pointwise() {
+            // col == x, and the data gradient lands directly in gx.
+            unsafe {
+                gemm_st(
+                    g.o,
+                    ckk,
+                    ncol,
+                    row_major(pw.as_mut_ptr(), ckk),
+                    true,
+                    gm,
+                    transposed(xs.as_ptr(), ncol),
+                );
+                gemm_st(
+                    ckk,
+                    ncol,
+                    g.o,
+                    row_major(gx_chunk.as_mut_ptr(), ncol),
+                    true,
+                    transposed(w.as_ptr(), ckk),
+                    gm,
+                );
+            }
+        } else {
+            with_scratch(0, ckk * ncol, |col: &mut [E]| {
+                im2col(g, xs, imgs, col);
+                unsafe {
+                    // gW += gout * col^T
+                    gemm_st(
+                        g.o,
+                        ckk,
+                        ncol,
+                        row_major(pw.as_mut_ptr(), ckk),
+                        true,
+                        gm,
+                        transposed(col.as_ptr(), ncol),
+                    );
+                    // dcol = W^T * gout (reusing the column buffer)
+                    gemm_st(
+                        ckk,
+                        ncol,
+                        g.o,
+                        row_major(col.as_mut_ptr(), ncol),
+                        false,
+                        transposed(w.as_ptr(), ckk),
+                        gm,
+                    );
+                }
+                col2im_add(g, col, imgs, gx_chunk);
+            });
+        }
+    };
+    if imgs == 1 {
+        body(go, gx_chunk);
+    } else {
+        with_scratch(1, g.o * ncol, |t: &mut [E]| {
+            for img in 0..imgs {
+                for o in 0..g.o {
+                    t[o * ncol + img * plane..][..plane]
+                        .copy_from_slice(&go[(img * g.o + o) * plane..][..plane]);
+                }
+            }
+            body(t, gx_chunk);
+        });
     }
 }
 

@@ -44,18 +44,46 @@ impl ConvGeom {
         self.k == 1 && self.s == 1 && self.p == 0
     }
     /// Images per work item. Small feature maps are batched so each GEMM has
-    /// enough columns to amortise packing the weights, but we keep at least
-    /// one item per thread so both cores stay busy.
+    /// enough columns to amortise packing the weights, but the batch is cut
+    /// into at least [`MIN_CHUNKS`] items so several cores stay busy.
+    ///
+    /// This depends on the shapes only, never on the rayon thread count: the
+    /// chunking fixes the GEMM shapes and the summation order of the weight
+    /// gradient, so results are bit-identical whatever pool runs them.
     pub fn imgs_per_chunk(&self) -> usize {
         if self.is_pointwise() {
             return 1;
         }
-        let threads = rayon::current_num_threads().max(1);
         let target = 1024usize.div_ceil(self.out_plane().max(1));
-        let per_thread = self.n.div_ceil(threads).max(1);
-        target.clamp(1, per_thread)
+        let cap = self.n.div_ceil(MIN_CHUNKS).max(1);
+        target.clamp(1, cap)
+    }
+
+    /// Number of weight-gradient partial sums for `chunks` work items: each
+    /// group of consecutive chunks accumulates into its own partial, in chunk
+    /// order, and the partials are then added in group order. A function of
+    /// the shapes only (see [`Self::imgs_per_chunk`]); a power of two so two
+    /// or four cores split the groups evenly, and capped so the partials stay
+    /// under [`WGRAD_PARTIAL_BYTES`].
+    pub fn wgrad_groups<E>(&self, chunks: usize) -> usize {
+        let bytes = self.o * self.ckk() * std::mem::size_of::<E>();
+        let by_memory = (WGRAD_PARTIAL_BYTES / bytes.max(1)).max(2);
+        let mut groups = MAX_WGRAD_GROUPS.min(by_memory);
+        while groups > chunks.max(1) || !groups.is_power_of_two() {
+            groups -= 1;
+        }
+        groups.max(1)
     }
 }
+
+/// Minimum number of work items a batch is cut into (when it has enough
+/// images): enough to keep a few cores busy with even load.
+const MIN_CHUNKS: usize = 8;
+/// Most weight-gradient partial sums kept at once.
+const MAX_WGRAD_GROUPS: usize = 8;
+/// Memory budget for weight-gradient partial sums (ResNet-18's largest conv
+/// weight, 512x512x3x3 f32, is 9.4 MB, which gets 4 groups).
+const WGRAD_PARTIAL_BYTES: usize = 40 << 20;
 
 /// Fills `col` (`ckk x imgs*Ho*Wo`, row-major) from `x` (`imgs` images).
 pub(crate) fn im2col<E: CpuFloat>(g: &ConvGeom, x: &[E], imgs: usize, col: &mut [E]) {
