@@ -6,6 +6,9 @@
 //! (b) CIFAR ResNet-18 (BasicBlocks, BN+ReLU, 1x1 stride-2 projections), batch 64.
 //! One step = forward, backward, SGD (momentum 0.9) update. PyTorch runs the
 //! same models via `examples/bench_torch.py` if `torch` imports.
+//!
+//! The bench calls [`amp_nn::retain_freed_memory`] first (as a training
+//! binary should); pass `--default-malloc` to measure glibc's defaults.
 
 use amp_nn::{BatchNorm2D, Conv2D, Conv2DNoBias, GlobalAvgPool2D};
 use dfdx::nn::modules::Linear;
@@ -189,6 +192,15 @@ fn main() {
     let (steps_a, steps_b) = (
         args.first().copied().unwrap_or(10),
         args.get(1).copied().unwrap_or(3),
+    );
+    let tuned = !std::env::args().any(|a| a == "--default-malloc") && amp_nn::retain_freed_memory();
+    println!(
+        "malloc: {}",
+        if tuned {
+            "amp_nn::retain_freed_memory()"
+        } else {
+            "glibc defaults"
+        }
     );
     let dev: D = D::seed_from_u64(0);
     let x: Tensor<(usize, Const<3>, usize, usize), E, D> =

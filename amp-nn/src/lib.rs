@@ -26,6 +26,7 @@ mod batchnorm2d;
 mod conv2d;
 mod cpu_util;
 mod flatten;
+mod malloc;
 mod patches;
 mod pool;
 mod shape;
@@ -35,6 +36,7 @@ pub use batchnorm2d::BatchNorm2D;
 pub use conv2d::{Conv2D, Conv2DNoBias};
 pub use cpu_util::CpuFloat;
 pub use flatten::Flatten2D;
+pub use malloc::retain_freed_memory;
 pub use pool::{AvgPool2D, GlobalAvgPool2D, MaxPool2D};
 pub use shape::conv_out_dim;
 
