@@ -77,7 +77,8 @@ pub(crate) fn forward<E: CpuFloat>(
 /// gradients are sums over all chunks; to keep their bits independent of
 /// rayon's scheduling and thread count, consecutive chunks form a fixed number
 /// of groups ([`ConvGeom::wgrad_groups`]), each group sums its chunks in order
-/// into its own partial, and the partials are added to `gw`/`gb` in group order.
+/// into its own partial, and the partials are summed element-wise in group
+/// order before being added to `gw`/`gb`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn backward<E: CpuFloat>(
     g: &ConvGeom,
@@ -106,18 +107,58 @@ pub(crate) fn backward<E: CpuFloat>(
             (pw, pb)
         })
         .collect();
-    let mut gb = gb;
-    for (pw, pb) in &partials {
-        // `pw` is the transposed (CKK x O) partial.
-        for (o, gw_row) in gw.chunks_mut(g.ckk()).enumerate() {
-            for (r, a) in gw_row.iter_mut().enumerate() {
-                *a += pw[r * g.o + o];
-            }
-        }
-        if let Some(gb) = gb.as_deref_mut() {
-            gb.iter_mut().zip(pb).for_each(|(a, b)| *a += *b);
-        }
+    let (pw, pb) = sum_in_order(partials);
+    add_transposed(gw, &pw, g.o, g.ckk());
+    if let Some(gb) = gb {
+        gb.iter_mut().zip(&pb).for_each(|(a, b)| *a += *b);
     }
+}
+
+/// Element-wise sum of the partials, always added in group order (so the
+/// bits do not depend on how rayon splits the element ranges).
+fn sum_in_order<E: CpuFloat>(mut partials: Vec<(Vec<E>, Vec<E>)>) -> (Vec<E>, Vec<E>) {
+    const BLOCK: usize = 4096;
+    if partials.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let (first, rest) = partials.split_first_mut().unwrap();
+    first
+        .0
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(i, dst)| {
+            for (p, _) in rest.iter() {
+                let src = &p[i * BLOCK..][..dst.len()];
+                dst.iter_mut().zip(src).for_each(|(a, b)| *a += *b);
+            }
+        });
+    for (_, p) in rest.iter() {
+        first.1.iter_mut().zip(p).for_each(|(a, b)| *a += *b);
+    }
+    partials.swap_remove(0)
+}
+
+/// `gw (o x ckk) += t^T` for `t` stored `ckk x o`, in cache-sized tiles and
+/// in parallel over row blocks of `gw` (each element gets one addition).
+fn add_transposed<E: CpuFloat>(gw: &mut [E], t: &[E], o: usize, ckk: usize) {
+    const TILE: usize = 32;
+    if gw.is_empty() {
+        return;
+    }
+    gw.par_chunks_mut(TILE * ckk)
+        .enumerate()
+        .for_each(|(bi, rows)| {
+            let o0 = bi * TILE;
+            let nrows = rows.len() / ckk;
+            for r0 in (0..ckk).step_by(TILE) {
+                for (i, row) in rows.chunks_mut(ckk).enumerate().take(nrows) {
+                    let dst = &mut row[r0..(r0 + TILE).min(ckk)];
+                    for (j, a) in dst.iter_mut().enumerate() {
+                        *a += t[(r0 + j) * o + o0 + i];
+                    }
+                }
+            }
+        });
 }
 
 /// Backward of the images `n0..` covered by `gx_chunk`: writes their input
