@@ -166,3 +166,77 @@ fn recorded_selection_matches_a_hand_computation_from_recorded_statistics() {
     }
     assert!(amp.epochs[4].amplified.is_empty(), "the last phase does not amplify");
 }
+
+/// The same invariants on a network with convolutions, pooling and batch norm (amp-nn's CPU
+/// kernels), where a reduction order that depended on thread scheduling would show.
+mod cnn {
+    use super::*;
+    use amp_models::SmallCnn;
+
+    type Cnn = SmallCnn<4, f32, Cpu>;
+    type Images = (usize, Const<3>, usize, usize);
+
+    fn run_cnn(mut policy: Box<dyn AmpPolicy>, mode: Mode) -> RunRecord {
+        let spec = SyntheticSpec {
+            classes: 4,
+            train: 96,
+            test: 32,
+            size: 8,
+            seed: 5,
+            ..SyntheticSpec::default()
+        };
+        let (train_set, test_set) = synthetic(&spec);
+        let dev = Cpu::seed_from_u64(9);
+        let mut model = Cnn::build(&dev);
+        let settings = TrainSettings {
+            epochs: EPOCHS,
+            batch_size: 32,
+            augment: Augment {
+                crop_padding: 1,
+                hflip: false,
+            },
+            seed: 1,
+            mode,
+            ..TrainSettings::default()
+        };
+        train::<Cnn, Images, Cpu, 4>(
+            "cnn",
+            &mut model,
+            &dev,
+            &train_set,
+            &test_set,
+            &settings,
+            policy.as_mut(),
+            &mut Silent,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn factor_one_and_observation_epochs_are_bit_identical_on_a_cnn() {
+        let layers = Cnn::layer_names();
+        let base = run_cnn(
+            Box::new(Policy::new(layers.clone(), NoLayers, schedule(2.0).without_amplification())),
+            Mode::Output,
+        );
+        let again = run_cnn(
+            Box::new(Policy::new(layers.clone(), NoLayers, schedule(2.0).without_amplification())),
+            Mode::Output,
+        );
+        for e in 0..EPOCHS {
+            assert_eq!(epoch_bits(&again, e), epoch_bits(&base, e), "rerun, epoch {e}");
+        }
+        for mode in Mode::ALL {
+            let ones = run_cnn(Box::new(Policy::new(layers.clone(), All, schedule(1.0))), mode);
+            for e in 0..EPOCHS {
+                assert_eq!(epoch_bits(&ones, e), epoch_bits(&base, e), "{mode}, epoch {e}");
+            }
+        }
+        let selector = Intelligent::new(Cv, Mean, Above, 2, Reselect::Never).unwrap();
+        let amp = run_cnn(Box::new(Policy::new(layers, selector, schedule(4.0))), Mode::Output);
+        for e in 0..2 {
+            assert_eq!(epoch_bits(&amp, e), epoch_bits(&base, e), "observation epoch {e}");
+        }
+        assert_ne!(epoch_bits(&amp, 2), epoch_bits(&base, 2));
+    }
+}
