@@ -8,6 +8,7 @@
 
 use dfdx::prelude::*;
 use dfdx::tensor::Storage;
+use rayon::prelude::*;
 
 /// A dfdx device on which amp can scale gradient buffers in place and measure them.
 pub trait AmpDevice<E: Dtype>: Device<E> {
@@ -17,15 +18,24 @@ pub trait AmpDevice<E: Dtype>: Device<E> {
     fn grad_scale(&self, grad: &mut <Self as Storage<E>>::Vec, k: f64);
 }
 
+/// Elements per parallel chunk on `Cpu`. Fixed, so that a norm is summed in the same order
+/// whatever the number of threads (bit-identical results from run to run).
+const CPU_CHUNK: usize = 1 << 15;
+
 macro_rules! cpu_impl {
     ($e:ty) => {
         impl AmpDevice<$e> for Cpu {
             fn grad_sq_norm(&self, grad: &<Self as Storage<$e>>::Vec) -> f64 {
-                grad.iter().map(|&g| (g as f64) * (g as f64)).sum()
+                let partial: Vec<f64> = grad
+                    .par_chunks(CPU_CHUNK)
+                    .map(|c| c.iter().map(|&g| (g as f64) * (g as f64)).sum::<f64>())
+                    .collect();
+                partial.iter().sum()
             }
             fn grad_scale(&self, grad: &mut <Self as Storage<$e>>::Vec, k: f64) {
                 let k = k as $e;
-                grad.iter_mut().for_each(|g| *g *= k);
+                grad.par_chunks_mut(CPU_CHUNK)
+                    .for_each(|c| c.iter_mut().for_each(|g| *g *= k));
             }
         }
     };

@@ -17,6 +17,7 @@ type Net = ResNet18<10, f32, Cpu>;
 
 fn main() {
     let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(5);
+    amp_nn::retain_freed_memory();
     let dev = Cpu::seed_from_u64(0);
     let mut net = Net::build(&dev);
     let mut opt = Sgd::new(
