@@ -30,7 +30,7 @@ fn scratch(name: &str) -> PathBuf {
 fn every_shipped_config_is_valid_for_resnet18() {
     let mut checked = 0;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let entries = ["configs", "configs/demo"]
+    let entries = ["configs", "configs/demo", "configs/cifar-cnn"]
         .iter()
         .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap());
     for entry in entries {
@@ -41,7 +41,7 @@ fn every_shipped_config_is_valid_for_resnet18() {
             checked += 1;
         }
     }
-    assert!(checked >= 8, "only {checked} configs found");
+    assert!(checked >= 11, "only {checked} configs found");
 }
 
 #[test]
@@ -59,6 +59,18 @@ fn a_config_naming_a_missing_layer_lists_the_valid_ones() {
     assert!(t.contains("bad.toml:7:11"), "{t}");
     assert!(t.contains("amp.select.layers[0]"), "{t}");
     assert!(t.contains("valid layer names: conv1, conv2, conv3, fc"), "{t}");
+}
+
+#[test]
+fn a_model_that_cannot_take_the_images_says_so() {
+    let dir = scratch("vgg-small");
+    let cfg = dir.join("ok.toml");
+    std::fs::write(&cfg, "name = \"x\"\n[train]\nepochs = 1\nlr = 0.1\n").unwrap();
+    let o = amp(&["train", cfg.to_str().unwrap(), "--model", "vgg11", "--limit", "16"]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("Vgg11") && t.contains("3x16x16"), "{t}");
+    assert!(!t.contains("panicked"), "{t}");
 }
 
 #[test]

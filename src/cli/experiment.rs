@@ -22,6 +22,7 @@ pub struct Experiment<'a> {
 impl Experiment<'_> {
     /// Builds `model` (initialized from the config's seed) and trains it.
     pub fn run(self, model: ModelName) -> Result<RunRecord> {
+        super::models::check_input(model, self.train_set.shape)?;
         let dev = Dev::seed_from_u64(self.config.train.seed);
         with_model(model, &dev, self)
     }

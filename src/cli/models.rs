@@ -44,3 +44,27 @@ pub fn layer_infos(name: ModelName) -> Vec<amp_core::LayerInfo> {
         ModelName::Resnet18 => ResNet18::<10, f32, Dev>::layers(),
     }
 }
+
+/// Whether `name` can take images of `shape` (C, H, W): a clear error instead of a shape
+/// panic deep inside the network.
+pub fn check_input(name: ModelName, [c, h, w]: [usize; 3]) -> anyhow::Result<()> {
+    let need = |ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(anyhow::anyhow!(
+                "model {name:?} {what}; the dataset's images are {c}x{h}x{w}"
+            ))
+        }
+    };
+    match name {
+        ModelName::Mlp => need([c, h, w] == [3, 16, 16], "takes 3x16x16 images (768 inputs)"),
+        ModelName::Cnn => need(c == 3 && h >= 4 && w >= 4, "takes RGB images of at least 4x4"),
+        // Five 2x2 max pools must leave exactly 1x1x512 for the classifier.
+        ModelName::Vgg11 | ModelName::Vgg19 => need(
+            c == 3 && (32..64).contains(&h) && (32..64).contains(&w),
+            "takes RGB images of 32x32 up to 63x63 (five 2x2 pools down to 1x1)",
+        ),
+        ModelName::Resnet18 => need(c == 3 && h >= 8 && w >= 8, "takes RGB images of at least 8x8"),
+    }
+}
