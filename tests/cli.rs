@@ -58,7 +58,10 @@ fn a_config_naming_a_missing_layer_lists_the_valid_ones() {
     let t = text(&o);
     assert!(t.contains("bad.toml:7:11"), "{t}");
     assert!(t.contains("amp.select.layers[0]"), "{t}");
-    assert!(t.contains("valid layer names: conv1, conv2, conv3, fc"), "{t}");
+    assert!(
+        t.contains("valid layer names: conv1, conv2, conv3, fc"),
+        "{t}"
+    );
 }
 
 #[test]
@@ -66,7 +69,14 @@ fn a_model_that_cannot_take_the_images_says_so() {
     let dir = scratch("vgg-small");
     let cfg = dir.join("ok.toml");
     std::fs::write(&cfg, "name = \"x\"\n[train]\nepochs = 1\nlr = 0.1\n").unwrap();
-    let o = amp(&["train", cfg.to_str().unwrap(), "--model", "vgg11", "--limit", "16"]);
+    let o = amp(&[
+        "train",
+        cfg.to_str().unwrap(),
+        "--model",
+        "vgg11",
+        "--limit",
+        "16",
+    ]);
     assert!(!o.status.success());
     let t = text(&o);
     assert!(t.contains("Vgg11") && t.contains("3x16x16"), "{t}");
@@ -147,7 +157,11 @@ fn sweep_compares_each_config_with_its_baseline_per_seed() {
     let t = text(&o);
     assert!(t.contains("intelligent-cv-mean") && t.contains("/2"), "{t}");
     for seed in 0..2 {
-        assert!(out.join(format!("intelligent-cv-mean-seed{seed}.json")).is_file());
-        assert!(out.join(format!("intelligent-cv-mean-seed{seed}-baseline.json")).is_file());
+        assert!(out
+            .join(format!("intelligent-cv-mean-seed{seed}.json"))
+            .is_file());
+        assert!(out
+            .join(format!("intelligent-cv-mean-seed{seed}-baseline.json"))
+            .is_file());
     }
 }

@@ -46,8 +46,8 @@ cpu_impl!(f64);
 #[cfg(feature = "cuda")]
 mod cuda {
     use super::AmpDevice;
-    use dfdx::tensor::Storage;
     use dfdx::tensor::Cuda;
+    use dfdx::tensor::Storage;
 
     // The buffers are copied through the host: these two calls run once per tapped layer per
     // step, far from the cost of the layers themselves, and need no kernel of their own.

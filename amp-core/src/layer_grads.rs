@@ -39,7 +39,11 @@ where
     D: AmpDevice<E>,
     M: LayerParams<E, D>,
 {
-    assert_eq!(factors.len(), M::LAYER_COUNT, "one factor per candidate layer");
+    assert_eq!(
+        factors.len(),
+        M::LAYER_COUNT,
+        "one factor per candidate layer"
+    );
     if factors.iter().all(|&k| k == 1.0) {
         return;
     }

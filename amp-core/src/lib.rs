@@ -24,7 +24,9 @@ pub mod train;
 
 pub use amp_macros::amplifiable;
 pub use backend::{AmpDevice, AmpDtype};
-pub use registry::{Amplifiable, Layer, LayerId, LayerInfo, LayerParams, LayerVisitor, UnknownLayer};
+pub use registry::{
+    Amplifiable, Layer, LayerId, LayerInfo, LayerParams, LayerVisitor, UnknownLayer,
+};
 pub use tap::{AmpState, Mode};
 
 /// Items that generated code refers to by path; not part of the public API.

@@ -64,7 +64,10 @@ impl Model {
             if fa.role != Role::Skip {
                 if let Some(lit) = &fa.rename {
                     if name.is_empty() || name.contains(char::is_whitespace) {
-                        cx.error_spanned_by(lit, "a layer name must be non-empty and without spaces");
+                        cx.error_spanned_by(
+                            lit,
+                            "a layer name must be non-empty and without spaces",
+                        );
                     }
                 }
                 if let Some(first) = seen.get(&name) {
@@ -126,7 +129,9 @@ fn find_param(
     default: &str,
     role: &str,
 ) -> Option<Ident> {
-    let wanted = chosen.clone().unwrap_or_else(|| Ident::new(default, item.ident.span()));
+    let wanted = chosen
+        .clone()
+        .unwrap_or_else(|| Ident::new(default, item.ident.span()));
     let found = item.generics.params.iter().any(|p| match p {
         GenericParam::Type(t) => t.ident == wanted,
         _ => false,

@@ -122,9 +122,8 @@ pub fn take_field_attrs(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> FieldAttrs {
                 out.rename = Some(meta.value()?.parse()?);
                 Ok(())
             } else {
-                Err(meta.error(
-                    "unknown #[amp] option; expected `skip`, `block` or `name = \"...\"`",
-                ))
+                Err(meta
+                    .error("unknown #[amp] option; expected `skip`, `block` or `name = \"...\"`"))
             }
         });
         if let Err(e) = result {

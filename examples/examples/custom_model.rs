@@ -42,7 +42,8 @@ impl<const C: usize, E: AmpDtype, D: AmpDevice<E> + NnDevice<E>, T: Tape<E, D>>
     type Error = D::Err;
     fn try_forward_mut(&mut self, x: Maps<C, E, D, T>) -> Result<Self::Output, D::Err> {
         let mut t = self.taps_mut();
-        let h = t.bn.try_forward_mut(t.conv.try_forward_mut(x.with_empty_tape())?)?;
+        let h =
+            t.bn.try_forward_mut(t.conv.try_forward_mut(x.with_empty_tape())?)?;
         h.try_add(x)?.try_relu()
     }
 }
@@ -129,7 +130,9 @@ fn main() -> anyhow::Result<()> {
 
     // A misspelled layer is an error that lists the valid names.
     let bad = CONFIG.replace("res2.conv", "res2.cnv");
-    match ExperimentConfig::from_toml_str(&bad, "custom_model.rs")?.build_policy(&Net::layer_names()) {
+    match ExperimentConfig::from_toml_str(&bad, "custom_model.rs")?
+        .build_policy(&Net::layer_names())
+    {
         Err(err) => println!("\na config with a typo is rejected:\n{err}"),
         Ok(_) => anyhow::bail!("a config naming a missing layer was accepted"),
     }

@@ -16,7 +16,10 @@ use dfdx::prelude::*;
 type Net = ResNet18<10, f32, Cpu>;
 
 fn main() {
-    let steps: usize = std::env::args().nth(1).and_then(|s| s.parse().ok()).unwrap_or(5);
+    let steps: usize = std::env::args()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
     amp_nn::retain_freed_memory();
     let dev = Cpu::seed_from_u64(0);
     let mut net = Net::build(&dev);
@@ -73,7 +76,10 @@ fn main() {
     println!("ResNet-18 training step, batch 64, 32x32, {steps} steps each (median ms)");
     for ((name, _), t) in variants.iter().zip(&mut times) {
         let m = median(t);
-        println!("{name:<32} {m:>8.1} ms  ({:+.1}% vs un-tapped)", (m / base - 1.0) * 100.0);
+        println!(
+            "{name:<32} {m:>8.1} ms  ({:+.1}% vs un-tapped)",
+            (m / base - 1.0) * 100.0
+        );
     }
 }
 

@@ -28,7 +28,12 @@ pub fn load(source: &str, seed: u64, limit: Option<usize>) -> Result<Data> {
             crop_padding: 2,
             hflip: false,
         };
-        (train, test, augment, "built-in synthetic images".to_string())
+        (
+            train,
+            test,
+            augment,
+            "built-in synthetic images".to_string(),
+        )
     } else {
         let path = Path::new(source);
         let (train, test) =
@@ -38,7 +43,12 @@ pub fn load(source: &str, seed: u64, limit: Option<usize>) -> Result<Data> {
             crop_padding: 4,
             hflip: true,
         };
-        (train, test, augment, format!("CIFAR-10 from {}", path.display()))
+        (
+            train,
+            test,
+            augment,
+            format!("CIFAR-10 from {}", path.display()),
+        )
     };
     if let Some(n) = limit {
         let keep = n.min(train.len());

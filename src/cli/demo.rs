@@ -13,14 +13,23 @@ use super::experiment::Experiment;
 use super::report;
 
 const CONFIGS: [(&str, &str); 2] = [
-    ("configs/demo/baseline.toml", include_str!("../../configs/demo/baseline.toml")),
-    ("configs/demo/intelligent.toml", include_str!("../../configs/demo/intelligent.toml")),
+    (
+        "configs/demo/baseline.toml",
+        include_str!("../../configs/demo/baseline.toml"),
+    ),
+    (
+        "configs/demo/intelligent.toml",
+        include_str!("../../configs/demo/intelligent.toml"),
+    ),
 ];
 
 pub fn run(args: DemoArgs) -> Result<()> {
     let started = Instant::now();
     let data = data::load("synthetic", args.seed, None)?;
-    eprintln!("amp demo: SmallCnn on {}; {} epochs per run", data.description, args.epochs);
+    eprintln!(
+        "amp demo: SmallCnn on {}; {} epochs per run",
+        data.description, args.epochs
+    );
 
     let mut runs = Vec::new();
     for (origin, text) in CONFIGS {
@@ -60,7 +69,10 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .with_context(|| format!("writing the plot {}", plot.display()))?;
     println!(
         "policies: {}\nrun records and plot (demo.svg) in {}; total wall time {:.1}s",
-        runs.iter().map(|r| r.policy.as_str()).collect::<Vec<_>>().join(" | "),
+        runs.iter()
+            .map(|r| r.policy.as_str())
+            .collect::<Vec<_>>()
+            .join(" | "),
         args.out.display(),
         started.elapsed().as_secs_f64()
     );

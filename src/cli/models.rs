@@ -26,7 +26,9 @@ pub trait WithModel {
 /// Builds `name` on `dev` (seeded, so the same seed gives the same weights) and hands it to `f`.
 pub fn with_model<F: WithModel>(name: ModelName, dev: &Dev, f: F) -> F::Output {
     match name {
-        ModelName::Mlp => f.run::<_, (usize, Const<768>), 10>(Mlp::<768, 128, 10, f32, Dev>::build(dev), dev),
+        ModelName::Mlp => {
+            f.run::<_, (usize, Const<768>), 10>(Mlp::<768, 128, 10, f32, Dev>::build(dev), dev)
+        }
         ModelName::Cnn => f.run::<_, Images, 10>(SmallCnn::<10, f32, Dev>::build(dev), dev),
         ModelName::Vgg11 => f.run::<_, Images, 10>(Vgg11::<10, f32, Dev>::build(dev), dev),
         ModelName::Vgg19 => f.run::<_, Images, 10>(Vgg19::<10, f32, Dev>::build(dev), dev),
@@ -58,13 +60,22 @@ pub fn check_input(name: ModelName, [c, h, w]: [usize; 3]) -> anyhow::Result<()>
         }
     };
     match name {
-        ModelName::Mlp => need([c, h, w] == [3, 16, 16], "takes 3x16x16 images (768 inputs)"),
-        ModelName::Cnn => need(c == 3 && h >= 4 && w >= 4, "takes RGB images of at least 4x4"),
+        ModelName::Mlp => need(
+            [c, h, w] == [3, 16, 16],
+            "takes 3x16x16 images (768 inputs)",
+        ),
+        ModelName::Cnn => need(
+            c == 3 && h >= 4 && w >= 4,
+            "takes RGB images of at least 4x4",
+        ),
         // Five 2x2 max pools must leave exactly 1x1x512 for the classifier.
         ModelName::Vgg11 | ModelName::Vgg19 => need(
             c == 3 && (32..64).contains(&h) && (32..64).contains(&w),
             "takes RGB images of 32x32 up to 63x63 (five 2x2 pools down to 1x1)",
         ),
-        ModelName::Resnet18 => need(c == 3 && h >= 8 && w >= 8, "takes RGB images of at least 8x8"),
+        ModelName::Resnet18 => need(
+            c == 3 && h >= 8 && w >= 8,
+            "takes RGB images of at least 8x8",
+        ),
     }
 }

@@ -33,11 +33,19 @@ pub fn accuracy_and_gradients(runs: &[RunRecord], path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn accuracy<DB: DrawingBackend>(runs: &[RunRecord], area: &DrawingArea<DB, plotters::coord::Shift>) -> Result<()>
+fn accuracy<DB: DrawingBackend>(
+    runs: &[RunRecord],
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    let epochs = runs.iter().map(|r| r.epochs.len()).max().unwrap_or(1).max(2);
+    let epochs = runs
+        .iter()
+        .map(|r| r.epochs.len())
+        .max()
+        .unwrap_or(1)
+        .max(2);
     let lo = runs
         .iter()
         .flat_map(|r| r.epochs.iter().map(|e| e.test_acc))
@@ -76,7 +84,10 @@ where
     Ok(())
 }
 
-fn gradients<DB: DrawingBackend>(run: &RunRecord, area: &DrawingArea<DB, plotters::coord::Shift>) -> Result<()>
+fn gradients<DB: DrawingBackend>(
+    run: &RunRecord,
+    area: &DrawingArea<DB, plotters::coord::Shift>,
+) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
@@ -92,7 +103,10 @@ where
         return Ok(());
     }
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{}: mean |grad W| per layer", run.name), ("sans-serif", 20))
+        .caption(
+            format!("{}: mean |grad W| per layer", run.name),
+            ("sans-serif", 20),
+        )
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(60)
@@ -107,7 +121,11 @@ where
     for (l, name) in run.layers.iter().enumerate() {
         let c = COLOURS[l % COLOURS.len()];
         let amplified = run.epochs.iter().any(|e| e.amplified.contains(name));
-        let style = if amplified { c.stroke_width(3) } else { c.stroke_width(1) };
+        let style = if amplified {
+            c.stroke_width(3)
+        } else {
+            c.stroke_width(1)
+        };
         chart
             .draw_series(LineSeries::new(
                 run.stats
@@ -118,7 +136,11 @@ where
                 style,
             ))
             .map_err(|e| anyhow!("{e}"))?
-            .label(if amplified { format!("{name} (amplified)") } else { name.clone() })
+            .label(if amplified {
+                format!("{name} (amplified)")
+            } else {
+                name.clone()
+            })
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], style));
     }
     chart

@@ -22,7 +22,11 @@ pub fn epochs_table(runs: &[RunRecord]) -> Table {
                 Some(ep) => {
                     row.push(Cell::new(format!("{}", ep.lr)));
                     row.push(Cell::new(format!("{:.3}", ep.test_acc)));
-                    row.push(Cell::new(format!("{}/{}", ep.amplified.len(), r.layers.len())));
+                    row.push(Cell::new(format!(
+                        "{}/{}",
+                        ep.amplified.len(),
+                        r.layers.len()
+                    )));
                 }
                 None => row.extend([Cell::new(""), Cell::new(""), Cell::new("")]),
             }
@@ -85,10 +89,22 @@ pub fn layers_table(run: &RunRecord, window: usize) -> Table {
 /// One row per run: final and best test accuracy, amplified layers, wall time.
 pub fn summary_table(runs: &[RunRecord]) -> Table {
     let mut t = new_table();
-    t.set_header(vec!["run", "mode", "final test acc", "best test acc", "max amplified", "seconds"]);
+    t.set_header(vec![
+        "run",
+        "mode",
+        "final test acc",
+        "best test acc",
+        "max amplified",
+        "seconds",
+    ]);
     for r in runs {
         let best = r.epochs.iter().map(|e| e.test_acc).fold(f64::NAN, f64::max);
-        let amplified = r.epochs.iter().map(|e| e.amplified.len()).max().unwrap_or(0);
+        let amplified = r
+            .epochs
+            .iter()
+            .map(|e| e.amplified.len())
+            .max()
+            .unwrap_or(0);
         let seconds: f64 = r.epochs.iter().map(|e| e.seconds).sum();
         t.add_row(vec![
             Cell::new(&r.name),

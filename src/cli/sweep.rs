@@ -64,7 +64,11 @@ fn train_one(c: &ExperimentConfig, data: &data::Data, args: &SweepArgs) -> Resul
     let path = args.out.join(format!("{}.json", r.name));
     r.save(&path)
         .with_context(|| format!("writing the run record {}", path.display()))?;
-    eprintln!("{:>40}: final test accuracy {:.4}", r.name, r.final_test_acc());
+    eprintln!(
+        "{:>40}: final test accuracy {:.4}",
+        r.name,
+        r.final_test_acc()
+    );
     Ok(r)
 }
 

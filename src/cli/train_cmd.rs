@@ -19,11 +19,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
     }
     // Overrides are checked like the file itself.
     config.validate()?;
-    let names: Vec<String> = layer_infos(args.model).into_iter().map(|l| l.name).collect();
+    let names: Vec<String> = layer_infos(args.model)
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
     config.validate_layers(&names)?;
 
     let data = data::load(&args.data, config.train.seed, args.limit)?;
-    eprintln!("amp train: {} on {:?}, {}", config.name, args.model, data.description);
+    eprintln!(
+        "amp train: {} on {:?}, {}",
+        config.name, args.model, data.description
+    );
     eprintln!("--- config ---\n{}--------------", config.to_toml());
     let record = Experiment {
         config: &config,
@@ -49,7 +55,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
 pub fn check(args: CheckArgs) -> Result<()> {
     let config = ExperimentConfig::load(&args.config)?;
     config.validate()?;
-    let names: Vec<String> = layer_infos(args.model).into_iter().map(|l| l.name).collect();
+    let names: Vec<String> = layer_infos(args.model)
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
     let policy = config.build_policy(&names)?;
     println!(
         "{}: ok for {:?} ({} candidate layers)\n{}",

@@ -34,7 +34,10 @@ fn renamed_parameters_and_many_fields() {
     assert_eq!(W::layers()[0].kind, "Linear");
     let dev = Cpu::seed_from_u64(1);
     let w = W::build(&dev);
-    assert_eq!(w.num_trainable_params(), (2 * 4 + 4) + 3 * (4 * 4 + 4) + (4 + 1));
+    assert_eq!(
+        w.num_trainable_params(),
+        (2 * 4 + 4) + 3 * (4 * 4 + 4) + (4 + 1)
+    );
 
     // `TensorCollection::To` maps the dtype: the f64 copy computes the same function.
     let w64: Wide<f64, Cpu> = w.clone().to_dtype::<f64>();
@@ -55,7 +58,10 @@ fn the_forward_visits_every_field_in_order_with_taps_on_candidates() {
         (w.l1.clone(), ReLU, w.l2.clone(), Tanh, w.l3.clone(), ReLU),
         (w.l4.clone(), Tanh, w.l5.clone()),
     );
-    assert_eq!(w.forward(x.clone()).as_vec(), plain.forward(x.clone()).as_vec());
+    assert_eq!(
+        w.forward(x.clone()).as_vec(),
+        plain.forward(x.clone()).as_vec()
+    );
 
     let state = AmpState::new(5, Mode::Output);
     let _run = state.activate();

@@ -34,7 +34,10 @@ fn vgg_candidates_are_the_convolutions_and_the_classifier() {
     assert_eq!(v19[15], "stage5.3.conv");
     assert_eq!(v19[16], "fc");
     assert_eq!(Vgg11::<10, f32, Cpu>::LAYER_COUNT, 9);
-    assert_eq!(SmallCnn::<10, f32, Cpu>::layer_names(), ["conv1", "conv2", "conv3", "fc"]);
+    assert_eq!(
+        SmallCnn::<10, f32, Cpu>::layer_names(),
+        ["conv1", "conv2", "conv3", "fc"]
+    );
 }
 
 /// One tapped training step through every block type at a small resolution: each candidate

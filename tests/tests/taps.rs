@@ -151,7 +151,10 @@ const X: f64 = 1.5;
 
 fn chain(dev: &Cpu) -> Chain<f64, Cpu> {
     let mut c = Chain::<f64, Cpu>::build(dev);
-    for (l, (w, b)) in [&mut c.l1, &mut c.l2, &mut c.l3].into_iter().zip(W.iter().zip(B)) {
+    for (l, (w, b)) in [&mut c.l1, &mut c.l2, &mut c.l3]
+        .into_iter()
+        .zip(W.iter().zip(B))
+    {
         l.weight = dev.tensor([[*w]]);
         l.bias = dev.tensor([b]);
     }
@@ -162,11 +165,7 @@ fn chain(dev: &Cpu) -> Chain<f64, Cpu> {
 fn analytic() -> [(f64, f64); 3] {
     let h1 = W[0] * X + B[0];
     let h2 = W[1] * h1 + B[1];
-    [
-        (W[2] * W[1] * X, W[2] * W[1]),
-        (W[2] * h1, W[2]),
-        (h2, 1.0),
-    ]
+    [(W[2] * W[1] * X, W[2] * W[1]), (W[2] * h1, W[2]), (h2, 1.0)]
 }
 
 /// Runs the chain with the given layers amplified by `k` in `mode`; returns (dL/dw, dL/db)
@@ -183,13 +182,15 @@ fn run_chain(mode: Mode, amplified: [bool; 3], k: f64) -> ([(f64, f64); 3], Vec<
     };
     let norms = state.take_output_norms();
     scale_layer_grads(&c, &mut g, &param_factors(&state));
-    let get = |l: &Linear<1, 1, f64, Cpu>| (g.get(&l.weight).as_vec()[0], g.get(&l.bias).as_vec()[0]);
+    let get =
+        |l: &Linear<1, 1, f64, Cpu>| (g.get(&l.weight).as_vec()[0], g.get(&l.bias).as_vec()[0]);
     ([get(&c.l1), get(&c.l2), get(&c.l3)], norms)
 }
 
 fn assert_scaled(mode: Mode, amplified: [bool; 3], k: f64, factors: [f64; 3]) {
     let (got, _) = run_chain(mode, amplified, k);
-    for (l, ((gw, gb), ((aw, ab), f))) in got.iter().zip(analytic().iter().zip(factors)).enumerate() {
+    for (l, ((gw, gb), ((aw, ab), f))) in got.iter().zip(analytic().iter().zip(factors)).enumerate()
+    {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
         assert!(
             close(*gw, aw * f) && close(*gb, ab * f),
@@ -341,7 +342,10 @@ impl<B: Dim, E: AmpDtype, D: AmpDevice<E>, T: Tape<E, D>> ModuleMut<Tensor<(B, C
     type Output = Tensor<(B, Const<1>), E, D, T>;
     type Error = D::Err;
 
-    fn try_forward_mut(&mut self, x: Tensor<(B, Const<1>), E, D, T>) -> Result<Self::Output, D::Err> {
+    fn try_forward_mut(
+        &mut self,
+        x: Tensor<(B, Const<1>), E, D, T>,
+    ) -> Result<Self::Output, D::Err> {
         let mut taps = self.taps_mut();
         taps.fc.try_forward_mut(x.with_empty_tape())?.try_add(x)
     }
@@ -366,7 +370,11 @@ fn nested_blocks_have_hierarchical_names_and_offsets() {
     assert_eq!(ResNet::<f64, Cpu>::PRE.index(), 0);
     let err = amp_core::LayerId::<ResNet<f64, Cpu>>::from_name("1.fx").unwrap_err();
     assert!(err.to_string().contains("did you mean `1.fc`?"), "{err}");
-    assert!(err.to_string().contains("valid layer names: pre, 0.fc, 1.fc"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("valid layer names: pre, 0.fc, 1.fc"),
+        "{err}"
+    );
 }
 
 /// dL/d(pre weight) through y = r1(r0(pre(x))) with r(h) = h + w h + b: (1 + w0)(1 + w1) x.
@@ -387,7 +395,9 @@ fn residual_taps_leave_the_shortcut_alone() {
             let xt: Tensor<Rank2<1, 1>, f64, Cpu> = dev.tensor([[x]]);
             let g = {
                 let _run = state.activate();
-                net.forward_mut(xt.traced(net.alloc_grads())).sum().backward()
+                net.forward_mut(xt.traced(net.alloc_grads()))
+                    .sum()
+                    .backward()
             };
             let got = g.get(&net.pre.weight).as_vec()[0];
             let want = (1.0 + w0) * (1.0 + k * w1) * x;

@@ -81,7 +81,11 @@ fn baseline() -> RunRecord {
     let layers = Net::layer_names();
     run(
         "baseline",
-        Box::new(Policy::new(layers, NoLayers, schedule(2.0).without_amplification())),
+        Box::new(Policy::new(
+            layers,
+            NoLayers,
+            schedule(2.0).without_amplification(),
+        )),
         Mode::Output,
     )
 }
@@ -99,7 +103,11 @@ fn intelligent() -> RunRecord {
 /// Everything about an epoch that training could change, as exact bits.
 fn epoch_bits(r: &RunRecord, e: usize) -> Vec<u64> {
     let ep = &r.epochs[e];
-    let mut v = vec![ep.train_loss.to_bits(), ep.train_acc.to_bits(), ep.test_acc.to_bits()];
+    let mut v = vec![
+        ep.train_loss.to_bits(),
+        ep.train_acc.to_bits(),
+        ep.test_acc.to_bits(),
+    ];
     for layer in &r.stats.epochs[e] {
         v.extend(layer.param_steps.iter().map(|x| x.to_bits()));
         v.push(layer.output.mean.to_bits());
@@ -111,7 +119,10 @@ fn epoch_bits(r: &RunRecord, e: usize) -> Vec<u64> {
 fn observation_epochs_are_bit_identical_to_the_baseline() {
     let (base, amp) = (baseline(), intelligent());
     for e in 0..2 {
-        assert!(amp.epochs[e].amplified.is_empty(), "epoch {e} observes only");
+        assert!(
+            amp.epochs[e].amplified.is_empty(),
+            "epoch {e} observes only"
+        );
         assert_eq!(epoch_bits(&amp, e), epoch_bits(&base, e), "epoch {e}");
     }
     // Once the selection is amplified, training departs from the baseline.
@@ -124,10 +135,18 @@ fn factor_one_on_every_layer_trains_bit_identically() {
     let base = baseline();
     for mode in Mode::ALL {
         let layers = Net::layer_names();
-        let ones = run("k1", Box::new(Policy::new(layers, All, schedule(1.0))), mode);
+        let ones = run(
+            "k1",
+            Box::new(Policy::new(layers, All, schedule(1.0))),
+            mode,
+        );
         assert_eq!(ones.epochs[0].amplified.len(), 3, "{mode}");
         for e in 0..EPOCHS {
-            assert_eq!(epoch_bits(&ones, e), epoch_bits(&base, e), "{mode}, epoch {e}");
+            assert_eq!(
+                epoch_bits(&ones, e),
+                epoch_bits(&base, e),
+                "{mode}, epoch {e}"
+            );
         }
     }
 }
@@ -147,14 +166,24 @@ fn recorded_selection_matches_a_hand_computation_from_recorded_statistics() {
         var.sqrt() / mean
     };
     let scores: Vec<f64> = (0..Net::LAYER_COUNT)
-        .map(|l| (cv(&amp.stats.epochs[0][l].param_steps) + cv(&amp.stats.epochs[1][l].param_steps)) / 2.0)
+        .map(|l| {
+            (cv(&amp.stats.epochs[0][l].param_steps) + cv(&amp.stats.epochs[1][l].param_steps))
+                / 2.0
+        })
         .collect();
     let cut = scores.iter().sum::<f64>() / scores.len() as f64;
     let selected: Vec<usize> = (0..scores.len()).filter(|&l| scores[l] > cut).collect();
 
-    let scoring = d.scoring.as_ref().expect("intelligent selection records its scores");
+    let scoring = d
+        .scoring
+        .as_ref()
+        .expect("intelligent selection records its scores");
     for (got, want) in scoring.scores.iter().zip(&scores) {
-        assert!((got - want).abs() < 1e-12, "{:?} vs {scores:?}", scoring.scores);
+        assert!(
+            (got - want).abs() < 1e-12,
+            "{:?} vs {scores:?}",
+            scoring.scores
+        );
     }
     assert!((scoring.cut - cut).abs() < 1e-12);
     assert_eq!(d.selected, selected);
@@ -164,7 +193,10 @@ fn recorded_selection_matches_a_hand_computation_from_recorded_statistics() {
     for e in 2..4 {
         assert_eq!(amp.epochs[e].amplified, names, "epoch {e}");
     }
-    assert!(amp.epochs[4].amplified.is_empty(), "the last phase does not amplify");
+    assert!(
+        amp.epochs[4].amplified.is_empty(),
+        "the last phase does not amplify"
+    );
 }
 
 /// The same invariants on a network with convolutions, pooling and batch norm (amp-nn's CPU
@@ -216,26 +248,52 @@ mod cnn {
     fn factor_one_and_observation_epochs_are_bit_identical_on_a_cnn() {
         let layers = Cnn::layer_names();
         let base = run_cnn(
-            Box::new(Policy::new(layers.clone(), NoLayers, schedule(2.0).without_amplification())),
+            Box::new(Policy::new(
+                layers.clone(),
+                NoLayers,
+                schedule(2.0).without_amplification(),
+            )),
             Mode::Output,
         );
         let again = run_cnn(
-            Box::new(Policy::new(layers.clone(), NoLayers, schedule(2.0).without_amplification())),
+            Box::new(Policy::new(
+                layers.clone(),
+                NoLayers,
+                schedule(2.0).without_amplification(),
+            )),
             Mode::Output,
         );
         for e in 0..EPOCHS {
-            assert_eq!(epoch_bits(&again, e), epoch_bits(&base, e), "rerun, epoch {e}");
+            assert_eq!(
+                epoch_bits(&again, e),
+                epoch_bits(&base, e),
+                "rerun, epoch {e}"
+            );
         }
         for mode in Mode::ALL {
-            let ones = run_cnn(Box::new(Policy::new(layers.clone(), All, schedule(1.0))), mode);
+            let ones = run_cnn(
+                Box::new(Policy::new(layers.clone(), All, schedule(1.0))),
+                mode,
+            );
             for e in 0..EPOCHS {
-                assert_eq!(epoch_bits(&ones, e), epoch_bits(&base, e), "{mode}, epoch {e}");
+                assert_eq!(
+                    epoch_bits(&ones, e),
+                    epoch_bits(&base, e),
+                    "{mode}, epoch {e}"
+                );
             }
         }
         let selector = Intelligent::new(Cv, Mean, Above, 2, Reselect::Never).unwrap();
-        let amp = run_cnn(Box::new(Policy::new(layers, selector, schedule(4.0))), Mode::Output);
+        let amp = run_cnn(
+            Box::new(Policy::new(layers, selector, schedule(4.0))),
+            Mode::Output,
+        );
         for e in 0..2 {
-            assert_eq!(epoch_bits(&amp, e), epoch_bits(&base, e), "observation epoch {e}");
+            assert_eq!(
+                epoch_bits(&amp, e),
+                epoch_bits(&base, e),
+                "observation epoch {e}"
+            );
         }
         assert_ne!(epoch_bits(&amp, 2), epoch_bits(&base, 2));
     }

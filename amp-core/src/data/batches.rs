@@ -29,7 +29,9 @@ pub struct Batch {
 pub fn epoch_order(len: usize, batch_size: usize, rng: &mut StdRng) -> Vec<Vec<usize>> {
     let mut idx: Vec<usize> = (0..len).collect();
     idx.shuffle(rng);
-    idx.chunks(batch_size.max(1)).map(<[usize]>::to_vec).collect()
+    idx.chunks(batch_size.max(1))
+        .map(<[usize]>::to_vec)
+        .collect()
 }
 
 /// Assembles the batch of images `indices`, augmenting each with `aug`. `pad_value[c]` fills

@@ -110,7 +110,8 @@ fn read_binary(path: &Path, into: &mut ImageSet) -> Result<(), DataError> {
             });
         }
         into.labels.push(rec[0]);
-        into.pixels.extend(rec[1..].iter().map(|&b| b as f32 / 255.0));
+        into.pixels
+            .extend(rec[1..].iter().map(|&b| b as f32 / 255.0));
     }
     Ok(())
 }
@@ -126,7 +127,11 @@ pub fn load_jpeg_archive(path: &Path) -> Result<(ImageSet, ImageSet), DataError>
     };
     for entry in archive.entries().map_err(io_err(path))? {
         let mut entry = entry.map_err(io_err(path))?;
-        let name = entry.path().map_err(io_err(path))?.to_string_lossy().into_owned();
+        let name = entry
+            .path()
+            .map_err(io_err(path))?
+            .to_string_lossy()
+            .into_owned();
         if !name.ends_with(".jpg") {
             continue;
         }

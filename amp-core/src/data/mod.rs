@@ -1,8 +1,8 @@
 //! Datasets: the in-memory image set, the built-in synthetic data, batching and augmentation.
 
 mod batches;
-mod image_set;
 pub mod cifar;
+mod image_set;
 pub mod synthetic;
 
 pub use batches::{assemble, epoch_order, Augment, Batch};

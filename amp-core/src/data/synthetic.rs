@@ -87,12 +87,15 @@ fn template_with(spec: &SyntheticSpec, rng: &mut StdRng, blobs: usize) -> Vec<f3
     for _ in 0..blobs {
         let (cy, cx) = (rng.gen_range(0.2..0.8) * s, rng.gen_range(0.2..0.8) * s);
         let sigma = rng.gen_range(0.08..0.25) * s;
-        let colour: Vec<f32> = (0..spec.channels).map(|_| rng.gen_range(-1.0..1.0)).collect();
+        let colour: Vec<f32> = (0..spec.channels)
+            .map(|_| rng.gen_range(-1.0..1.0))
+            .collect();
         for (ch, &col) in colour.iter().enumerate() {
             for y in 0..spec.size {
                 for x in 0..spec.size {
                     let d2 = (y as f32 - cy).powi(2) + (x as f32 - cx).powi(2);
-                    t[(ch * spec.size + y) * spec.size + x] += col * (-d2 / (2.0 * sigma * sigma)).exp();
+                    t[(ch * spec.size + y) * spec.size + x] +=
+                        col * (-d2 / (2.0 * sigma * sigma)).exp();
                 }
             }
         }

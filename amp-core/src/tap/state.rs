@@ -65,7 +65,11 @@ impl AmpState {
     /// Sets every layer's factor: `k` for layers in `amplified`, 1.0 for the others.
     pub fn set_amplified(&self, amplified: &[bool], k: f64) {
         let mut s = self.lock();
-        assert_eq!(amplified.len(), s.factors.len(), "one flag per candidate layer");
+        assert_eq!(
+            amplified.len(),
+            s.factors.len(),
+            "one flag per candidate layer"
+        );
         for (f, &on) in s.factors.iter_mut().zip(amplified) {
             *f = if on { k } else { 1.0 };
         }
@@ -102,6 +106,9 @@ impl AmpState {
     /// resets the accumulators for the next one.
     pub fn take_output_norms(&self) -> Vec<f64> {
         let mut s = self.lock();
-        s.output_sq.iter_mut().map(|v| std::mem::take(v).sqrt()).collect()
+        s.output_sq
+            .iter_mut()
+            .map(|v| std::mem::take(v).sqrt())
+            .collect()
     }
 }

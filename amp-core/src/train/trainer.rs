@@ -25,7 +25,9 @@ pub enum TrainError {
     Shape(String),
     #[error("the training set is empty")]
     EmptyData,
-    #[error("the policy planned {got} amplification flags for a model with {want} candidate layers")]
+    #[error(
+        "the policy planned {got} amplification flags for a model with {want} candidate layers"
+    )]
     PlanSize { got: usize, want: usize },
     #[error("the policy plans {policy} epochs, the run has {run}")]
     EpochCount { policy: usize, run: usize },
@@ -226,7 +228,13 @@ where
     let mut correct = 0;
     let all: Vec<usize> = (0..set.len()).collect();
     for idx in all.chunks(batch_size.max(1)) {
-        let batch = assemble(set, idx, Augment::default(), &[], &mut StdRng::seed_from_u64(0));
+        let batch = assemble(
+            set,
+            idx,
+            Augment::default(),
+            &[],
+            &mut StdRng::seed_from_u64(0),
+        );
         let shape = S::for_batch(idx.len(), set.shape).map_err(TrainError::Shape)?;
         let x = dev.tensor_from_vec(batch.pixels, shape);
         let logits = model

@@ -20,13 +20,19 @@ fn one(model: &Model, mutable: bool) -> TokenStream {
     let dfdx = dfdx();
     let name = &model.item.ident;
     let (_, ty_generics, where_clause) = model.item.generics.split_for_impl();
-    let mut where_clause = where_clause.cloned().unwrap_or_else(|| syn::parse_quote!(where));
+    let mut where_clause = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
     where_clause.predicates.extend(dtype_device_bounds(model));
     let mut generics = model.item.generics.clone();
     generics.params.push(syn::parse_quote!(__X));
     let (impl_generics, _, _) = generics.split_for_impl();
 
-    let receiver = if mutable { quote!(&mut self) } else { quote!(&self) };
+    let receiver = if mutable {
+        quote!(&mut self)
+    } else {
+        quote!(&self)
+    };
     let (trait_, method, taps) = if mutable {
         (
             quote!(#dfdx::nn::ModuleMut),
@@ -60,9 +66,11 @@ fn one(model: &Model, mutable: bool) -> TokenStream {
         steps.push(quote!(let x = __taps.#ident.#method(x)?;));
         input = quote!(<#ty as #trait_<#input>>::Output);
     }
-    where_clause
-        .predicates
-        .extend(bounds.into_iter().map(|b| -> syn::WherePredicate { syn::parse_quote!(#b) }));
+    where_clause.predicates.extend(
+        bounds
+            .into_iter()
+            .map(|b| -> syn::WherePredicate { syn::parse_quote!(#b) }),
+    );
 
     quote! {
         impl #impl_generics #trait_<__X> for #name #ty_generics #where_clause {

@@ -60,7 +60,9 @@ fn dtype_device_bounds(model: &Model) -> Vec<WherePredicate> {
 fn layer_assertions(model: &Model) -> TokenStream {
     let (e, d) = (&model.dtype, &model.device);
     let (impl_generics, _, where_clause) = model.item.generics.split_for_impl();
-    let mut where_clause = where_clause.cloned().unwrap_or_else(|| syn::parse_quote!(where));
+    let mut where_clause = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
     where_clause.predicates.extend(dtype_device_bounds(model));
     let checks = model.fields.iter().map(|f| {
         let ty = &f.ty;

@@ -15,7 +15,9 @@ pub fn expand(model: &Model) -> TokenStream {
     let vis = &model.item.vis;
     let (e, d) = (&model.dtype, &model.device);
     let (impl_generics, ty_generics, where_clause) = model.item.generics.split_for_impl();
-    let mut where_clause = where_clause.cloned().unwrap_or_else(|| syn::parse_quote!(where));
+    let mut where_clause = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
     where_clause.predicates.extend(dtype_device_bounds(model));
     let (offsets, total) = offsets(model);
 

@@ -17,7 +17,9 @@ pub fn expand(model: &Model) -> TokenStream {
     let name = &model.item.ident;
     let (e, d) = (&model.dtype, &model.device);
     let (impl_generics, ty_generics, where_clause) = model.item.generics.split_for_impl();
-    let mut where_clause = where_clause.cloned().unwrap_or_else(|| syn::parse_quote!(where));
+    let mut where_clause = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
     where_clause.predicates.extend(dtype_device_bounds(model));
 
     let e2 = format_ident!("__E2");

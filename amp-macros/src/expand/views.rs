@@ -14,7 +14,9 @@ pub fn expand(model: &Model) -> TokenStream {
     let name = &model.item.ident;
     let vis = &model.item.vis;
     let (impl_generics, ty_generics, where_clause) = model.item.generics.split_for_impl();
-    let mut where_clause = where_clause.cloned().unwrap_or_else(|| syn::parse_quote!(where));
+    let mut where_clause = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
     where_clause.predicates.extend(dtype_device_bounds(model));
     let params = &model.item.generics.params;
     let args = type_args(model, None, None);
@@ -33,15 +35,19 @@ pub fn expand(model: &Model) -> TokenStream {
         match f.role {
             Role::Layer => {
                 fields.push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::Tapped<'__a, #ty>));
-                fields_mut.push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::TappedMut<'__a, #ty>));
+                fields_mut
+                    .push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::TappedMut<'__a, #ty>));
                 inits.push(quote!(#ident: ::amp_core::tap::Tapped::new(&self.#ident, #off)));
-                inits_mut.push(quote!(#ident: ::amp_core::tap::TappedMut::new(&mut self.#ident, #off)));
+                inits_mut
+                    .push(quote!(#ident: ::amp_core::tap::TappedMut::new(&mut self.#ident, #off)));
             }
             Role::Block => {
                 fields.push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::Block<'__a, #ty>));
-                fields_mut.push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::BlockMut<'__a, #ty>));
+                fields_mut
+                    .push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::BlockMut<'__a, #ty>));
                 inits.push(quote!(#ident: ::amp_core::tap::Block::new(&self.#ident, #off)));
-                inits_mut.push(quote!(#ident: ::amp_core::tap::BlockMut::new(&mut self.#ident, #off)));
+                inits_mut
+                    .push(quote!(#ident: ::amp_core::tap::BlockMut::new(&mut self.#ident, #off)));
             }
             Role::Skip => {
                 fields.push(quote!(#[doc = #doc] pub #ident: &'__a #ty));
