@@ -24,6 +24,8 @@ pub enum PoolKind {
 /// return tensors with runtime spatial sizes, because stable Rust cannot
 /// compute output sizes in const generics.
 pub trait NnDevice<E: Dtype>: Device<E> {
+    // Every method defaults to the device-generic path (public dfdx ops only), which any
+    // dfdx device runs; `Cpu` overrides them all with its fast kernels.
     /// 2D cross-correlation with square `K x K` kernels, like
     /// `torch.nn.functional.conv2d(x, weight, bias, stride, padding)`.
     fn conv2d<
@@ -40,7 +42,9 @@ pub trait NnDevice<E: Dtype>: Device<E> {
         bias: Option<&Tensor<Rank1<O>, E, Self>>,
         stride: usize,
         padding: usize,
-    ) -> Result<Tensor<(B, Const<O>, usize, usize), E, Self, T>, Self::Err>;
+    ) -> Result<Tensor<(B, Const<O>, usize, usize), E, Self, T>, Self::Err> {
+        crate::generic::conv2d(x, weight, bias, stride, padding)
+    }
 
     /// Square-window max/average pooling (see [`PoolKind`] for padding).
     fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
@@ -49,7 +53,9 @@ pub trait NnDevice<E: Dtype>: Device<E> {
         kernel: usize,
         stride: usize,
         padding: usize,
-    ) -> Result<Tensor<(B, Const<C>, usize, usize), E, Self, T>, Self::Err>;
+    ) -> Result<Tensor<(B, Const<C>, usize, usize), E, Self, T>, Self::Err> {
+        crate::generic::pool2d(x, kind, kernel, stride, padding)
+    }
 
     /// Training-mode batch norm: normalises with batch statistics (biased
     /// variance) and updates the running statistics in place with
@@ -64,7 +70,17 @@ pub trait NnDevice<E: Dtype>: Device<E> {
         running_var: &mut Tensor<Rank1<C>, E, Self>,
         epsilon: f64,
         momentum: f64,
-    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err>;
+    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
+        crate::generic::batchnorm2d_train(
+            x,
+            scale,
+            bias,
+            running_mean,
+            running_var,
+            epsilon,
+            momentum,
+        )
+    }
 
     /// Inference-mode batch norm with the running statistics (not updated).
     /// Gradients still flow to `x`, `scale` and `bias` when `T` records them.
@@ -75,7 +91,9 @@ pub trait NnDevice<E: Dtype>: Device<E> {
         running_mean: &Tensor<Rank1<C>, E, Self>,
         running_var: &Tensor<Rank1<C>, E, Self>,
         epsilon: f64,
-    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err>;
+    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
+        crate::generic::batchnorm2d_eval(x, scale, bias, running_mean, running_var, epsilon)
+    }
 }
 
 impl<E: crate::CpuFloat> NnDevice<E> for Cpu
@@ -134,67 +152,7 @@ where
     }
 }
 
+/// CUDA runs the device-generic path (cuda internals are private to dfdx, so it is built
+/// from dfdx's public ops).
 #[cfg(feature = "cuda")]
-impl<E: Dtype + num_traits::Float> NnDevice<E> for dfdx::tensor::Cuda
-where
-    dfdx::tensor::Cuda: Device<E>,
-{
-    fn conv2d<
-        B: Dim,
-        const C: usize,
-        H: Dim,
-        W: Dim,
-        const O: usize,
-        const K: usize,
-        T: Tape<E, Self>,
-    >(
-        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
-        weight: &Tensor<Rank4<O, C, K, K>, E, Self>,
-        bias: Option<&Tensor<Rank1<O>, E, Self>>,
-        stride: usize,
-        padding: usize,
-    ) -> Result<Tensor<(B, Const<O>, usize, usize), E, Self, T>, Self::Err> {
-        crate::generic::conv2d(x, weight, bias, stride, padding)
-    }
-
-    fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
-        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
-        kind: PoolKind,
-        kernel: usize,
-        stride: usize,
-        padding: usize,
-    ) -> Result<Tensor<(B, Const<C>, usize, usize), E, Self, T>, Self::Err> {
-        crate::generic::pool2d(x, kind, kernel, stride, padding)
-    }
-
-    fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
-        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
-        scale: &Tensor<Rank1<C>, E, Self>,
-        bias: &Tensor<Rank1<C>, E, Self>,
-        running_mean: &mut Tensor<Rank1<C>, E, Self>,
-        running_var: &mut Tensor<Rank1<C>, E, Self>,
-        epsilon: f64,
-        momentum: f64,
-    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
-        crate::generic::batchnorm2d_train(
-            x,
-            scale,
-            bias,
-            running_mean,
-            running_var,
-            epsilon,
-            momentum,
-        )
-    }
-
-    fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
-        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
-        scale: &Tensor<Rank1<C>, E, Self>,
-        bias: &Tensor<Rank1<C>, E, Self>,
-        running_mean: &Tensor<Rank1<C>, E, Self>,
-        running_var: &Tensor<Rank1<C>, E, Self>,
-        epsilon: f64,
-    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
-        crate::generic::batchnorm2d_eval(x, scale, bias, running_mean, running_var, epsilon)
-    }
-}
+impl<E: Dtype> NnDevice<E> for dfdx::tensor::Cuda where dfdx::tensor::Cuda: Device<E> {}
