@@ -6,7 +6,12 @@
 //!   in the backward pass they amplify and measure gradients, reading the run's [`tap::AmpState`].
 //! - [`registry`]: the names, kinds and typed ids of a model's candidate layers.
 //! - [`layer_grads`]: per-layer parameter-gradient norms and `param`-mode scaling.
-//! - [`backend`]: the two raw-buffer operations each dfdx device must provide.
+//! - [`stats`]: per-step norms summarized per epoch, kept for the whole run.
+//! - [`method`]: which layers are amplified when, with which factor and learning rate.
+//! - [`config`]: TOML experiment configs that build a [`method::AmpPolicy`].
+//! - [`train`]: the training loop and its run record; [`data`]: datasets and batches.
+//! - [`backend`]: the two raw-buffer operations each dfdx device must provide; [`io`]:
+//!   atomic file writes.
 
 // Generated code names `::amp_core`, also inside this crate's own tests.
 extern crate self as amp_core;
