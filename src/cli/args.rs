@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// With no command, runs the demo on the built-in synthetic data.
 #[derive(Debug, Parser)]
-#[command(name = "amp", version, about, long_about = None)]
+#[command(name = "amp", version)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -4,14 +4,15 @@ use amp_core::train::RunRecord;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
 /// Test accuracy per epoch of several runs side by side, with each run's learning rate and
-/// number of amplified layers.
+/// number of amplified layers. Runs are numbered (`#1`, `#2`, ...) to keep the table narrow;
+/// [`summary_table`] gives the numbers their names.
 pub fn epochs_table(runs: &[RunRecord]) -> Table {
     let mut t = new_table();
     let mut header = vec![Cell::new("epoch")];
-    for r in runs {
-        header.push(Cell::new(format!("{}\nlr", r.name)));
-        header.push(Cell::new(format!("{}\ntest acc", r.name)));
-        header.push(Cell::new(format!("{}\namplified", r.name)));
+    for i in 1..=runs.len() {
+        header.push(Cell::new(format!("#{i} lr")));
+        header.push(Cell::new(format!("#{i} test acc")));
+        header.push(Cell::new(format!("#{i} amplified")));
     }
     t.set_header(header);
     let epochs = runs.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
@@ -90,6 +91,7 @@ pub fn layers_table(run: &RunRecord, window: usize) -> Table {
 pub fn summary_table(runs: &[RunRecord]) -> Table {
     let mut t = new_table();
     t.set_header(vec![
+        "#",
         "run",
         "mode",
         "final test acc",
@@ -97,7 +99,7 @@ pub fn summary_table(runs: &[RunRecord]) -> Table {
         "max amplified",
         "seconds",
     ]);
-    for r in runs {
+    for (i, r) in runs.iter().enumerate() {
         let best = r.epochs.iter().map(|e| e.test_acc).fold(f64::NAN, f64::max);
         let amplified = r
             .epochs
@@ -107,6 +109,7 @@ pub fn summary_table(runs: &[RunRecord]) -> Table {
             .unwrap_or(0);
         let seconds: f64 = r.epochs.iter().map(|e| e.seconds).sum();
         t.add_row(vec![
+            Cell::new(format!("#{}", i + 1)),
             Cell::new(&r.name),
             Cell::new(&r.mode),
             Cell::new(format!("{:.3}", r.final_test_acc())),
