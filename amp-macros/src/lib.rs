@@ -1,6 +1,6 @@
 //! `#[amplifiable]`: turns a struct of dfdx layers into an amplifiable network.
 //!
-//! ```ignore
+//! ```text
 //! #[amplifiable]
 //! pub struct Mlp<E: Dtype, D: Device<E>> {
 //!     fc1: Linear<784, 128, E, D>,
