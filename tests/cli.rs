@@ -30,7 +30,7 @@ fn scratch(name: &str) -> PathBuf {
 fn every_shipped_config_is_valid_for_resnet18() {
     let mut checked = 0;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let entries = ["configs", "configs/demo", "configs/cifar-cnn"]
+    let entries = ["configs", "configs/demo", "configs/cifar-cnn", "configs/cifar-vgg11"]
         .iter()
         .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap());
     for entry in entries {
@@ -41,7 +41,7 @@ fn every_shipped_config_is_valid_for_resnet18() {
             checked += 1;
         }
     }
-    assert!(checked >= 11, "only {checked} configs found");
+    assert!(checked >= 13, "only {checked} configs found");
 }
 
 #[test]

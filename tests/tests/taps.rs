@@ -277,7 +277,7 @@ fn finite_differences_match_tapped_gradients() {
             (g.get(&net.fc3.weight).as_vec(), scale[2]),
         ];
         for (layer, (grad, s)) in analytic.iter().enumerate() {
-            for i in 0..grad.len() {
+            for (i, &g) in grad.iter().enumerate() {
                 let eps = 1e-6;
                 let mut probe = net.clone();
                 let w = match layer {
@@ -296,9 +296,8 @@ fn finite_differences_match_tapped_gradients() {
                 let down = eval(&probe);
                 let fd = (up - down) / (2.0 * eps);
                 assert!(
-                    (grad[i] - s * fd).abs() < 1e-6 * (1.0 + fd.abs()),
-                    "layer {layer} param {i}: tapped {} vs {s} x fd {fd}",
-                    grad[i]
+                    (g - s * fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "layer {layer} param {i}: tapped {g} vs {s} x fd {fd}"
                 );
             }
         }

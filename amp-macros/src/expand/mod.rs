@@ -45,7 +45,10 @@ fn dfdx() -> TokenStream {
 /// These go on the impls, never on the struct: dfdx's `TensorCollection::To<E2, D2>` may only
 /// assume `E2: Dtype, D2: Device<E2>` of the struct's parameters.
 fn dtype_device_bounds(model: &Model) -> Vec<WherePredicate> {
-    let (e, d) = (&model.dtype, &model.device);
+    // Re-spanned at the macro call: these predicates are generated, and lints about bounds
+    // written in two places must not point at the user's attribute.
+    let respan = |i: &Ident| Ident::new(&i.to_string(), proc_macro2::Span::call_site());
+    let (e, d) = (respan(&model.dtype), respan(&model.device));
     let mut bounds: Vec<WherePredicate> = vec![
         syn::parse_quote!(#e: ::amp_core::AmpDtype),
         syn::parse_quote!(#d: ::amp_core::AmpDevice<#e>),
