@@ -30,9 +30,14 @@ fn scratch(name: &str) -> PathBuf {
 fn every_shipped_config_is_valid_for_resnet18() {
     let mut checked = 0;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let entries = ["configs", "configs/demo", "configs/cifar-cnn", "configs/cifar-vgg11"]
-        .iter()
-        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap());
+    let entries = [
+        "configs",
+        "configs/demo",
+        "configs/cifar-cnn",
+        "configs/cifar-vgg11",
+    ]
+    .iter()
+    .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap());
     for entry in entries {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "toml") {
