@@ -65,7 +65,7 @@ pub struct TrainArgs {
     /// Overrides the config's seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Use only this many training images (quick experiments).
+    /// Train on a random subset of this many images (seeded; quick experiments).
     #[arg(long)]
     pub limit: Option<usize>,
     /// No progress output.
@@ -91,7 +91,7 @@ pub struct SweepArgs {
     /// Overrides every config's epoch count.
     #[arg(long)]
     pub epochs: Option<usize>,
-    /// Use only this many training images.
+    /// Train on a random subset of this many images (seeded).
     #[arg(long)]
     pub limit: Option<usize>,
     #[arg(long, default_value = "runs/sweep")]

@@ -15,7 +15,8 @@ pub struct Data {
     pub description: String,
 }
 
-/// `synthetic`, or a CIFAR-10 folder / archive. `limit` keeps only the first training images.
+/// `synthetic`, or a CIFAR-10 folder / archive. `limit` keeps a seeded random subset of the
+/// training images (the class mix of the whole; files are sorted by class).
 pub fn load(source: &str, seed: u64, limit: Option<usize>) -> Result<Data> {
     let (mut train, mut test, augment, what) = if source == "synthetic" {
         let spec = SyntheticSpec {
@@ -51,9 +52,7 @@ pub fn load(source: &str, seed: u64, limit: Option<usize>) -> Result<Data> {
         )
     };
     if let Some(n) = limit {
-        let keep = n.min(train.len());
-        train.pixels.truncate(keep * train.image_len());
-        train.labels.truncate(keep);
+        train = train.sample(n, seed);
     }
     let stats = train.channel_stats();
     train.normalize(&stats);

@@ -145,3 +145,24 @@ fn synthetic_data_is_deterministic_and_normalizes() {
     let (c, _) = synthetic(&SyntheticSpec { seed: 1, ..spec });
     assert_ne!(b.pixels, c.pixels);
 }
+
+#[test]
+fn a_sample_keeps_the_class_mix_of_a_class_sorted_set() {
+    // 1000 images sorted by class, as the CIFAR archive is: the first 200 would be one class.
+    let set = ImageSet {
+        pixels: (0..1000).map(|i| i as f32).collect(),
+        labels: (0..1000).map(|i| (i / 100) as u8).collect(),
+        shape: [1, 1, 1],
+        classes: (0..10).map(|c| c.to_string()).collect(),
+        normalization: None,
+    };
+    let s = set.sample(200, 7);
+    assert_eq!(s.len(), 200);
+    assert_eq!(s, set.sample(200, 7));
+    for c in 0..10u8 {
+        let n = s.labels.iter().filter(|&&l| l == c).count();
+        assert!((8..=35).contains(&n), "class {c}: {n} of 200");
+    }
+    // Pixels travel with their labels.
+    assert!(s.pixels.iter().zip(&s.labels).all(|(p, l)| (*p as usize) / 100 == *l as usize));
+}

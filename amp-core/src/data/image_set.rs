@@ -37,6 +37,32 @@ impl ImageSet {
         &self.pixels[i * n..(i + 1) * n]
     }
 
+    /// The images at `indices`, in that order.
+    pub fn subset(&self, indices: &[usize]) -> ImageSet {
+        let mut pixels = Vec::with_capacity(indices.len() * self.image_len());
+        indices.iter().for_each(|&i| pixels.extend_from_slice(self.image(i)));
+        ImageSet {
+            pixels,
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            shape: self.shape,
+            classes: self.classes.clone(),
+            normalization: self.normalization.clone(),
+        }
+    }
+
+    /// `n` images drawn without replacement with a seeded generator, in their original
+    /// order: a subset with the class mix of the whole (files are often sorted by class,
+    /// so the first `n` would not do).
+    pub fn sample(&self, n: usize, seed: u64) -> ImageSet {
+        use rand::seq::SliceRandom;
+        use rand::SeedableRng;
+        let mut idx: Vec<usize> = (0..self.len()).collect();
+        idx.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+        idx.truncate(n.min(self.len()));
+        idx.sort_unstable();
+        self.subset(&idx)
+    }
+
     /// Per-channel mean and standard deviation over the whole set.
     pub fn channel_stats(&self) -> Vec<(f32, f32)> {
         let [c, h, w] = self.shape;
