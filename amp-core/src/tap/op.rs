@@ -9,6 +9,11 @@
 //!
 //! Neither tap touches the forward values: the output tap returns the very same tensor, the
 //! input tap multiplies by exactly one. With no active run, or without a tape, both are no-ops.
+//!
+//! The output tap scales the gradient buffer of the layer's output *in place*, which is right
+//! because that tensor is new: nothing else can have added to its gradient. A candidate layer
+//! whose output keeps its input's tensor id (a pure reshape of a contiguous tensor) would
+//! break that; candidates are layers with parameters, which always produce new tensors.
 
 use dfdx::prelude::*;
 use dfdx::tensor::{HasErr, Tape};
