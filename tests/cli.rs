@@ -46,7 +46,7 @@ fn every_shipped_config_is_valid_for_resnet18() {
             checked += 1;
         }
     }
-    assert!(checked >= 13, "only {checked} configs found");
+    assert!(checked >= 12, "only {checked} configs found");
 }
 
 #[test]
