@@ -164,5 +164,9 @@ fn a_sample_keeps_the_class_mix_of_a_class_sorted_set() {
         assert!((8..=35).contains(&n), "class {c}: {n} of 200");
     }
     // Pixels travel with their labels.
-    assert!(s.pixels.iter().zip(&s.labels).all(|(p, l)| (*p as usize) / 100 == *l as usize));
+    assert!(s
+        .pixels
+        .iter()
+        .zip(&s.labels)
+        .all(|(p, l)| (*p as usize) / 100 == *l as usize));
 }

@@ -40,7 +40,9 @@ impl ImageSet {
     /// The images at `indices`, in that order.
     pub fn subset(&self, indices: &[usize]) -> ImageSet {
         let mut pixels = Vec::with_capacity(indices.len() * self.image_len());
-        indices.iter().for_each(|&i| pixels.extend_from_slice(self.image(i)));
+        indices
+            .iter()
+            .for_each(|&i| pixels.extend_from_slice(self.image(i)));
         ImageSet {
             pixels,
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
