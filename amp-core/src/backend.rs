@@ -16,6 +16,9 @@ pub trait AmpDevice<E: Dtype>: Device<E> {
     fn grad_sq_norm(&self, grad: &<Self as Storage<E>>::Vec) -> f64;
     /// Multiplies every element of a gradient buffer by `k`, in place.
     fn grad_scale(&self, grad: &mut <Self as Storage<E>>::Vec, k: f64);
+    /// Overwrites a buffer (of the same length) with host values: how a checkpoint's
+    /// optimizer state goes back into the buffers dfdx's SGD kernel updates.
+    fn buffer_write(&self, buf: &mut <Self as Storage<E>>::Vec, src: &[E]);
 }
 
 /// Elements per parallel chunk on `Cpu`. Fixed, so that a norm is summed in the same order
@@ -36,6 +39,9 @@ macro_rules! cpu_impl {
                 let k = k as $e;
                 grad.par_chunks_mut(CPU_CHUNK)
                     .for_each(|c| c.iter_mut().for_each(|g| *g *= k));
+            }
+            fn buffer_write(&self, buf: &mut <Self as Storage<$e>>::Vec, src: &[$e]) {
+                buf.copy_from_slice(src);
             }
         }
     };
@@ -72,6 +78,12 @@ mod cuda {
                     host.iter_mut().for_each(|g| *g *= k);
                     dev.htod_sync_copy_into(&host, slice)
                         .expect("amp: copying a gradient to the GPU failed");
+                }
+                fn buffer_write(&self, buf: &mut <Self as Storage<$e>>::Vec, src: &[$e]) {
+                    let slice: &mut cudarc::driver::CudaSlice<$e> = buf;
+                    let dev = slice.device();
+                    dev.htod_sync_copy_into(src, slice)
+                        .expect("amp: copying optimizer state to the GPU failed");
                 }
             }
         };

@@ -8,7 +8,7 @@ use rand::Rng;
 use super::ImageSet;
 
 /// Training-time augmentation.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Augment {
     /// Pad each side by this many pixels, then crop back to the original size at a random
     /// offset (0 = no cropping).

@@ -18,8 +18,10 @@ pub struct Scoring {
     /// The direction's name.
     pub direction: String,
     /// One score per candidate layer, in layer order (NaN or inf: never selected).
+    #[serde(with = "crate::io::nan_as_null::vec")]
     pub scores: Vec<f64>,
     /// The cut the threshold computed (NaN when no score was finite).
+    #[serde(with = "crate::io::nan_as_null")]
     pub cut: f64,
 }
 

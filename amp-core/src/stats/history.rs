@@ -13,6 +13,7 @@ pub struct LayerEpoch {
     pub output: Summary,
     /// The per-step parameter-gradient norms g_t themselves, in step order: the measures
     /// (`cv`, `rel_change`, `sign_flip`) are defined over them.
+    #[serde(with = "crate::io::nan_as_null::vec")]
     pub param_steps: Vec<f64>,
 }
 
@@ -46,10 +47,11 @@ impl StatsHistory {
 }
 
 /// Collects the per-step norms of the current epoch.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EpochRecorder {
     param: Vec<SummaryAcc>,
     output: Vec<SummaryAcc>,
+    #[serde(with = "nan_vecs")]
     param_steps: Vec<Vec<f64>>,
 }
 
@@ -86,5 +88,26 @@ impl EpochRecorder {
                 param_steps: steps,
             })
             .collect()
+    }
+}
+
+/// `Vec<Vec<f64>>` with NaN written as `null` (see [`crate::io::nan_as_null`]).
+mod nan_vecs {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(transparent)]
+    struct Row(#[serde(with = "crate::io::nan_as_null::vec")] Vec<f64>);
+
+    pub fn serialize<S: Serializer>(v: &[Vec<f64>], s: S) -> Result<S::Ok, S::Error> {
+        let rows: Vec<Row> = v.iter().map(|r| Row(r.clone())).collect();
+        rows.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D::Error> {
+        Ok(Vec::<Row>::deserialize(d)?
+            .into_iter()
+            .map(|r| r.0)
+            .collect())
     }
 }

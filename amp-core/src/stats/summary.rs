@@ -8,12 +8,16 @@ pub struct Summary {
     /// Number of values.
     pub count: u64,
     /// Arithmetic mean (NaN when empty).
+    #[serde(with = "crate::io::nan_as_null")]
     pub mean: f64,
     /// Population standard deviation (NaN when empty).
+    #[serde(with = "crate::io::nan_as_null")]
     pub std: f64,
     /// Smallest value (NaN when empty).
+    #[serde(with = "crate::io::nan_as_null")]
     pub min: f64,
     /// Largest value (NaN when empty).
+    #[serde(with = "crate::io::nan_as_null")]
     pub max: f64,
 }
 
@@ -27,12 +31,16 @@ impl Summary {
 }
 
 /// Accumulates a [`Summary`].
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SummaryAcc {
     count: u64,
+    #[serde(with = "crate::io::nan_as_null")]
     mean: f64,
+    #[serde(with = "crate::io::nan_as_null")]
     m2: f64,
+    #[serde(with = "crate::io::nan_as_null")]
     min: f64,
+    #[serde(with = "crate::io::nan_as_null")]
     max: f64,
 }
 

@@ -1,13 +1,23 @@
-//! Training runs: the loop, its settings, its record and its progress reports.
+//! Training runs: the loop, its settings, its record, its checkpoints and its progress
+//! reports.
 
+pub mod checkpoint;
 mod observer;
+pub mod optim;
 mod record;
+mod run;
 mod settings;
 mod shape;
+mod stop;
+pub mod streams;
+pub mod tensors;
 mod trainer;
 
+pub use checkpoint::{Checkpoint, CheckpointError, Position};
 pub use observer::{Observer, Silent};
-pub use record::{EpochRecord, RunRecord};
+pub use record::{EpochRecord, Provenance, RecordError, RunRecord, RunStatus};
+pub use run::{Outcome, Trainer};
 pub use settings::TrainSettings;
 pub use shape::BatchShape;
-pub use trainer::{evaluate, train, Classifier, TrainError};
+pub use stop::StopFlag;
+pub use trainer::{evaluate, evaluate_with, train, Classifier, TrainError};

@@ -1,10 +1,12 @@
-//! What a run leaves behind: per-epoch results, every selection decision, and the per-layer
-//! gradient statistics. Serialized as JSON, written atomically.
+//! What a run leaves behind: per-epoch results, every selection decision, the per-layer
+//! gradient statistics, how the run ended and where it came from. Serialized as JSON,
+//! written atomically; NaN (a diverged run) is written as `null` and read back as NaN.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::data::DataProvenance;
 use crate::method::Decision;
 use crate::stats::StatsHistory;
 
@@ -16,18 +18,95 @@ pub struct EpochRecord {
     pub factor: f64,
     /// Names of the layers amplified in this epoch.
     pub amplified: Vec<String>,
+    #[serde(with = "crate::io::nan_as_null")]
     pub train_loss: f64,
+    #[serde(with = "crate::io::nan_as_null")]
     pub train_acc: f64,
+    #[serde(with = "crate::io::nan_as_null")]
     pub test_acc: f64,
-    /// Wall-clock seconds of the epoch (training and evaluation).
+    /// Wall-clock seconds of the epoch (training and evaluation). A measurement, not a result:
+    /// the one field (with the times in [`Provenance`]) that differs between a resumed run
+    /// and an uninterrupted one.
     pub seconds: f64,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Every epoch ran.
+    #[default]
+    Finished,
+    /// Training stopped because the loss was not finite or exceeded the configured limit.
+    /// `epoch` and `step` (both from 0) locate the step; the epochs before it are recorded.
+    Diverged {
+        epoch: usize,
+        step: usize,
+        #[serde(with = "crate::io::nan_as_null")]
+        loss: f64,
+        /// Why, in words ("the loss is NaN", "the loss 3.1e5 exceeds max_loss = 1e4").
+        reason: String,
+    },
+}
+
+impl RunStatus {
+    /// Whether the run diverged.
+    pub fn diverged(&self) -> bool {
+        matches!(self, RunStatus::Diverged { .. })
+    }
+
+    /// A short label for tables: `finished`, `diverged (epoch 3, step 17)`.
+    pub fn label(&self) -> String {
+        match self {
+            RunStatus::Finished => "finished".to_string(),
+            RunStatus::Diverged { epoch, step, .. } => {
+                format!("diverged (epoch {}, step {step})", epoch + 1)
+            }
+        }
+    }
+}
+
+/// Where a run came from: enough to tell two records apart and to redo the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Provenance {
+    /// The model's name (`resnet18`, or the type name when trained from code).
+    pub model: String,
+    /// Number of classes the model outputs.
+    pub classes: usize,
+    /// The data set: source, layout, size and content hash.
+    pub data: Option<DataProvenance>,
+    /// Training images drawn (seeded) from the set, when limited.
+    pub limit: Option<usize>,
+    /// Test images drawn (seeded) from the set, when limited.
+    pub test_limit: Option<usize>,
+    /// The run's seed (initialization, data order, augmentation).
+    pub seed: u64,
+    /// The amp version that trained it.
+    pub amp_version: String,
+    /// The git commit of the binary's source, when it was built from a git checkout.
+    pub git_commit: Option<String>,
+    /// The device (`cpu`, `cuda:0`) and the CPU threads used.
+    pub device: String,
+    pub threads: usize,
+    /// Wall-clock start of the run and its end (RFC 3339, UTC); `resumed` lists the starts of
+    /// the sessions that continued it from a checkpoint.
+    pub started: String,
+    pub finished: String,
+    pub resumed: Vec<String>,
 }
 
 /// A whole run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub name: String,
-    /// The experiment config that produced the run (TOML), empty when trained from code.
+    /// How the run ended (records written before this field existed read as finished).
+    #[serde(default)]
+    pub status: RunStatus,
+    #[serde(default)]
+    pub provenance: Provenance,
+    /// The experiment config that produced the run (TOML, with every override applied),
+    /// empty when trained from code.
     #[serde(default)]
     pub config: String,
     /// The policy, as it describes itself (selector and schedule).
@@ -42,10 +121,37 @@ pub struct RunRecord {
     pub stats: StatsHistory,
 }
 
+/// Why a record could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error("{path}: {source}")]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not an amp run record: {source}")]
+    Json {
+        path: std::path::PathBuf,
+        source: serde_json::Error,
+    },
+}
+
 impl RunRecord {
-    /// Test accuracy after the last epoch (NaN for a run without epochs).
+    /// Test accuracy after the last epoch (NaN for a run without epochs or a diverged one).
     pub fn final_test_acc(&self) -> f64 {
+        if self.status.diverged() {
+            return f64::NAN;
+        }
         self.epochs.last().map_or(f64::NAN, |e| e.test_acc)
+    }
+
+    /// The best test accuracy over the recorded epochs (NaN when none).
+    pub fn best_test_acc(&self) -> f64 {
+        self.epochs
+            .iter()
+            .map(|e| e.test_acc)
+            .filter(|a| !a.is_nan())
+            .fold(f64::NAN, f64::max)
     }
 
     /// Writes the record as pretty JSON to `path` atomically: a reader sees the old file or
@@ -53,5 +159,17 @@ impl RunRecord {
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
         let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
         crate::io::write_atomic(path, &json)
+    }
+
+    /// Reads a record written by [`RunRecord::save`].
+    pub fn load(path: &Path) -> Result<RunRecord, RecordError> {
+        let bytes = std::fs::read(path).map_err(|source| RecordError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        serde_json::from_slice(&bytes).map_err(|source| RecordError::Json {
+            path: path.to_path_buf(),
+            source,
+        })
     }
 }

@@ -4,7 +4,7 @@ use crate::data::Augment;
 use crate::Mode;
 
 /// How to train: optimizer, batching, augmentation, seed, tap mode.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainSettings {
     pub epochs: usize,
     pub batch_size: usize,
@@ -20,6 +20,9 @@ pub struct TrainSettings {
     pub mode: Mode,
     /// Batch size for evaluation (no gradients, so it can be larger).
     pub eval_batch_size: usize,
+    /// Stop the run as diverged when a mini-batch loss exceeds this (a non-finite loss or
+    /// gradient always stops it). `None`: only non-finite values stop a run.
+    pub max_loss: Option<f64>,
 }
 
 impl Default for TrainSettings {
@@ -37,6 +40,7 @@ impl Default for TrainSettings {
             seed: 0,
             mode: Mode::Output,
             eval_batch_size: 500,
+            max_loss: None,
         }
     }
 }

@@ -1,20 +1,26 @@
 //! The training loop: SGD with momentum and weight decay, cross-entropy, a learning rate and
-//! an amplification plan per epoch from the policy, taps measuring every step.
+//! an amplification plan per epoch from the policy, taps measuring every step; checkpoints
+//! after every epoch and on request, resumption that continues bit for bit, and a stop when
+//! the loss or a gradient stops being finite.
 
 use std::time::Instant;
 
 use dfdx::losses::cross_entropy_with_logits_loss;
 use dfdx::nn::tensor_collection::TensorCollection;
 use dfdx::nn::{Module, ModuleMut, ZeroGrads};
-use dfdx::optim::{Momentum, Optimizer, Sgd, SgdConfig, WeightDecay};
+use dfdx::optim::{Momentum, SgdConfig, WeightDecay};
 use dfdx::prelude::*;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
-use super::{BatchShape, EpochRecord, Observer, RunRecord, TrainSettings};
+use super::checkpoint::{Checkpoint, CheckpointError, CheckpointState, PartialEpoch, Position};
+use super::optim::Sgd;
+use super::run::{Outcome, Trainer};
+use super::tensors::{check_tensors, read_tensors, write_tensors};
+use super::{streams, BatchShape, EpochRecord, Observer, RunRecord, RunStatus, TrainSettings};
 use crate::data::{assemble, epoch_order, Augment, ImageSet};
 use crate::layer_grads::{layer_grad_norms, scale_layer_grads};
-use crate::method::AmpPolicy;
+use crate::method::{AmpPolicy, EpochPlan};
 use crate::stats::{EpochRecorder, StatsHistory};
 use crate::{AmpDevice, AmpState, LayerParams, Mode};
 
@@ -35,6 +41,8 @@ pub enum TrainError {
     Layers { policy: String, model: String },
     #[error("the device failed: {0}")]
     Device(String),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
 }
 
 /// A classifier with `C` classes taking batches of shape `S`, trainable by [`train`].
@@ -65,7 +73,8 @@ impl<M, S: Shape, D: AmpDevice<f32>, const C: usize> Classifier<S, D, C> for M w
 /// The policy decides, at the start of each epoch, the learning rate, the factor and which
 /// candidate layers are amplified; the taps read that plan in the backward pass. Every step
 /// records each layer's parameter- and output-gradient norm; the policy sees the history of
-/// finished epochs.
+/// finished epochs. A run whose loss or gradients stop being finite ends early with
+/// [`RunStatus::Diverged`]. For checkpoints, resumption and a stop flag use [`Trainer`].
 #[allow(clippy::too_many_arguments)]
 pub fn train<M, S, D, const C: usize>(
     name: &str,
@@ -82,132 +91,471 @@ where
     S: BatchShape,
     D: AmpDevice<f32>,
 {
-    if train_set.is_empty() {
-        return Err(TrainError::EmptyData);
-    }
-    S::for_batch(1, train_set.shape).map_err(TrainError::Shape)?;
-    if train_set.classes.len() > C {
-        return Err(TrainError::Shape(format!(
-            "the dataset has {} classes, the model outputs {C}",
-            train_set.classes.len()
-        )));
-    }
+    let outcome = Trainer::new(name, settings, policy)
+        .observer(observer)
+        .run::<M, S, D, C>(model, dev, train_set, test_set)?;
+    Ok(outcome
+        .record()
+        .expect("a run without a stop flag always runs to its end"))
+}
 
-    let layers = M::layer_names();
-    if policy.epochs() != settings.epochs {
-        return Err(TrainError::EpochCount {
-            policy: policy.epochs(),
-            run: settings.epochs,
-        });
+/// Where a run stands between two steps.
+struct Progress {
+    /// The record so far; its `stats` is the history the policy reads.
+    record: RunRecord,
+    next: Position,
+    /// The accumulators of the epoch in progress, when stopped inside one.
+    partial: Option<PartialEpoch>,
+    /// The plan of the epoch in progress, replayed when resuming inside it.
+    plan: Option<EpochPlan>,
+}
+
+/// What one step came to.
+enum StepEnd {
+    Trained,
+    Diverged(RunStatus),
+}
+
+impl PartialEpoch {
+    fn new(layers: usize) -> Self {
+        PartialEpoch {
+            recorder: EpochRecorder::new(layers),
+            loss_sum: 0.0,
+            correct: 0,
+            seen: 0,
+            seconds: 0.0,
+        }
     }
-    if policy.layers() != layers.as_slice() {
-        return Err(TrainError::Layers {
-            policy: policy.layers().join(", "),
-            model: layers.join(", "),
-        });
-    }
-    let state = AmpState::new(layers.len(), settings.mode);
-    let mut history = StatsHistory::new(layers.clone());
-    let mut record = RunRecord {
-        name: name.to_string(),
-        config: String::new(),
-        policy: policy.describe(),
-        mode: settings.mode.to_string(),
-        layers: layers.clone(),
-        epochs: Vec::new(),
-        decisions: Vec::new(),
-        stats: history.clone(),
-    };
-    let mut opt = Sgd::new(
-        model,
-        SgdConfig {
+}
+
+/// The current time as RFC 3339 (UTC, seconds), for provenance.
+fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+fn device_err(e: impl std::fmt::Debug) -> TrainError {
+    TrainError::Device(format!("{e:?}"))
+}
+
+impl Trainer<'_> {
+    /// Runs (or continues) the training; see [`train`] for what a run does.
+    pub fn run<M, S, D, const C: usize>(
+        mut self,
+        model: &mut M,
+        dev: &D,
+        train_set: &ImageSet,
+        test_set: &ImageSet,
+    ) -> Result<Outcome, TrainError>
+    where
+        M: Classifier<S, D, C>,
+        S: BatchShape,
+        D: AmpDevice<f32>,
+    {
+        self.check_inputs::<M, S, D, C>(train_set)?;
+        let layers = M::layer_names();
+        let s = &self.settings;
+        let mut opt = Sgd::<D>::new(SgdConfig {
             lr: 0.0,
-            momentum: (settings.momentum != 0.0).then_some(Momentum::Classic(settings.momentum)),
-            weight_decay: (settings.weight_decay != 0.0)
-                .then_some(WeightDecay::L2(settings.weight_decay)),
-        },
-    );
-    let mut rng = StdRng::seed_from_u64(settings.seed);
-    // Padding is black before normalization; the sets are normalized, so black is the
-    // per-channel value of zero, which the caller recorded in the set's statistics.
-    let pad = black_after_normalization(train_set);
-    let mut grads = model.alloc_grads();
+            momentum: (s.momentum != 0.0).then_some(Momentum::Classic(s.momentum)),
+            weight_decay: (s.weight_decay != 0.0).then_some(WeightDecay::L2(s.weight_decay)),
+        });
+        let mut progress = match self.resume.take() {
+            Some(ck) => self.restore(ck, &layers, model, &mut opt)?,
+            None => self.fresh(&layers),
+        };
+        let state = AmpState::new(layers.len(), self.settings.mode);
+        let mut grads = model.alloc_grads();
+        while progress.next.epoch < self.settings.epochs {
+            let end = self.epoch::<M, S, D, C>(
+                &mut progress,
+                &state,
+                model,
+                dev,
+                &mut opt,
+                &mut grads,
+                (train_set, test_set),
+            );
+            match end? {
+                None => {}
+                Some(outcome) => {
+                    state.clear();
+                    return Ok(outcome);
+                }
+            }
+        }
+        state.clear();
+        Ok(Outcome::Done(self.finish(progress.record)))
+    }
 
-    for epoch in 0..settings.epochs {
-        let started = Instant::now();
-        let plan = policy.plan_epoch(epoch, &history);
-        if plan.amplified.len() != layers.len() {
-            return Err(TrainError::PlanSize {
-                got: plan.amplified.len(),
-                want: layers.len(),
+    fn check_inputs<M, S, D, const C: usize>(&self, train_set: &ImageSet) -> Result<(), TrainError>
+    where
+        M: Classifier<S, D, C>,
+        S: BatchShape,
+        D: AmpDevice<f32>,
+    {
+        if train_set.is_empty() {
+            return Err(TrainError::EmptyData);
+        }
+        S::for_batch(1, train_set.shape).map_err(TrainError::Shape)?;
+        if train_set.classes.len() > C {
+            return Err(TrainError::Shape(format!(
+                "the dataset has {} classes, the model outputs {C}",
+                train_set.classes.len()
+            )));
+        }
+        let layers = M::layer_names();
+        if self.policy.epochs() != self.settings.epochs {
+            return Err(TrainError::EpochCount {
+                policy: self.policy.epochs(),
+                run: self.settings.epochs,
             });
         }
+        if self.policy.layers() != layers.as_slice() {
+            return Err(TrainError::Layers {
+                policy: self.policy.layers().join(", "),
+                model: layers.join(", "),
+            });
+        }
+        Ok(())
+    }
+
+    fn fresh(&self, layers: &[String]) -> Progress {
+        let mut provenance = self.provenance.clone();
+        provenance.seed = self.settings.seed;
+        provenance.amp_version = env!("CARGO_PKG_VERSION").to_string();
+        provenance.threads = rayon::current_num_threads();
+        provenance.started = now();
+        Progress {
+            record: RunRecord {
+                name: self.name.clone(),
+                status: RunStatus::Finished,
+                provenance,
+                config: self.config.clone(),
+                policy: self.policy.describe(),
+                mode: self.settings.mode.to_string(),
+                layers: layers.to_vec(),
+                epochs: Vec::new(),
+                decisions: Vec::new(),
+                stats: StatsHistory::new(layers.to_vec()),
+            },
+            next: Position::default(),
+            partial: None,
+            plan: None,
+        }
+    }
+
+    /// Checks `ck` against this run, loads its tensors and optimizer state into `model` and
+    /// `opt`, and replays the policy's plans over the restored history (checking that they
+    /// make the recorded decisions again).
+    fn restore<M, D>(
+        &mut self,
+        ck: Checkpoint,
+        layers: &[String],
+        model: &mut M,
+        opt: &mut Sgd<D>,
+    ) -> Result<Progress, TrainError>
+    where
+        M: TensorCollection<f32, D>,
+        D: AmpDevice<f32>,
+    {
+        let path = ck.path.clone();
+        let differences = self.identity(layers).differences(&ck.state.identity);
+        if !differences.is_empty() {
+            let path = path.clone();
+            return Err(CheckpointError::Mismatch { path, differences }.into());
+        }
+        check_tensors(model, &ck.model).map_err(|source| CheckpointError::Tensors {
+            path: path.clone(),
+            source,
+        })?;
+        write_tensors(model, &ck.model).map_err(device_err)?;
+        opt.load_state(model, &ck.momentum).map_err(device_err)?;
+        let st = ck.state;
+        let replayed = st.next.epoch + usize::from(st.partial.is_some());
+        let mut plan = None;
+        for e in 0..replayed.min(self.settings.epochs) {
+            let history = StatsHistory {
+                layers: layers.to_vec(),
+                epochs: st.record.stats.epochs[..e].to_vec(),
+            };
+            let p = self.policy.plan_epoch(e, &history);
+            let recorded = st.record.decisions.iter().find(|d| d.epoch == e);
+            let same = serde_json::to_string(&p.decision.as_ref()).ok()
+                == serde_json::to_string(&recorded).ok();
+            if !same {
+                return Err(CheckpointError::Replay { path, epoch: e }.into());
+            }
+            if e == st.next.epoch {
+                plan = Some(p);
+            }
+        }
+        let mut record = st.record;
+        record.provenance.resumed.push(now());
+        record.provenance.threads = rayon::current_num_threads();
+        Ok(Progress {
+            record,
+            next: st.next,
+            partial: st.partial,
+            plan,
+        })
+    }
+
+    /// Runs the rest of epoch `progress.next.epoch`. `Some` when the run ends inside it
+    /// (diverged, or stopped on request).
+    #[allow(clippy::too_many_arguments)]
+    fn epoch<M, S, D, const C: usize>(
+        &mut self,
+        progress: &mut Progress,
+        state: &AmpState,
+        model: &mut M,
+        dev: &D,
+        opt: &mut Sgd<D>,
+        grads: &mut Gradients<f32, D>,
+        (train_set, test_set): (&ImageSet, &ImageSet),
+    ) -> Result<Option<Outcome>, TrainError>
+    where
+        M: Classifier<S, D, C>,
+        S: BatchShape,
+        D: AmpDevice<f32>,
+    {
+        let epoch = progress.next.epoch;
+        let layers = progress.record.layers.len();
+        let plan = match progress.plan.take() {
+            Some(p) => p,
+            None => self.plan(epoch, &mut progress.record, layers)?,
+        };
         state.set_amplified(&plan.amplified, plan.factor);
         opt.cfg.lr = plan.lr;
-        if let Some(d) = plan.decision {
-            record.decisions.push(d);
-        }
-
-        let order = epoch_order(train_set.len(), settings.batch_size, &mut rng);
-        observer.epoch_started(epoch, order.len());
-        let mut recorder = EpochRecorder::new(layers.len());
-        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
-        for (step, idx) in order.iter().enumerate() {
-            let batch = assemble(train_set, idx, settings.augment, &pad, &mut rng);
-            let shape = S::for_batch(idx.len(), train_set.shape).map_err(TrainError::Shape)?;
-            let x = dev.tensor_from_vec(batch.pixels, shape);
-            let y = one_hot::<D, C>(dev, &batch.labels);
-
-            let (loss, logits) = {
-                let _active = state.activate();
-                let logits = model
-                    .try_forward_mut(x.trace(grads))
-                    .map_err(|e| TrainError::Device(format!("{e:?}")))?;
-                let logits_values = logits.as_vec();
-                let loss = cross_entropy_with_logits_loss(logits, y);
-                let loss_value = loss.as_vec()[0] as f64;
-                grads = loss.backward();
-                (loss_value, logits_values)
-            };
-            let param_norms = layer_grad_norms(model, &mut grads);
-            let output_norms = state.take_output_norms();
-            if settings.mode == Mode::Param {
-                scale_layer_grads(model, &mut grads, &state.factors());
+        let seed = self.settings.seed;
+        let order = epoch_order(
+            train_set.len(),
+            self.settings.batch_size,
+            &mut streams::order_rng(seed, epoch),
+        );
+        let mut acc = progress
+            .partial
+            .take()
+            .unwrap_or_else(|| PartialEpoch::new(layers));
+        let (clock, before) = (Instant::now(), acc.seconds);
+        let pad = black_after_normalization(train_set);
+        self.observer
+            .epoch_started(epoch, order.len(), progress.next.step);
+        for step in progress.next.step..order.len() {
+            let mut rng = streams::step_rng(seed, epoch, step);
+            let batch = assemble(
+                train_set,
+                &order[step],
+                self.settings.augment,
+                &pad,
+                &mut rng,
+            );
+            let at = Position { epoch, step };
+            if let StepEnd::Diverged(status) = self.step::<M, S, D, C>(
+                at,
+                batch,
+                train_set.shape,
+                state,
+                model,
+                dev,
+                opt,
+                grads,
+                &mut acc,
+            )? {
+                progress.record.status = status;
+                return Ok(Some(Outcome::Done(self.finish(progress.record.clone()))));
             }
-            opt.update(model, &grads)
-                .map_err(|e| TrainError::Device(format!("{e:?}")))?;
-            model.zero_grads(&mut grads);
-
-            recorder.record_step(&param_norms, &output_norms);
-            loss_sum += loss * idx.len() as f64;
-            correct += count_correct::<C>(&logits, &batch.labels);
-            seen += idx.len();
-            observer.step_finished(step, loss);
+            if step + 1 < order.len() && self.stop_requested() {
+                acc.seconds = before + clock.elapsed().as_secs_f64();
+                progress.next = Position {
+                    epoch,
+                    step: step + 1,
+                };
+                progress.partial = Some(acc);
+                return self.stopped(model, opt, progress).map(Some);
+            }
         }
-        history.epochs.push(recorder.finish());
-
-        let test_acc = evaluate::<M, S, D, C>(model, dev, test_set, settings.eval_batch_size)?;
+        progress.record.stats.epochs.push(acc.recorder.finish());
+        let test_acc = evaluate_with::<M, S, D, C>(
+            model,
+            dev,
+            test_set,
+            self.settings.eval_batch_size,
+            self.observer.as_mut(),
+        )?;
         let epoch_record = EpochRecord {
             epoch,
             lr: plan.lr,
             factor: plan.factor,
-            amplified: layers
-                .iter()
-                .zip(&plan.amplified)
+            amplified: (progress.record.layers.iter().zip(&plan.amplified))
                 .filter(|(_, &on)| on)
                 .map(|(n, _)| n.clone())
                 .collect(),
-            train_loss: loss_sum / seen as f64,
-            train_acc: correct as f64 / seen as f64,
+            train_loss: acc.loss_sum / acc.seen as f64,
+            train_acc: acc.correct as f64 / acc.seen as f64,
             test_acc,
-            seconds: started.elapsed().as_secs_f64(),
+            seconds: before + clock.elapsed().as_secs_f64(),
         };
-        observer.epoch_finished(&epoch_record);
-        record.epochs.push(epoch_record);
+        self.observer.epoch_finished(&epoch_record);
+        progress.record.epochs.push(epoch_record);
+        progress.next = Position {
+            epoch: epoch + 1,
+            step: 0,
+        };
+        if epoch + 1 < self.settings.epochs && self.stop_requested() {
+            return self.stopped(model, opt, progress).map(Some);
+        }
+        self.save(model, opt, progress)?;
+        Ok(None)
     }
-    state.clear();
-    record.stats = history;
-    Ok(record)
+
+    /// The policy's plan for `epoch`, its decision recorded.
+    fn plan(
+        &mut self,
+        epoch: usize,
+        record: &mut RunRecord,
+        layers: usize,
+    ) -> Result<EpochPlan, TrainError> {
+        let plan = self.policy.plan_epoch(epoch, &record.stats);
+        if plan.amplified.len() != layers {
+            return Err(TrainError::PlanSize {
+                got: plan.amplified.len(),
+                want: layers,
+            });
+        }
+        if let Some(d) = &plan.decision {
+            record.decisions.push(d.clone());
+        }
+        Ok(plan)
+    }
+
+    /// One training step: forward with the taps active, backward, statistics, the divergence
+    /// checks, the update.
+    #[allow(clippy::too_many_arguments)]
+    fn step<M, S, D, const C: usize>(
+        &mut self,
+        at: Position,
+        batch: crate::data::Batch,
+        image: [usize; 3],
+        state: &AmpState,
+        model: &mut M,
+        dev: &D,
+        opt: &mut Sgd<D>,
+        grads: &mut Gradients<f32, D>,
+        acc: &mut PartialEpoch,
+    ) -> Result<StepEnd, TrainError>
+    where
+        M: Classifier<S, D, C>,
+        S: BatchShape,
+        D: AmpDevice<f32>,
+    {
+        let n = batch.labels.len();
+        let shape = S::for_batch(n, image).map_err(TrainError::Shape)?;
+        let x = dev.tensor_from_vec(batch.pixels, shape);
+        let y = one_hot::<D, C>(dev, &batch.labels);
+        let (loss, logits) = {
+            let _active = state.activate();
+            let taped = std::mem::replace(grads, Gradients::leaky());
+            let logits = model.try_forward_mut(x.trace(taped)).map_err(device_err)?;
+            let logits_values = logits.as_vec();
+            let loss = cross_entropy_with_logits_loss(logits, y);
+            let loss_value = loss.as_vec()[0] as f64;
+            *grads = loss.backward();
+            (loss_value, logits_values)
+        };
+        let param_norms = layer_grad_norms(model, grads);
+        let output_norms = state.take_output_norms();
+        if let Some(status) = self.divergence(at, loss, &param_norms) {
+            return Ok(StepEnd::Diverged(status));
+        }
+        if self.settings.mode == Mode::Param {
+            scale_layer_grads(model, grads, &state.factors());
+        }
+        opt.update(model, grads).map_err(device_err)?;
+        model.zero_grads(grads);
+        acc.recorder.record_step(&param_norms, &output_norms);
+        acc.loss_sum += loss * n as f64;
+        acc.correct += count_correct::<C>(&logits, &batch.labels);
+        acc.seen += n;
+        self.observer.step_finished(at.step, loss);
+        Ok(StepEnd::Trained)
+    }
+
+    /// Whether this step's loss or gradients end the run, and how.
+    fn divergence(&self, at: Position, loss: f64, param_norms: &[f64]) -> Option<RunStatus> {
+        let reason = if !loss.is_finite() {
+            format!("the loss is {loss}")
+        } else if let Some(max) = self.settings.max_loss.filter(|&m| loss > m) {
+            format!("the loss {loss:.4e} exceeds max_loss = {max:e}")
+        } else if let Some(l) = param_norms.iter().position(|g| !g.is_finite()) {
+            format!(
+                "the parameter gradient of layer `{}` is not finite ({})",
+                self.policy.layers()[l],
+                param_norms[l]
+            )
+        } else {
+            return None;
+        };
+        Some(RunStatus::Diverged {
+            epoch: at.epoch,
+            step: at.step,
+            loss,
+            reason,
+        })
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.stop.as_ref().is_some_and(|s| s.requested())
+    }
+
+    /// Saves a checkpoint (when the run has a path for one) and reports the stop.
+    fn stopped<M, D>(
+        &mut self,
+        model: &M,
+        opt: &mut Sgd<D>,
+        progress: &Progress,
+    ) -> Result<Outcome, TrainError>
+    where
+        M: TensorCollection<f32, D>,
+        D: AmpDevice<f32>,
+    {
+        self.save(model, opt, progress)?;
+        Ok(Outcome::Stopped {
+            checkpoint: self.checkpoint.clone(),
+            at: progress.next,
+        })
+    }
+
+    fn save<M, D>(
+        &mut self,
+        model: &M,
+        opt: &mut Sgd<D>,
+        progress: &Progress,
+    ) -> Result<(), TrainError>
+    where
+        M: TensorCollection<f32, D>,
+        D: AmpDevice<f32>,
+    {
+        let Some(path) = self.checkpoint.clone() else {
+            return Ok(());
+        };
+        let state = CheckpointState {
+            format: 1,
+            identity: self.identity(&progress.record.layers),
+            next: progress.next,
+            record: progress.record.clone(),
+            partial: progress.partial.clone(),
+        };
+        let tensors = read_tensors(model).map_err(device_err)?;
+        let momentum = opt.state(model).map_err(device_err)?;
+        Checkpoint::write(&path, &state, &tensors, &momentum)?;
+        self.observer.checkpoint_written(&path, progress.next);
+        Ok(())
+    }
+
+    fn finish(&self, mut record: RunRecord) -> RunRecord {
+        record.provenance.finished = now();
+        record
+    }
 }
 
 /// Top-1 accuracy of `model` on `set`, without gradients (BatchNorm in evaluation mode).
@@ -222,12 +570,30 @@ where
     S: BatchShape,
     D: AmpDevice<f32>,
 {
+    evaluate_with::<M, S, D, C>(model, dev, set, batch_size, &mut super::Silent)
+}
+
+/// [`evaluate`], reporting each batch to `observer`.
+pub fn evaluate_with<M, S, D, const C: usize>(
+    model: &M,
+    dev: &D,
+    set: &ImageSet,
+    batch_size: usize,
+    observer: &mut dyn Observer,
+) -> Result<f64, TrainError>
+where
+    M: Classifier<S, D, C>,
+    S: BatchShape,
+    D: AmpDevice<f32>,
+{
     if set.is_empty() {
         return Ok(f64::NAN);
     }
     let mut correct = 0;
     let all: Vec<usize> = (0..set.len()).collect();
-    for idx in all.chunks(batch_size.max(1)) {
+    let batch_size = batch_size.max(1);
+    observer.eval_started(set.len().div_ceil(batch_size));
+    for idx in all.chunks(batch_size) {
         let batch = assemble(
             set,
             idx,
@@ -241,6 +607,7 @@ where
             .try_forward(x)
             .map_err(|e| TrainError::Device(format!("{e:?}")))?;
         correct += count_correct::<C>(&logits.as_vec(), &batch.labels);
+        observer.eval_step();
     }
     Ok(correct as f64 / set.len() as f64)
 }

@@ -1,0 +1,297 @@
+//! Checkpoints: everything a run needs to continue exactly where it stopped, in one file.
+//!
+//! A checkpoint is a [safetensors](https://github.com/huggingface/safetensors) file: the
+//! model's tensors (`model.<path>`, running batch-norm statistics included), the SGD momentum
+//! buffers (`momentum.<path>`), and in the metadata the run's identity, its position (the
+//! next epoch and step), the record so far (epochs, decisions, statistics history) and the
+//! accumulators of a half-finished epoch. The data order and augmentation draws are derived
+//! from (seed, epoch, step) (see [`super::streams`]) and the policy's state is rebuilt by
+//! replaying its plans over the restored history, so neither needs storing.
+//!
+//! The file is written atomically (a reader sees the previous checkpoint or the new one), and
+//! an xxh3 checksum over the tensor bytes and state catches a corrupted file.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+
+use super::tensors::{NamedTensor, TensorMismatch};
+use super::{RunRecord, TrainSettings};
+use crate::stats::EpochRecorder;
+
+/// The metadata key holding the JSON state, and its format tag.
+const STATE_KEY: &str = "amp_checkpoint";
+const CHECKSUM_KEY: &str = "amp_checksum";
+const FORMAT: u32 = 1;
+
+/// What must be the same for a checkpoint to continue a run: a different model, config,
+/// recipe or data set would silently make a different run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunIdentity {
+    pub name: String,
+    /// The model (its name as the caller gives it) and its candidate layers.
+    pub model: String,
+    pub layers: Vec<String>,
+    /// The resolved experiment config (TOML), empty when trained from code.
+    pub config: String,
+    /// The policy as it describes itself.
+    pub policy: String,
+    pub settings: Option<TrainSettings>,
+    /// Content hash of the data set, and the limits drawn from it.
+    pub data_hash: String,
+    pub limit: Option<usize>,
+    pub test_limit: Option<usize>,
+}
+
+impl RunIdentity {
+    /// Each field where `self` (this run) and `saved` (the checkpoint's) differ, in words.
+    pub fn differences(&self, saved: &RunIdentity) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cmp = |field: &str, now: String, then: String| {
+            if now != then {
+                out.push(format!("{field}: checkpoint `{then}`, this run `{now}`"));
+            }
+        };
+        cmp("name", self.name.clone(), saved.name.clone());
+        cmp("model", self.model.clone(), saved.model.clone());
+        cmp(
+            "candidate layers",
+            self.layers.join(", "),
+            saved.layers.join(", "),
+        );
+        cmp("policy", self.policy.clone(), saved.policy.clone());
+        cmp(
+            "training settings",
+            format!("{:?}", self.settings),
+            format!("{:?}", saved.settings),
+        );
+        cmp("data", self.data_hash.clone(), saved.data_hash.clone());
+        cmp(
+            "training-set limit",
+            format!("{:?}", self.limit),
+            format!("{:?}", saved.limit),
+        );
+        cmp(
+            "test-set limit",
+            format!("{:?}", self.test_limit),
+            format!("{:?}", saved.test_limit),
+        );
+        if self.config != saved.config {
+            let line = first_differing_line(&saved.config, &self.config);
+            out.push(format!("config: {line}"));
+        }
+        out
+    }
+}
+
+fn first_differing_line(then: &str, now: &str) -> String {
+    let (a, b): (Vec<&str>, Vec<&str>) = (then.lines().collect(), now.lines().collect());
+    for i in 0..a.len().max(b.len()) {
+        let (x, y) = (a.get(i).copied(), b.get(i).copied());
+        if x != y {
+            return format!(
+                "line {}: checkpoint `{}`, this run `{}`",
+                i + 1,
+                x.unwrap_or("<end>"),
+                y.unwrap_or("<end>")
+            );
+        }
+    }
+    "differs".to_string()
+}
+
+/// Where the run stands: the next step to run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    /// The epoch (from 0) the next step belongs to; `epochs` when the run is complete.
+    pub epoch: usize,
+    /// The step within that epoch (from 0).
+    pub step: usize,
+}
+
+/// The accumulators of an epoch stopped between two steps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartialEpoch {
+    pub recorder: EpochRecorder,
+    pub loss_sum: f64,
+    pub correct: usize,
+    pub seen: usize,
+    /// Wall-clock seconds the epoch had run before it stopped.
+    pub seconds: f64,
+}
+
+/// The JSON part of a checkpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointState {
+    pub format: u32,
+    pub identity: RunIdentity,
+    pub next: Position,
+    /// The record so far: finished epochs, decisions, statistics history, provenance.
+    pub record: RunRecord,
+    pub partial: Option<PartialEpoch>,
+}
+
+/// A checkpoint read from disk: its state and tensors, not yet applied to a model.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    pub path: PathBuf,
+    pub state: CheckpointState,
+    pub model: Vec<NamedTensor>,
+    pub momentum: Vec<NamedTensor>,
+}
+
+/// Why a checkpoint could not be written, read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a readable amp checkpoint ({why}); delete it to start the run over")]
+    Corrupt { path: PathBuf, why: String },
+    #[error("{path}: checkpoint format {found}, this amp reads format {FORMAT}")]
+    Format { path: PathBuf, found: u32 },
+    #[error(
+        "{path}: the checkpoint belongs to a different run:\n  - {}\n\
+         use the same model, config, flags and data to resume, or start over with --force",
+        .differences.join("\n  - ")
+    )]
+    Mismatch {
+        path: PathBuf,
+        differences: Vec<String>,
+    },
+    #[error("{path}: the checkpoint does not fit the model: {source}")]
+    Tensors {
+        path: PathBuf,
+        source: TensorMismatch,
+    },
+    #[error("{path}: resuming replayed a different selection at epoch {epoch} than the checkpoint recorded; the policy is not the one that made it")]
+    Replay { path: PathBuf, epoch: usize },
+}
+
+impl Checkpoint {
+    /// Writes a checkpoint atomically.
+    pub fn write(
+        path: &Path,
+        state: &CheckpointState,
+        model: &[NamedTensor],
+        momentum: &[NamedTensor],
+    ) -> Result<(), CheckpointError> {
+        let io = |source| CheckpointError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let state_json = serde_json::to_string(state).map_err(|e| io(std::io::Error::other(e)))?;
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors_with_prefix("model.", model)
+            .chain(tensors_with_prefix("momentum.", momentum))
+            .collect();
+        let checksum = checksum(
+            &state_json,
+            bytes.iter().map(|(n, _, b)| (n.as_str(), &b[..])),
+        );
+        let views = bytes.iter().map(|(name, shape, b)| {
+            let view = TensorView::new(StDtype::F32, shape.clone(), b).expect("sizes match");
+            (name.clone(), view)
+        });
+        let meta = HashMap::from([
+            (STATE_KEY.to_string(), state_json),
+            (CHECKSUM_KEY.to_string(), format!("{checksum:016x}")),
+        ]);
+        let file = safetensors::tensor::serialize(views, &Some(meta))
+            .map_err(|e| io(std::io::Error::other(e.to_string())))?;
+        crate::io::write_atomic(path, &file).map_err(io)
+    }
+
+    /// Reads and verifies a checkpoint (format, checksum); does not check it against a run.
+    pub fn read(path: &Path) -> Result<Checkpoint, CheckpointError> {
+        let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let corrupt = |why: String| CheckpointError::Corrupt {
+            path: path.to_path_buf(),
+            why,
+        };
+        let (_, meta) = SafeTensors::read_metadata(&bytes)
+            .map_err(|e| corrupt(format!("bad safetensors header: {e:?}")))?;
+        let meta = meta.metadata().clone().unwrap_or_default();
+        let state_json = meta
+            .get(STATE_KEY)
+            .ok_or_else(|| corrupt("a safetensors file without amp's run state".into()))?;
+        let st = SafeTensors::deserialize(&bytes)
+            .map_err(|e| corrupt(format!("bad safetensors data: {e:?}")))?;
+        let mut tensors: Vec<(String, TensorView)> = st.tensors();
+        tensors.sort_by(|a, b| a.0.cmp(&b.0));
+        let sum = checksum(
+            state_json,
+            tensors.iter().map(|(n, t)| (n.as_str(), t.data())),
+        );
+        if meta.get(CHECKSUM_KEY) != Some(&format!("{sum:016x}")) {
+            return Err(corrupt(
+                "checksum mismatch: the file was changed or truncated".into(),
+            ));
+        }
+        let state: CheckpointState = serde_json::from_str(state_json)
+            .map_err(|e| corrupt(format!("unreadable run state: {e}")))?;
+        if state.format != FORMAT {
+            return Err(CheckpointError::Format {
+                path: path.to_path_buf(),
+                found: state.format,
+            });
+        }
+        let (mut model, mut momentum) = (Vec::new(), Vec::new());
+        for (name, view) in tensors {
+            if view.dtype() != StDtype::F32 {
+                return Err(corrupt(format!("tensor `{name}` is not f32")));
+            }
+            let t = |n: &str| NamedTensor {
+                name: n.to_string(),
+                shape: view.shape().to_vec(),
+                values: view
+                    .data()
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect(),
+            };
+            if let Some(n) = name.strip_prefix("model.") {
+                model.push(t(n));
+            } else if let Some(n) = name.strip_prefix("momentum.") {
+                momentum.push(t(n));
+            } else {
+                return Err(corrupt(format!("unexpected tensor `{name}`")));
+            }
+        }
+        Ok(Checkpoint {
+            path: path.to_path_buf(),
+            state,
+            model,
+            momentum,
+        })
+    }
+}
+
+fn tensors_with_prefix<'a>(
+    prefix: &'a str,
+    ts: &'a [NamedTensor],
+) -> impl Iterator<Item = (String, Vec<usize>, Vec<u8>)> + 'a {
+    ts.iter().map(move |t| {
+        let bytes: Vec<u8> = t.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        (format!("{prefix}{}", t.name), t.shape.clone(), bytes)
+    })
+}
+
+/// xxh3 over the state and every tensor's name and bytes, in name order.
+fn checksum<'a>(state: &str, tensors: impl Iterator<Item = (&'a str, &'a [u8])>) -> u64 {
+    let mut sorted: Vec<(&str, &[u8])> = tensors.collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(state.as_bytes());
+    for (name, data) in sorted {
+        h.update(name.as_bytes());
+        h.update(data);
+    }
+    h.digest()
+}
