@@ -17,8 +17,24 @@ fn main() {
     // memory in the heap instead of returning it to the OS saves 15-20% of a step (see
     // BENCHMARKS.md). A process-wide choice, so the binary makes it, not the library.
     amp_nn::retain_freed_memory();
-    if let Err(e) = cli::run(args) {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
+    // Ctrl-C asks the run to stop after the current step and write a checkpoint; a second
+    // Ctrl-C quits at once (the last epoch's checkpoint is still there).
+    let stop = amp_core::train::StopFlag::new();
+    let handler_flag = stop.clone();
+    let installed = ctrlc::set_handler(move || {
+        if handler_flag.request() {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after this step and writing a checkpoint (Ctrl-C again quits now)");
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: Ctrl-C will not checkpoint: {e}");
+    }
+    match cli::run(args, &stop) {
+        Ok(finish) => std::process::exit(finish.exit_code()),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::exit(1);
+        }
     }
 }

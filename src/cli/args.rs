@@ -68,6 +68,12 @@ pub struct TrainArgs {
     /// Train on a random subset of this many images (seeded; quick experiments).
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Continue an interrupted run from its checkpoint in --out (starts fresh when there is none).
+    #[arg(long, conflicts_with = "force")]
+    pub resume: bool,
+    /// Train even if --out already holds this run's record or checkpoint (both are replaced).
+    #[arg(long)]
+    pub force: bool,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use amp_core::data::{cifar, synthetic, Augment, ImageSet, SyntheticSpec};
+use amp_core::data::{cifar, synthetic, Augment, DataProvenance, ImageSet, SyntheticSpec};
 use anyhow::{Context, Result};
 
 /// Train and test sets, normalized with the training set's channel statistics, and the
@@ -13,6 +13,28 @@ pub struct Data {
     pub augment: Augment,
     /// What was loaded, for the log.
     pub description: String,
+    /// Where it came from, for run records.
+    pub provenance: DataProvenance,
+    /// The seeded subsets drawn, if any.
+    pub limit: Option<usize>,
+    pub test_limit: Option<usize>,
+}
+
+/// FNV-1a over the pixels' bits and the labels of both sets.
+fn content_hash(sets: [&ImageSet; 2]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |b: u8| {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    };
+    for s in sets {
+        s.pixels
+            .iter()
+            .flat_map(|p| p.to_le_bytes())
+            .for_each(&mut eat);
+        s.labels.iter().for_each(|&l| eat(l));
+    }
+    format!("{h:016x}")
 }
 
 /// `synthetic`, or a CIFAR-10 folder / archive. `limit` keeps a seeded random subset of the
@@ -51,6 +73,20 @@ pub fn load(source: &str, seed: u64, limit: Option<usize>) -> Result<Data> {
             format!("CIFAR-10 from {}", path.display()),
         )
     };
+    let provenance = DataProvenance {
+        source: source.to_string(),
+        layout: if source == "synthetic" {
+            "synthetic"
+        } else {
+            "cifar10"
+        }
+        .to_string(),
+        bytes: std::fs::metadata(source).map(|m| m.len()).unwrap_or(0),
+        hash: content_hash([&train, &test]),
+        classes: train.classes.clone(),
+        train_images: train.len(),
+        test_images: test.len(),
+    };
     if let Some(n) = limit {
         train = train.sample(n, seed);
     }
@@ -69,5 +105,8 @@ pub fn load(source: &str, seed: u64, limit: Option<usize>) -> Result<Data> {
         test,
         augment,
         description,
+        provenance,
+        limit,
+        test_limit: None,
     })
 }

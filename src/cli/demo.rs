@@ -7,10 +7,14 @@ use std::time::Instant;
 use amp_core::config::ExperimentConfig;
 use anyhow::{Context, Result};
 
+use amp_core::train::{Outcome, StopFlag};
+
 use super::args::{DemoArgs, ModelName};
 use super::data;
-use super::experiment::Experiment;
+use super::experiment::Job;
 use super::report;
+use super::run_files::{check_out_dir, model_id, RunFiles};
+use super::Finish;
 
 const CONFIGS: [(&str, &str); 2] = [
     (
@@ -23,8 +27,9 @@ const CONFIGS: [(&str, &str); 2] = [
     ),
 ];
 
-pub fn run(args: DemoArgs) -> Result<()> {
+pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
     let started = Instant::now();
+    check_out_dir(&args.out)?;
     let data = data::load("synthetic", args.seed, None)?;
     eprintln!(
         "amp demo: SmallCnn on {}; {} epochs per run",
@@ -37,17 +42,30 @@ pub fn run(args: DemoArgs) -> Result<()> {
         config.train.epochs = args.epochs;
         config.train.seed = args.seed;
         config.validate()?;
-        let run = Experiment {
+        // The demo always trains afresh: its files in --out are its own previous output.
+        let files = RunFiles::new(
+            &args.out,
+            &config.name,
+            &model_id(ModelName::Cnn),
+            args.seed,
+        );
+        let _ = std::fs::remove_file(&files.checkpoint);
+        let outcome = Job {
             config: &config,
-            train_set: &data.train,
-            test_set: &data.test,
-            augment: data.augment,
+            data: &data,
+            files: &files,
+            resume: false,
+            stop: stop.clone(),
+            label: config.name.clone(),
             quiet: args.quiet,
         }
         .run(ModelName::Cnn)?;
-        let path = args.out.join(format!("{}.json", run.name));
-        run.save(&path)
-            .with_context(|| format!("writing the run record {}", path.display()))?;
+        let run = match outcome {
+            Outcome::Done(run) => run,
+            Outcome::Stopped { .. } => return Ok(Finish::Interrupted),
+        };
+        run.save(&files.record)
+            .with_context(|| format!("writing the run record {}", files.record.display()))?;
         runs.push(run);
     }
 
@@ -76,5 +94,5 @@ pub fn run(args: DemoArgs) -> Result<()> {
         args.out.display(),
         started.elapsed().as_secs_f64()
     );
-    Ok(())
+    Ok(Finish::Done)
 }

@@ -1,66 +1,82 @@
-//! Running one experiment config on one model: what `amp train` and `amp demo` share.
+//! Running one experiment config on one model: what `amp train`, `amp sweep` and `amp demo`
+//! share. A job is a config with its overrides applied, a model, the data and the run's
+//! files; it resumes from the run's checkpoint when asked to and one exists.
 
 use amp_core::config::ExperimentConfig;
-use amp_core::data::{Augment, ImageSet};
-use amp_core::train::{train, BatchShape, Classifier, RunRecord, TrainSettings};
+use amp_core::train::{BatchShape, Checkpoint, Classifier, Outcome, Provenance, StopFlag, Trainer};
 use amp_core::Amplifiable;
 use anyhow::Result;
 
 use super::args::ModelName;
+use super::data::Data;
 use super::models::{with_model, Dev, WithModel};
 use super::progress::Bars;
+use super::run_files::RunFiles;
 
 /// Everything a run needs besides the model.
-pub struct Experiment<'a> {
+pub struct Job<'a> {
     pub config: &'a ExperimentConfig,
-    pub train_set: &'a ImageSet,
-    pub test_set: &'a ImageSet,
-    pub augment: Augment,
+    pub data: &'a Data,
+    pub files: &'a RunFiles,
+    /// Continue from `files.checkpoint` when it exists.
+    pub resume: bool,
+    pub stop: StopFlag,
+    /// Progress prefix (the run's name, with "[i/N]" in a sweep).
+    pub label: String,
     pub quiet: bool,
 }
 
-impl Experiment<'_> {
+impl Job<'_> {
     /// Builds `model` (initialized from the config's seed) and trains it.
-    pub fn run(self, model: ModelName) -> Result<RunRecord> {
-        super::models::check_input(model, self.train_set.shape)?;
+    pub fn run(self, model: ModelName) -> Result<Outcome> {
+        super::models::check_input(model, self.data.train.shape)?;
         let dev = Dev::seed_from_u64(self.config.train.seed);
-        with_model(model, &dev, self)
+        let provenance = Provenance {
+            model: super::run_files::model_id(model),
+            limit: self.data.limit,
+            test_limit: self.data.test_limit,
+            git_commit: option_env!("AMP_GIT_COMMIT").map(str::to_string),
+            device: "cpu".to_string(),
+            data: Some(self.data.provenance.clone()),
+            ..Provenance::default()
+        };
+        with_model(model, &dev, (self, provenance))
     }
 }
 
-impl WithModel for Experiment<'_> {
-    type Output = Result<RunRecord>;
+impl WithModel for (Job<'_>, Provenance) {
+    type Output = Result<Outcome>;
 
-    fn run<M, S, const C: usize>(self, mut model: M, dev: &Dev) -> Result<RunRecord>
+    fn run<M, S, const C: usize>(self, mut model: M, dev: &Dev) -> Result<Outcome>
     where
         M: Classifier<S, Dev, C> + Amplifiable + Clone,
         S: BatchShape,
     {
-        let cfg = self.config;
-        let mut policy = cfg.build_policy(&M::layer_names())?;
-        let settings = TrainSettings {
-            epochs: cfg.train.epochs,
-            batch_size: cfg.train.batch_size,
-            momentum: cfg.train.momentum,
-            weight_decay: cfg.train.weight_decay,
-            augment: self.augment,
-            seed: cfg.train.seed,
-            mode: cfg.amp.mode,
-            ..TrainSettings::default()
-        };
-        let mut bars = Bars::new(&cfg.name, cfg.train.epochs, self.quiet);
-        let mut record = train::<M, S, Dev, C>(
-            &cfg.name,
-            &mut model,
-            dev,
-            self.train_set,
-            self.test_set,
-            &settings,
-            policy.as_mut(),
-            &mut bars,
-        )?;
-        record.config = cfg.to_toml();
-        record.policy = policy.describe();
-        Ok(record)
+        let (job, mut provenance) = self;
+        let cfg = job.config;
+        let mut plan = cfg.plan(&M::layer_names())?;
+        plan.settings.augment = job.data.augment;
+        provenance.classes = C;
+        let mut bars = Bars::new(&job.label, cfg.train.epochs, job.quiet);
+        let mut trainer = Trainer::new(&plan.name, &plan.settings, plan.policy.as_mut())
+            .observer(&mut bars)
+            .checkpoint(&job.files.checkpoint)
+            .stop_flag(job.stop.clone())
+            .provenance(provenance)
+            .config(plan.config.clone());
+        if job.resume && job.files.checkpoint.exists() {
+            let ck = Checkpoint::read(&job.files.checkpoint)?;
+            if !job.quiet {
+                eprintln!(
+                    "{}: resuming from {} (epoch {}, step {})",
+                    job.label,
+                    job.files.checkpoint.display(),
+                    ck.state.next.epoch + 1,
+                    ck.state.next.step
+                );
+            }
+            trainer = trainer.resume(ck);
+        }
+        Ok(trainer.run::<M, S, Dev, C>(&mut model, dev, &job.data.train, &job.data.test)?)
     }
 }

@@ -9,32 +9,60 @@ mod plot;
 mod progress;
 mod report;
 mod report_cmd;
+mod run_files;
+mod summary;
 mod sweep;
 mod train_cmd;
 
+use amp_core::train::StopFlag;
 use anyhow::Result;
 
 use args::{Cli, Command, DemoArgs};
 
-/// Runs the parsed command line.
-pub fn run(cli: Cli) -> Result<()> {
+/// How a command ended, for the exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// Done (exit 0).
+    Done,
+    /// A run diverged (exit 3): its record says where and why.
+    Diverged,
+    /// Stopped by Ctrl-C after writing a checkpoint (exit 130); `--resume` continues.
+    Interrupted,
+}
+
+impl Finish {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Finish::Done => 0,
+            Finish::Diverged => 3,
+            Finish::Interrupted => 130,
+        }
+    }
+}
+
+/// Runs the parsed command line; `stop` is set by Ctrl-C.
+pub fn run(cli: Cli, stop: &StopFlag) -> Result<Finish> {
+    let done = |r: Result<()>| r.map(|()| Finish::Done);
     match cli.command {
-        None => demo::run(DemoArgs {
-            epochs: 12,
-            out: "runs/demo".into(),
-            seed: 0,
-            quiet: false,
-        }),
-        Some(Command::Demo(a)) => demo::run(a),
+        None => demo::run(
+            DemoArgs {
+                epochs: 12,
+                out: "runs/demo".into(),
+                seed: 0,
+                quiet: false,
+            },
+            stop,
+        ),
+        Some(Command::Demo(a)) => demo::run(a, stop),
         Some(Command::Layers(a)) => {
             for (i, l) in models::layer_infos(a.model).iter().enumerate() {
                 println!("{i:>3}  {:<24} {}", l.name, l.kind);
             }
-            Ok(())
+            Ok(Finish::Done)
         }
-        Some(Command::Report(a)) => report_cmd::run(a),
-        Some(Command::Sweep(a)) => sweep::run(a),
-        Some(Command::Train(a)) => train_cmd::run(a),
-        Some(Command::Check(a)) => train_cmd::check(a),
+        Some(Command::Report(a)) => done(report_cmd::run(a)),
+        Some(Command::Sweep(a)) => sweep::run(a, stop),
+        Some(Command::Train(a)) => train_cmd::run(a, stop),
+        Some(Command::Check(a)) => done(train_cmd::check(a)),
     }
 }

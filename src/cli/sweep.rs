@@ -1,117 +1,163 @@
 //! `amp sweep`: each config against its own baseline over several seeds, so that a
 //! difference can be told from seed noise.
+//!
+//! Every config is checked against the model before anything trains. Runs go seed by seed
+//! (all configs of seed 0 first, so a partial sweep already pairs); finished runs in `--out`
+//! are skipped and interrupted ones resumed from their checkpoints, so rerunning the same
+//! command continues a killed sweep. The summary goes to stdout and to `--out`.
 
-use amp_core::config::ExperimentConfig;
-use amp_core::train::RunRecord;
+use std::collections::HashMap;
+use std::time::Instant;
+
+use amp_core::config::{ExperimentConfig, Overrides};
+use amp_core::train::{Outcome, RunRecord, StopFlag};
 use anyhow::{Context, Result};
-use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
 use super::args::SweepArgs;
-use super::data;
-use super::experiment::Experiment;
+use super::data::{self, Data};
+use super::experiment::Job;
+use super::run_files::{check_out_dir, model_id, Existing, RunFiles};
+use super::train_cmd::load_config;
+use super::Finish;
 
-pub fn run(args: SweepArgs) -> Result<()> {
-    let mut configs = Vec::new();
-    for path in &args.configs {
-        let mut c = ExperimentConfig::load(path)?;
-        if let Some(e) = args.epochs {
-            c.train.epochs = e;
+/// One run of the sweep.
+struct SweepRun {
+    config: ExperimentConfig,
+    files: RunFiles,
+}
+
+pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
+    let overrides = Overrides {
+        epochs: args.epochs,
+        seed: None,
+    };
+    let configs = args
+        .configs
+        .iter()
+        .map(|p| load_config(p, &overrides, args.model))
+        .collect::<Result<Vec<_>>>()?;
+    check_out_dir(&args.out)?;
+    let runs = plan_runs(&configs, &args);
+    let started = Instant::now();
+    let (mut trained, mut records) = (0usize, HashMap::new());
+    let mut data: Option<(u64, Data)> = None;
+    let left = |records: &HashMap<String, RunRecord>| runs.len() - records.len();
+    eprintln!(
+        "amp sweep: {} runs ({} configs and their baselines x {} seeds) into {}",
+        runs.len(),
+        configs.len(),
+        args.seeds,
+        args.out.display()
+    );
+    for (i, run) in runs.iter().enumerate() {
+        let tag = format!("[{}/{}] {}", i + 1, runs.len(), run.files.stem);
+        let resume = match run.files.existing()? {
+            Existing::Record(r) => {
+                eprintln!("{tag}: already done ({}), skipped", r.status.label());
+                records.insert(run.files.stem.clone(), *r);
+                continue;
+            }
+            Existing::Checkpoint => true,
+            Existing::Nothing => false,
+        };
+        let seed = run.config.train.seed;
+        if data.as_ref().map(|d| d.0) != Some(seed) {
+            data = Some((seed, data::load(&args.data, seed, args.limit)?));
         }
-        c.validate()?;
-        configs.push(c);
+        let per_run = (trained > 0).then(|| started.elapsed().as_secs_f64() / trained as f64);
+        eprintln!(
+            "{tag}: {} (sweep: {} elapsed{})",
+            if resume { "resuming" } else { "training" },
+            minutes(started.elapsed().as_secs_f64()),
+            per_run.map_or(String::new(), |s| format!(
+                ", about {} left",
+                minutes(s * left(&records) as f64)
+            ))
+        );
+        let outcome = Job {
+            config: &run.config,
+            data: &data.as_ref().expect("loaded above").1,
+            files: &run.files,
+            resume,
+            stop: stop.clone(),
+            label: format!("[{}/{}] {}", i + 1, runs.len(), run.config.name),
+            quiet: args.quiet,
+        }
+        .run(args.model)?;
+        match outcome {
+            Outcome::Done(r) => {
+                r.save(&run.files.record).with_context(|| {
+                    format!("writing the run record {}", run.files.record.display())
+                })?;
+                eprintln!(
+                    "{tag}: {}, final test accuracy {:.4}",
+                    r.status.label(),
+                    r.final_test_acc()
+                );
+                records.insert(run.files.stem.clone(), r);
+                trained += 1;
+            }
+            Outcome::Stopped { .. } => {
+                eprintln!("sweep interrupted; rerun the same command to continue where it stopped");
+                return Ok(Finish::Interrupted);
+            }
+        }
     }
-    // Baselines shared by configs with the same recipe run once per seed.
-    let mut rows: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
-    let mut baselines: Vec<(String, u64, f64)> = Vec::new();
-    for config in &configs {
-        let (mut amp_acc, mut base_acc) = (Vec::new(), Vec::new());
-        for s in 0..args.seeds {
-            let seed = args.first_seed + s;
+    let all: Vec<RunRecord> = runs
+        .iter()
+        .filter_map(|r| records.get(&r.files.stem).cloned())
+        .collect();
+    let table = super::summary::table(&super::summary::compare(&all));
+    println!("{table}");
+    super::summary::write_all(&args.out, &super::summary::compare(&all))?;
+    eprintln!(
+        "summary: {0}/summary.md, summary.csv, summary.json; sweep wall time {1}",
+        args.out.display(),
+        minutes(started.elapsed().as_secs_f64())
+    );
+    Ok(Finish::Done)
+}
+
+/// The runs in order: per seed, each config's baseline (once per distinct recipe) and then
+/// the config itself.
+fn plan_runs(configs: &[ExperimentConfig], args: &SweepArgs) -> Vec<SweepRun> {
+    let model = model_id(args.model);
+    let mut runs: Vec<SweepRun> = Vec::new();
+    for s in 0..args.seeds {
+        let seed = args.first_seed + s;
+        let mut recipes: Vec<String> = Vec::new();
+        for config in configs {
             let mut c = config.clone();
             c.train.seed = seed;
-            c.name = format!("{}-seed{seed}", config.name);
-            let data = data::load(&args.data, seed, args.limit)?;
-            let base = c.baseline();
-            let key = base.to_toml().replace(&base.name, "");
-            let known = baselines.iter().find(|(k, s, _)| *k == key && *s == seed);
-            let b = match known {
-                Some((_, _, acc)) => *acc,
+            let mut base = c.baseline();
+            let recipe = base.to_toml().replace(&base.name, "");
+            match recipes.iter().position(|r| *r == recipe) {
+                Some(_) => {}
                 None => {
-                    let r = train_one(&base, &data, &args)?;
-                    baselines.push((key, seed, r.final_test_acc()));
-                    r.final_test_acc()
+                    recipes.push(recipe);
+                    base.name = base.name.clone();
+                    let files = RunFiles::new(&args.out, &base.name, &model, seed);
+                    runs.push(SweepRun {
+                        config: base,
+                        files,
+                    });
                 }
-            };
-            let r = train_one(&c, &data, &args)?;
-            amp_acc.push(r.final_test_acc());
-            base_acc.push(b);
+            }
+            if c.amp.select.kind != amp_core::config::SelectKind::None {
+                let files = RunFiles::new(&args.out, &c.name, &model, seed);
+                runs.push(SweepRun { config: c, files });
+            }
         }
-        rows.push((config.name.clone(), base_acc, amp_acc));
     }
-    println!("{}", table(&rows));
-    Ok(())
+    runs
 }
 
-fn train_one(c: &ExperimentConfig, data: &data::Data, args: &SweepArgs) -> Result<RunRecord> {
-    let r = Experiment {
-        config: c,
-        train_set: &data.train,
-        test_set: &data.test,
-        augment: data.augment,
-        quiet: args.quiet,
+/// Seconds as "1h 02m", "3m 20s" or "12s".
+pub fn minutes(s: f64) -> String {
+    let s = s.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
     }
-    .run(args.model)?;
-    let path = args.out.join(format!("{}.json", r.name));
-    r.save(&path)
-        .with_context(|| format!("writing the run record {}", path.display()))?;
-    eprintln!(
-        "{:>40}: final test accuracy {:.4}",
-        r.name,
-        r.final_test_acc()
-    );
-    Ok(r)
-}
-
-/// Mean and sample standard deviation.
-fn mean_std(v: &[f64]) -> (f64, f64) {
-    let n = v.len() as f64;
-    let m = v.iter().sum::<f64>() / n;
-    let var = if v.len() > 1 {
-        v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        f64::NAN
-    };
-    (m, var.sqrt())
-}
-
-fn table(rows: &[(String, Vec<f64>, Vec<f64>)]) -> Table {
-    let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(vec![
-        "config",
-        "seeds",
-        "baseline acc (mean ± sd)",
-        "amplified acc (mean ± sd)",
-        "difference (mean ± sd)",
-        "better in",
-    ]);
-    for (name, base, amp) in rows {
-        let diff: Vec<f64> = amp.iter().zip(base).map(|(a, b)| a - b).collect();
-        let (bm, bs) = mean_std(base);
-        let (am, as_) = mean_std(amp);
-        let (dm, ds) = mean_std(&diff);
-        let wins = diff.iter().filter(|d| **d > 0.0).count();
-        t.add_row(vec![
-            Cell::new(name),
-            Cell::new(base.len()),
-            Cell::new(format!("{bm:.4} ± {bs:.4}")),
-            Cell::new(format!("{am:.4} ± {as_:.4}")),
-            Cell::new(format!("{dm:+.4} ± {ds:.4}")),
-            Cell::new(format!("{wins}/{}", diff.len())),
-        ]);
-    }
-    for c in t.column_iter_mut().skip(1) {
-        c.set_cell_alignment(CellAlignment::Right);
-    }
-    t
 }

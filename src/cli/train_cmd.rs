@@ -1,71 +1,143 @@
-//! `amp train CONFIG`: one experiment, its record written atomically.
+//! `amp train CONFIG`: one experiment. Everything is checked before the first step (config,
+//! overrides, layer names, the output folder, what it already holds); the run checkpoints
+//! every epoch, stops cleanly on Ctrl-C, resumes with `--resume`, and its record is written
+//! atomically when it is over.
 
-use amp_core::config::ExperimentConfig;
-use anyhow::{Context, Result};
+use amp_core::config::{ExperimentConfig, Overrides};
+use amp_core::train::{Outcome, RunRecord, StopFlag};
+use anyhow::{bail, Context, Result};
 
-use super::args::{CheckArgs, TrainArgs};
+use super::args::{CheckArgs, ModelName, TrainArgs};
 use super::data;
-use super::experiment::Experiment;
+use super::experiment::Job;
 use super::models::layer_infos;
 use super::report;
+use super::run_files::{check_out_dir, model_id, Existing, RunFiles};
+use super::Finish;
 
-pub fn run(args: TrainArgs) -> Result<()> {
-    let mut config = ExperimentConfig::load(&args.config)?;
-    if let Some(e) = args.epochs {
-        config.train.epochs = e;
-    }
-    if let Some(s) = args.seed {
-        config.train.seed = s;
-    }
-    // Overrides are checked like the file itself.
-    config.validate()?;
-    let names: Vec<String> = layer_infos(args.model)
-        .into_iter()
-        .map(|l| l.name)
-        .collect();
+/// Loads a config, applies the command line's overrides and checks it against the model.
+pub fn load_config(
+    path: &std::path::Path,
+    overrides: &Overrides,
+    model: ModelName,
+) -> Result<ExperimentConfig> {
+    let config = ExperimentConfig::load(path)?.with_overrides(overrides)?;
+    let names: Vec<String> = layer_infos(model).into_iter().map(|l| l.name).collect();
     config.validate_layers(&names)?;
+    Ok(config)
+}
+
+pub fn run(args: TrainArgs, stop: &StopFlag) -> Result<Finish> {
+    let overrides = Overrides {
+        epochs: args.epochs,
+        seed: args.seed,
+    };
+    let config = load_config(&args.config, &overrides, args.model)?;
+    check_out_dir(&args.out)?;
+    let files = RunFiles::new(
+        &args.out,
+        &config.name,
+        &model_id(args.model),
+        config.train.seed,
+    );
+    if args.force {
+        files.remove()?;
+    }
+    match files.existing()? {
+        Existing::Record(r) => {
+            println!(
+                "{} already holds this run ({}); not training it again (--force retrains)",
+                files.record.display(),
+                r.status.label()
+            );
+            println!("{}", report::summary_table(std::slice::from_ref(&*r)));
+            return Ok(Finish::Done);
+        }
+        Existing::Checkpoint if !args.resume => bail!(
+            "{} holds the checkpoint of an interrupted run: --resume continues it, --force starts over",
+            files.checkpoint.display()
+        ),
+        _ => {}
+    }
 
     let data = data::load(&args.data, config.train.seed, args.limit)?;
     eprintln!(
-        "amp train: {} on {:?}, {}",
-        config.name, args.model, data.description
+        "amp train: {} on {}, {}",
+        config.name,
+        model_id(args.model),
+        data.description
     );
     eprintln!("--- config ---\n{}--------------", config.to_toml());
-    let record = Experiment {
+    let outcome = Job {
         config: &config,
-        train_set: &data.train,
-        test_set: &data.test,
-        augment: data.augment,
+        data: &data,
+        files: &files,
+        resume: args.resume,
+        stop: stop.clone(),
+        label: config.name.clone(),
         quiet: args.quiet,
     }
     .run(args.model)?;
-    let path = args.out.join(format!("{}.json", record.name));
+    match outcome {
+        Outcome::Done(record) => finished(&record, &files),
+        Outcome::Stopped { at, .. } => {
+            eprintln!(
+                "interrupted at epoch {}, step {}; continue with:\n  {} --resume",
+                at.epoch + 1,
+                at.step,
+                command_line()
+            );
+            Ok(Finish::Interrupted)
+        }
+    }
+}
+
+/// Saves and shows the record of a run that is over.
+fn finished(record: &RunRecord, files: &RunFiles) -> Result<Finish> {
     record
-        .save(&path)
-        .with_context(|| format!("writing the run record {}", path.display()))?;
-    println!("{}", report::epochs_table(std::slice::from_ref(&record)));
-    println!("{}", report::summary_table(std::slice::from_ref(&record)));
+        .save(&files.record)
+        .with_context(|| format!("writing the run record {}", files.record.display()))?;
+    println!("{}", report::epochs_table(std::slice::from_ref(record)));
+    println!("{}", report::summary_table(std::slice::from_ref(record)));
     for d in &record.decisions {
         println!("decision {d}");
     }
-    println!("run record: {}", path.display());
-    Ok(())
+    println!("run record: {}", files.record.display());
+    if let amp_core::train::RunStatus::Diverged { reason, .. } = &record.status {
+        eprintln!("the run {}: {reason}", record.status.label());
+        return Ok(Finish::Diverged);
+    }
+    Ok(Finish::Done)
+}
+
+/// This process's command line, without `--resume` (for the hint that adds it).
+fn command_line() -> String {
+    std::env::args()
+        .filter(|a| a != "--resume")
+        .map(|a| {
+            if a.contains(char::is_whitespace) {
+                format!("'{a}'")
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn check(args: CheckArgs) -> Result<()> {
     let config = ExperimentConfig::load(&args.config)?;
-    config.validate()?;
     let names: Vec<String> = layer_infos(args.model)
         .into_iter()
         .map(|l| l.name)
         .collect();
-    let policy = config.build_policy(&names)?;
+    let plan = config.plan(&names)?;
     println!(
-        "{}: ok for {:?} ({} candidate layers)\n{}",
+        "{}: ok for {} ({} candidate layers)\n{}",
         args.config.display(),
-        args.model,
+        model_id(args.model),
         names.len(),
-        policy.describe()
+        plan.policy.describe()
     );
     Ok(())
 }

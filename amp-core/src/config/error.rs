@@ -68,13 +68,23 @@ pub enum ConfigError {
         #[source]
         source: UnknownLayer,
     },
+    /// A command-line override (`--epochs 2`) that the config cannot take.
+    #[error("{flag} does not fit {origin}: {message}")]
+    Override {
+        /// The flag with its value, as given.
+        flag: String,
+        /// The file name.
+        origin: String,
+        /// Why, including the config's own error where validation failed.
+        message: String,
+    },
 }
 
 impl ConfigError {
     /// The field the error is about, if known.
     pub fn field(&self) -> Option<&str> {
         match self {
-            ConfigError::Io { .. } => None,
+            ConfigError::Io { .. } | ConfigError::Override { .. } => None,
             ConfigError::Syntax { field, .. } => field.as_deref(),
             ConfigError::Invalid { field, .. } | ConfigError::UnknownLayer { field, .. } => {
                 Some(field)
@@ -85,7 +95,7 @@ impl ConfigError {
     /// Line and column, if known.
     pub fn line_col(&self) -> Option<(usize, usize)> {
         match self {
-            ConfigError::Io { .. } => None,
+            ConfigError::Io { .. } | ConfigError::Override { .. } => None,
             ConfigError::Syntax { location, .. } => Some((location.line, location.column)),
             ConfigError::Invalid { location, .. } | ConfigError::UnknownLayer { location, .. } => {
                 location.as_ref().map(|l| (l.line, l.column))

@@ -71,6 +71,10 @@ pub struct TrainConfig {
     /// selection; default 0.
     #[serde(default)]
     pub seed: u64,
+    /// Stop the run as diverged when a mini-batch loss exceeds this (a non-finite loss or
+    /// gradient always stops it); omitted: only non-finite values stop a run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_loss: Option<f64>,
 }
 
 fn default_batch_size() -> usize {

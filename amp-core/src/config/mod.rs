@@ -41,6 +41,7 @@ mod build;
 mod error;
 mod experiment;
 mod location;
+mod plan;
 mod validate;
 
 pub use error::{ConfigError, Location};
@@ -48,3 +49,5 @@ pub use experiment::{
     AmpConfig, EpochRange, ExperimentConfig, PhaseConfig, SelectConfig, SelectKind, TrainConfig,
     DEFAULT_OBSERVE_EPOCHS,
 };
+pub use plan::{Overrides, RunPlan};
+pub use validate::check_run_name;

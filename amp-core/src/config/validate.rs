@@ -25,6 +25,27 @@ const SELECT_FIELDS: [(&str, SelectKind); 9] = [
     ("reselect", SelectKind::Intelligent),
 ];
 
+/// Whether `name` can name a run's files: it becomes part of file names inside the output
+/// folder, so it must not be empty, start with a dot, or hold a path separator.
+pub fn check_run_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if name.starts_with('.') {
+        return Err("must not start with `.` (it names files in the output folder)".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '+' | '=')))
+    {
+        return Err(format!(
+            "may only hold letters, digits and `- _ . + =` (it names files in the output \
+             folder); found {c:?}"
+        ));
+    }
+    Ok(())
+}
+
 fn positive_finite(v: f64) -> bool {
     v.is_finite() && v > 0.0
 }
@@ -34,10 +55,16 @@ impl ExperimentConfig {
     /// [`ExperimentConfig::from_toml_str`] call it; call it again after editing a config in code.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let o = &self.origin;
-        if self.name.trim().is_empty() {
-            return Err(o.invalid("name", "must not be empty"));
+        if let Err(why) = check_run_name(&self.name) {
+            return Err(o.invalid("name", format!("name = {:?} {why}", self.name)));
         }
         let t = &self.train;
+        if let Some(m) = t.max_loss.filter(|&m| !positive_finite(m)) {
+            return Err(o.invalid(
+                "train.max_loss",
+                format!("max_loss = {m} must be positive and finite"),
+            ));
+        }
         if t.epochs == 0 {
             return Err(o.invalid("train.epochs", "must be at least 1"));
         }

@@ -168,8 +168,16 @@ pub enum CheckpointError {
         path: PathBuf,
         source: TensorMismatch,
     },
-    #[error("{path}: resuming replayed a different selection at epoch {epoch} than the checkpoint recorded; the policy is not the one that made it")]
-    Replay { path: PathBuf, epoch: usize },
+    #[error(
+        "{path}: the checkpoint belongs to a different run: replaying the policy gives another \
+         plan for epoch {} ({what}); use the same config to resume, or start over with --force",
+        .epoch + 1
+    )]
+    Replay {
+        path: PathBuf,
+        epoch: usize,
+        what: String,
+    },
 }
 
 impl Checkpoint {

@@ -128,6 +128,41 @@ impl PartialEpoch {
     }
 }
 
+/// How a replayed plan differs from what the checkpoint's record says happened in its epoch:
+/// the decision, and for finished epochs the learning rate, factor and amplified layers.
+fn replay_differs(plan: &EpochPlan, record: &RunRecord, layers: &[String]) -> Option<String> {
+    let e = plan.epoch;
+    let recorded = record.decisions.iter().find(|d| d.epoch == e);
+    if serde_json::to_string(&plan.decision.as_ref()).ok() != serde_json::to_string(&recorded).ok()
+    {
+        let show = |d: Option<&crate::method::Decision>| {
+            d.map_or("no selection".to_string(), |d| d.selected_names.join(", "))
+        };
+        return Some(format!(
+            "selection: checkpoint [{}], replayed [{}]",
+            show(recorded),
+            show(plan.decision.as_ref())
+        ));
+    }
+    let done = record.epochs.iter().find(|r| r.epoch == e)?;
+    let amplified: Vec<String> = (layers.iter().zip(&plan.amplified))
+        .filter(|(_, &on)| on)
+        .map(|(n, _)| n.clone())
+        .collect();
+    if (done.lr, done.factor, &done.amplified) != (plan.lr, plan.factor, &amplified) {
+        return Some(format!(
+            "lr {}, factor {}, amplified [{}] in the checkpoint; lr {}, factor {}, amplified [{}] replayed",
+            done.lr,
+            done.factor,
+            done.amplified.join(", "),
+            plan.lr,
+            plan.factor,
+            amplified.join(", ")
+        ));
+    }
+    None
+}
+
 /// The current time as RFC 3339 (UTC, seconds), for provenance.
 fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
@@ -279,11 +314,13 @@ impl Trainer<'_> {
                 epochs: st.record.stats.epochs[..e].to_vec(),
             };
             let p = self.policy.plan_epoch(e, &history);
-            let recorded = st.record.decisions.iter().find(|d| d.epoch == e);
-            let same = serde_json::to_string(&p.decision.as_ref()).ok()
-                == serde_json::to_string(&recorded).ok();
-            if !same {
-                return Err(CheckpointError::Replay { path, epoch: e }.into());
+            if let Some(what) = replay_differs(&p, &st.record, layers) {
+                return Err(CheckpointError::Replay {
+                    path,
+                    epoch: e,
+                    what,
+                }
+                .into());
             }
             if e == st.next.epoch {
                 plan = Some(p);
@@ -485,7 +522,7 @@ impl Trainer<'_> {
         let reason = if !loss.is_finite() {
             format!("the loss is {loss}")
         } else if let Some(max) = self.settings.max_loss.filter(|&m| loss > m) {
-            format!("the loss {loss:.4e} exceeds max_loss = {max:e}")
+            format!("the loss {loss:.4} exceeds max_loss = {max}")
         } else if let Some(l) = param_norms.iter().position(|g| !g.is_finite()) {
             format!(
                 "the parameter gradient of layer `{}` is not finite ({})",

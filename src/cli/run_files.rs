@@ -1,0 +1,94 @@
+//! Where a run's files go in `--out`, and what is already there.
+//!
+//! A run is `<name>-<model>-seed<seed>`: its record `<stem>.json` (written once, when the run
+//! is over) and its checkpoint `<stem>.ckpt.safetensors` (rewritten after every epoch; after
+//! the last one it holds the trained weights). The name comes from a validated config, so it
+//! cannot hold a path separator or start with a dot: files stay inside `--out`.
+
+use std::path::{Path, PathBuf};
+
+use amp_core::train::RunRecord;
+use anyhow::{Context, Result};
+
+/// The files of one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunFiles {
+    pub stem: String,
+    pub record: PathBuf,
+    pub checkpoint: PathBuf,
+}
+
+/// What `--out` already holds for a run.
+#[derive(Debug)]
+pub enum Existing {
+    /// Nothing: a fresh run.
+    Nothing,
+    /// A finished (or diverged) run's record.
+    Record(Box<RunRecord>),
+    /// A checkpoint without a record: an interrupted run.
+    Checkpoint,
+}
+
+impl RunFiles {
+    pub fn new(out: &Path, name: &str, model: &str, seed: u64) -> Self {
+        let stem = format!("{name}-{model}-seed{seed}");
+        Self {
+            record: out.join(format!("{stem}.json")),
+            checkpoint: out.join(format!("{stem}.ckpt.safetensors")),
+            stem,
+        }
+    }
+
+    /// What is there; an unreadable record is an error naming it (never overwritten).
+    pub fn existing(&self) -> Result<Existing> {
+        if self.record.exists() {
+            let r = RunRecord::load(&self.record).with_context(|| {
+                format!(
+                    "{} exists but cannot be read as a run record; move it away or use --force",
+                    self.record.display()
+                )
+            })?;
+            return Ok(Existing::Record(Box::new(r)));
+        }
+        if self.checkpoint.exists() {
+            return Ok(Existing::Checkpoint);
+        }
+        Ok(Existing::Nothing)
+    }
+
+    /// Removes the run's record and checkpoint (for `--force`).
+    pub fn remove(&self) -> Result<()> {
+        for p in [&self.record, &self.checkpoint] {
+            match std::fs::remove_file(p) {
+                Ok(()) => eprintln!("--force: removed {}", p.display()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e).with_context(|| format!("--force: removing {}", p.display()))
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks that `out` is (or can be made) a folder amp can write to, before any training.
+pub fn check_out_dir(out: &Path) -> Result<()> {
+    let fail = |why: String| anyhow::anyhow!("--out {}: {why}", out.display());
+    if out.exists() && !out.is_dir() {
+        return Err(fail("exists and is not a folder".into()));
+    }
+    std::fs::create_dir_all(out).map_err(|e| fail(format!("cannot create the folder: {e}")))?;
+    let probe = out.join(format!(".amp-write-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(|e| fail(format!("cannot write there: {e}")))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
+/// The model's name as the command line spells it (`resnet18`), for file names and records.
+pub fn model_id(model: super::args::ModelName) -> String {
+    use clap::ValueEnum;
+    model
+        .to_possible_value()
+        .map(|v| v.get_name().to_string())
+        .unwrap_or_else(|| format!("{model:?}").to_lowercase())
+}
