@@ -127,7 +127,7 @@ fn a_short_run_writes_a_record_that_report_reads() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o));
-    let record = out.join("short.json");
+    let record = out.join("short-cnn-seed0.json");
     let o = amp(&["report", record.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
@@ -163,10 +163,10 @@ fn sweep_compares_each_config_with_its_baseline_per_seed() {
     assert!(t.contains("intelligent-cv-mean") && t.contains("/2"), "{t}");
     for seed in 0..2 {
         assert!(out
-            .join(format!("intelligent-cv-mean-seed{seed}.json"))
+            .join(format!("intelligent-cv-mean-cnn-seed{seed}.json"))
             .is_file());
         assert!(out
-            .join(format!("intelligent-cv-mean-seed{seed}-baseline.json"))
+            .join(format!("intelligent-cv-mean-baseline-cnn-seed{seed}.json"))
             .is_file());
     }
 }

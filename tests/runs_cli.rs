@@ -1,0 +1,302 @@
+//! The life of a run through the `amp` binary: killed and resumed runs end bit-identical to
+//! uninterrupted ones, Ctrl-C checkpoints, diverged runs say so, finished runs are never
+//! overwritten, names cannot escape `--out`, and everything is checked before training.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn amp_cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_amp"));
+    c.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn amp(args: &[&str]) -> Output {
+    amp_cmd(args).output().expect("the amp binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("amp-runs-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A small intelligent-amplification config on the CNN: 6 epochs of 4 steps.
+fn config(dir: &Path, name: &str, extra: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"{name}\"\n[train]\nepochs = 6\nlr = 0.05\nbatch_size = 64\n{extra}\
+             [amp.select]\nkind = \"intelligent\"\nmeasure = \"cv\"\nthreshold = \"mean\"\nobserve_epochs = 1\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn train_args<'a>(cfg: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec![
+        "train",
+        cfg.to_str().unwrap(),
+        "--model",
+        "cnn",
+        "--limit",
+        "256",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+}
+
+/// A record as JSON without the wall-clock measurements (which a resumed run cannot share).
+fn results(path: &Path) -> serde_json::Value {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for e in v["epochs"].as_array_mut().unwrap() {
+        e["seconds"] = 0.into();
+    }
+    for f in ["started", "finished", "resumed"] {
+        v["provenance"][f] = serde_json::Value::Null;
+    }
+    v
+}
+
+fn wait_for(path: &Path, child: &mut std::process::Child) {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_killed_run_resumes_and_ends_bit_identical_to_an_uninterrupted_one() {
+    let dir = scratch("kill");
+    let cfg = config(&dir, "k", "");
+    let (whole, cut) = (dir.join("whole"), dir.join("cut"));
+    let o = amp(&train_args(&cfg, &whole));
+    assert!(o.status.success(), "{}", text(&o));
+    let record = "k-cnn-seed0.json";
+
+    let mut child = amp_cmd(&train_args(&cfg, &cut))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ckpt = cut.join("k-cnn-seed0.ckpt.safetensors");
+    wait_for(&ckpt, &mut child);
+    child.kill().unwrap(); // SIGKILL: no chance to clean up
+    child.wait().unwrap();
+    assert!(!cut.join(record).exists(), "killed before the end");
+
+    let o = amp(&train_args(&cfg, &cut));
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--resume continues it"), "{}", text(&o));
+    let mut args = train_args(&cfg, &cut);
+    args.push("--resume");
+    let o = amp(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(results(&cut.join(record)), results(&whole.join(record)));
+}
+
+#[test]
+fn ctrl_c_checkpoints_between_steps_and_resume_finishes_the_same_run() {
+    let dir = scratch("sigint");
+    let cfg = config(&dir, "c", "");
+    let (whole, cut) = (dir.join("whole"), dir.join("cut"));
+    let o = amp(&train_args(&cfg, &whole));
+    assert!(o.status.success(), "{}", text(&o));
+
+    let mut child = amp_cmd(&train_args(&cfg, &cut))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&cut.join("c-cnn-seed0.ckpt.safetensors"), &mut child);
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    assert!(text(&o).contains("--resume"), "{}", text(&o));
+
+    let mut args = train_args(&cfg, &cut);
+    args.push("--resume");
+    let o = amp(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let record = "c-cnn-seed0.json";
+    assert_eq!(results(&cut.join(record)), results(&whole.join(record)));
+}
+
+#[test]
+fn a_diverging_run_exits_3_and_report_shows_it() {
+    let dir = scratch("diverge");
+    let cfg = config(&dir, "boom", "[amp]\nfactor = 1e30\n");
+    std::fs::write(
+        &cfg,
+        "name = \"boom\"\n[train]\nepochs = 4\nlr = 1e8\nbatch_size = 64\n",
+    )
+    .unwrap();
+    let out = dir.join("runs");
+    let o = amp(&train_args(&cfg, &out));
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o));
+    assert!(text(&o).contains("diverged (epoch 1, step"), "{}", text(&o));
+    let record = out.join("boom-cnn-seed0.json");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
+    assert_eq!(v["status"]["state"], "diverged");
+    let o = amp(&["report", record.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("diverged"), "{}", text(&o));
+}
+
+#[test]
+fn a_finished_run_is_not_overwritten_without_force() {
+    let dir = scratch("no-overwrite");
+    let cfg = config(&dir, "keep", "");
+    let out = dir.join("runs");
+    let mut args = train_args(&cfg, &out);
+    args[5] = "128";
+    let o = amp(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    let record = out.join("keep-cnn-seed0.json");
+    let before = std::fs::read(&record).unwrap();
+    let o = amp(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("already holds this run"), "{}", text(&o));
+    assert_eq!(std::fs::read(&record).unwrap(), before);
+    // Another seed or model is another run, in another file.
+    args.extend(["--seed", "1"]);
+    let o = amp(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(out.join("keep-cnn-seed1.json").is_file());
+    args.push("--force");
+    let o = amp(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("--force: removed"), "{}", text(&o));
+}
+
+#[test]
+fn names_cannot_escape_out_and_bad_outputs_fail_before_training() {
+    let dir = scratch("escape");
+    let cfg = dir.join("esc.toml");
+    std::fs::write(
+        &cfg,
+        "name = \"../escaped\"\n[train]\nepochs = 1\nlr = 0.1\n",
+    )
+    .unwrap();
+    let out = dir.join("runs");
+    let o = amp(&train_args(&cfg, &out));
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("esc.toml:1:8: name"), "{t}");
+    assert!(t.contains("must not start with `.`"), "{t}");
+    assert!(!dir.join("escaped-cnn-seed0.json").exists());
+
+    let cfg = config(&dir, "ok", "");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let start = Instant::now();
+    let o = amp(&train_args(&cfg, &file));
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("a-file: exists and is not a folder"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "failed before training"
+    );
+}
+
+#[test]
+fn epochs_flag_that_cannot_fit_names_the_flag_and_the_config() {
+    let o = amp(&[
+        "train",
+        "configs/intelligent-cv-mean-lr0.4.toml",
+        "--epochs",
+        "2",
+        "--out",
+        scratch("epochs").to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(
+        t.contains("--epochs 2 does not fit configs/intelligent-cv-mean-lr0.4.toml"),
+        "{t}"
+    );
+    assert!(t.contains("observe_epochs"), "{t}");
+}
+
+#[test]
+fn sweep_checks_every_config_first_then_skips_and_resumes_on_rerun() {
+    let dir = scratch("sweep");
+    let good = config(&dir, "good", "");
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"bad\"\n[train]\nepochs = 6\nlr = 0.1\n[amp.select]\nkind = \"explicit\"\nlayers = [\"conv9\"]\n",
+    )
+    .unwrap();
+    let out = dir.join("runs");
+    let sweep = |configs: &[&Path]| {
+        let mut args = vec!["sweep"];
+        args.extend(configs.iter().map(|c| c.to_str().unwrap()));
+        args.extend([
+            "--model",
+            "cnn",
+            "--seeds",
+            "2",
+            "--limit",
+            "128",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        amp(&args)
+    };
+    let o = sweep(&[&good, &bad]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("bad.toml:7:11"), "{}", text(&o));
+    assert!(
+        !out.join("good-baseline-cnn-seed0.json").exists(),
+        "nothing trained"
+    );
+
+    let o = sweep(&[&good]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("[4/4]"), "{}", text(&o));
+    for f in [
+        "summary.md",
+        "good-cnn-seed1.json",
+        "good-baseline-cnn-seed1.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    // A run whose record is gone but whose final checkpoint is there is resumed (to the
+    // same record); the others are skipped.
+    let record = out.join("good-cnn-seed1.json");
+    let before = results(&record);
+    std::fs::remove_file(&record).unwrap();
+    let o = sweep(&[&good]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert_eq!(t.matches("already done").count(), 3, "{t}");
+    assert!(t.contains("[4/4] good-cnn-seed1: resuming"), "{t}");
+    assert_eq!(results(&record), before);
+}
