@@ -25,10 +25,11 @@ const CONFIGS: [(&str, &str); 2] = [
 
 pub fn run(args: DemoArgs) -> Result<()> {
     let started = Instant::now();
-    let data = data::load("synthetic", args.seed, None)?;
+    let data = data::load("synthetic", args.seed, None, None)?;
     eprintln!(
         "amp demo: SmallCnn on {}; {} epochs per run",
-        data.description, args.epochs
+        data.describe(),
+        args.epochs
     );
 
     let mut runs = Vec::new();

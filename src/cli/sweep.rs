@@ -20,6 +20,8 @@ pub fn run(args: SweepArgs) -> Result<()> {
         c.validate()?;
         configs.push(c);
     }
+    // Read and decode once; each seed derives its own subset and normalization.
+    let raw = data::load_raw(&args.data)?;
     // Baselines shared by configs with the same recipe run once per seed.
     let mut rows: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
     let mut baselines: Vec<(String, u64, f64)> = Vec::new();
@@ -30,7 +32,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
             let mut c = config.clone();
             c.train.seed = seed;
             c.name = format!("{}-seed{seed}", config.name);
-            let data = data::load(&args.data, seed, args.limit)?;
+            let data = data::prepare(&raw, seed, args.limit, args.test_limit)?;
             let base = c.baseline();
             let key = base.to_toml().replace(&base.name, "");
             let known = baselines.iter().find(|(k, s, _)| *k == key && *s == seed);

@@ -25,10 +25,12 @@ pub fn run(args: TrainArgs) -> Result<()> {
         .collect();
     config.validate_layers(&names)?;
 
-    let data = data::load(&args.data, config.train.seed, args.limit)?;
+    let data = data::load(&args.data, config.train.seed, args.limit, args.test_limit)?;
     eprintln!(
         "amp train: {} on {:?}, {}",
-        config.name, args.model, data.description
+        config.name,
+        args.model,
+        data.describe()
     );
     eprintln!("--- config ---\n{}--------------", config.to_toml());
     let record = Experiment {
