@@ -84,6 +84,14 @@ impl RawData {
         &self.provenance
     }
 
+    /// The (train, test) images as read, or `None` for the synthetic data (made per seed).
+    pub fn sets(&self) -> Option<(&RawSet, &RawSet)> {
+        match &self.content {
+            Content::Images { train, test, .. } => Some((train, test)),
+            Content::Synthetic(_) => None,
+        }
+    }
+
     /// The sets of one run: a seeded subset of `limit` training and `test_limit` test images
     /// (all when `None`; the test subset is drawn with `seed ^ 0x74657374`), pixels in [0, 1]
     /// normalized with the training subset's per-channel mean and standard deviation.
