@@ -21,6 +21,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         configs.push(c);
     }
     // Read and decode once; each seed derives its own subset and normalization.
+    data::check_limits(args.limit, args.test_limit)?;
     let raw = data::load_raw(&args.data)?;
     // Baselines shared by configs with the same recipe run once per seed.
     let mut rows: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
