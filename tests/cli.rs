@@ -170,3 +170,47 @@ fn sweep_compares_each_config_with_its_baseline_per_seed() {
             .is_file());
     }
 }
+
+#[test]
+fn data_errors_print_each_fact_once_and_test_limit_limits_evaluation() {
+    let dir = scratch("data-flags");
+    let cfg = dir.join("one.toml");
+    std::fs::write(&cfg, "name = \"one\"\n[train]\nepochs = 1\nlr = 0.05\n").unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let page = dir.join("cifar-10-binary.tar.gz");
+    std::fs::write(&page, "<!DOCTYPE html><html>Not Found</html>").unwrap();
+    let o = amp(&["train", cfg, "--data", page.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "error: --data: {}: not a gzip file (starts with 3c 21 44 4f: an HTML page, perhaps \
+             a failed download); expected a folder or a .tar.gz archive\n",
+            page.display()
+        )
+    );
+    let o = amp(&["train", cfg, "--test-limit", "0"]);
+    assert!(!o.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: --test-limit 0 leaves no image; give at least 1, or leave it out for all\n"
+    );
+    let out = dir.join("runs");
+    let o = amp(&[
+        "train",
+        cfg,
+        "--limit",
+        "64",
+        "--test-limit",
+        "50",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("16x16, 10 classes, 64 of 8000 train / 50 of 1000 test images"),
+        "{}",
+        text(&o)
+    );
+}

@@ -53,7 +53,8 @@ pub struct TrainArgs {
     /// The network to train.
     #[arg(long, value_enum, default_value_t = ModelName::Cnn)]
     pub model: ModelName,
-    /// `synthetic`, or a CIFAR-10 folder of data_batch_*.bin / the cifar10-jpeg.tar.gz archive.
+    /// `synthetic`, or a CIFAR-10/100 binary archive or folder, or train/test image folders
+    /// (see "Getting the data" in README.md); `PATH:coarse` for CIFAR-100's coarse labels.
     #[arg(long, default_value = "synthetic")]
     pub data: String,
     /// Folder for the run record (JSON).
@@ -68,6 +69,9 @@ pub struct TrainArgs {
     /// Train on a random subset of this many images (seeded; quick experiments).
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Evaluate on a random subset of this many test images (seeded).
+    #[arg(long)]
+    pub test_limit: Option<usize>,
     /// Continue an interrupted run from its checkpoint in --out (starts fresh when there is none).
     #[arg(long, conflicts_with = "force")]
     pub resume: bool,
@@ -86,7 +90,7 @@ pub struct SweepArgs {
     pub configs: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = ModelName::Cnn)]
     pub model: ModelName,
-    /// `synthetic`, or a CIFAR-10 folder / archive.
+    /// `synthetic`, or a data set as for `amp train --data`.
     #[arg(long, default_value = "synthetic")]
     pub data: String,
     /// Number of seeds (first-seed, first-seed + 1, ...).
@@ -100,6 +104,9 @@ pub struct SweepArgs {
     /// Train on a random subset of this many images (seeded).
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Evaluate on a random subset of this many test images (seeded).
+    #[arg(long)]
+    pub test_limit: Option<usize>,
     #[arg(long, default_value = "runs/sweep")]
     pub out: PathBuf,
     #[arg(long)]

@@ -30,10 +30,11 @@ const CONFIGS: [(&str, &str); 2] = [
 pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
     let started = Instant::now();
     check_out_dir(&args.out)?;
-    let data = data::load("synthetic", args.seed, None)?;
+    let data = data::load("synthetic", args.seed, None, None)?;
     eprintln!(
         "amp demo: SmallCnn on {}; {} epochs per run",
-        data.description, args.epochs
+        data.describe(),
+        args.epochs
     );
 
     let mut runs = Vec::new();
@@ -54,6 +55,7 @@ pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
             config: &config,
             data: &data,
             files: &files,
+            limits: (None, None),
             resume: false,
             stop: stop.clone(),
             label: config.name.clone(),

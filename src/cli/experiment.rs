@@ -18,6 +18,8 @@ pub struct Job<'a> {
     pub config: &'a ExperimentConfig,
     pub data: &'a Data,
     pub files: &'a RunFiles,
+    /// `--limit` and `--test-limit`, for the record and the run's identity.
+    pub limits: (Option<usize>, Option<usize>),
     /// Continue from `files.checkpoint` when it exists.
     pub resume: bool,
     pub stop: StopFlag,
@@ -33,8 +35,8 @@ impl Job<'_> {
         let dev = Dev::seed_from_u64(self.config.train.seed);
         let provenance = Provenance {
             model: super::run_files::model_id(model),
-            limit: self.data.limit,
-            test_limit: self.data.test_limit,
+            limit: self.limits.0,
+            test_limit: self.limits.1,
             git_commit: option_env!("AMP_GIT_COMMIT").map(str::to_string),
             device: "cpu".to_string(),
             data: Some(self.data.provenance.clone()),

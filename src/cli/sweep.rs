@@ -36,8 +36,11 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
         .iter()
         .map(|p| load_config(p, &overrides, args.model))
         .collect::<Result<Vec<_>>>()?;
+    data::check_limits(args.limit, args.test_limit)?;
     check_out_dir(&args.out)?;
     let runs = plan_runs(&configs, &args);
+    // Decoded once; each seed draws its subsets and normalizes from it.
+    let mut raw: Option<amp_core::data::RawData> = None;
     let started = Instant::now();
     let (mut trained, mut records) = (0usize, HashMap::new());
     let mut data: Option<(u64, Data)> = None;
@@ -62,7 +65,11 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
         };
         let seed = run.config.train.seed;
         if data.as_ref().map(|d| d.0) != Some(seed) {
-            data = Some((seed, data::load(&args.data, seed, args.limit)?));
+            if raw.is_none() {
+                raw = Some(data::load_raw(&args.data)?);
+            }
+            let raw = raw.as_ref().expect("loaded above");
+            data = Some((seed, data::prepare(raw, seed, args.limit, args.test_limit)?));
         }
         let per_run = (trained > 0).then(|| started.elapsed().as_secs_f64() / trained as f64);
         eprintln!(
@@ -78,6 +85,7 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
             config: &run.config,
             data: &data.as_ref().expect("loaded above").1,
             files: &run.files,
+            limits: (args.limit, args.test_limit),
             resume,
             stop: stop.clone(),
             label: format!("[{}/{}] {}", i + 1, runs.len(), run.config.name),

@@ -33,6 +33,7 @@ pub fn run(args: TrainArgs, stop: &StopFlag) -> Result<Finish> {
         seed: args.seed,
     };
     let config = load_config(&args.config, &overrides, args.model)?;
+    data::check_limits(args.limit, args.test_limit)?;
     check_out_dir(&args.out)?;
     let files = RunFiles::new(
         &args.out,
@@ -60,18 +61,19 @@ pub fn run(args: TrainArgs, stop: &StopFlag) -> Result<Finish> {
         _ => {}
     }
 
-    let data = data::load(&args.data, config.train.seed, args.limit)?;
+    let data = data::load(&args.data, config.train.seed, args.limit, args.test_limit)?;
     eprintln!(
         "amp train: {} on {}, {}",
         config.name,
         model_id(args.model),
-        data.description
+        data.describe()
     );
     eprintln!("--- config ---\n{}--------------", config.to_toml());
     let outcome = Job {
         config: &config,
         data: &data,
         files: &files,
+        limits: (args.limit, args.test_limit),
         resume: args.resume,
         stop: stop.clone(),
         label: config.name.clone(),

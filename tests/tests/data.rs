@@ -1,70 +1,9 @@
-//! Datasets: CIFAR-10 files written by the tests themselves, bad files named in errors,
-//! augmentation on hand-checkable images, deterministic synthetic data.
+//! Datasets in memory: augmentation on hand-checkable images, epoch order, deterministic
+//! synthetic data, class-balanced samples. Loading from disk is in `data_sources.rs`.
 
-use std::path::PathBuf;
-
-use amp_core::data::{assemble, cifar, epoch_order, synthetic, Augment, ImageSet, SyntheticSpec};
+use amp_core::data::{assemble, epoch_order, synthetic, Augment, ImageSet, SyntheticSpec};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("amp-data-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// One CIFAR-10 record: label, then 1024 red, 1024 green, 1024 blue bytes.
-fn record(label: u8, r: u8, g: u8, b: u8) -> Vec<u8> {
-    let mut v = vec![label];
-    v.extend([r; 1024]);
-    v.extend([g; 1024]);
-    v.extend([b; 1024]);
-    v
-}
-
-#[test]
-fn cifar_binary_batches_load_with_labels_and_channels() {
-    let dir = scratch("bin");
-    for i in 1..=5 {
-        let bytes: Vec<u8> = [record(i as u8, 255, 0, 51), record(9, 0, 0, 0)].concat();
-        std::fs::write(dir.join(format!("data_batch_{i}.bin")), bytes).unwrap();
-    }
-    std::fs::write(dir.join("test_batch.bin"), record(3, 0, 255, 0)).unwrap();
-    let (train, test) = cifar::load(&dir).unwrap();
-    assert_eq!((train.len(), test.len()), (10, 1));
-    assert_eq!(train.shape, [3, 32, 32]);
-    assert_eq!(train.labels[..4], [1, 9, 2, 9]);
-    let img = train.image(0);
-    assert_eq!((img[0], img[1024], img[2048]), (1.0, 0.0, 0.2));
-    assert_eq!(test.image(0)[1024], 1.0);
-    assert_eq!(train.classes[3], "cat");
-}
-
-#[test]
-fn bad_cifar_files_are_named_in_the_error() {
-    let dir = scratch("bad");
-    for i in 1..=5 {
-        std::fs::write(dir.join(format!("data_batch_{i}.bin")), record(0, 0, 0, 0)).unwrap();
-    }
-    std::fs::write(dir.join("test_batch.bin"), &record(0, 0, 0, 0)[..3000]).unwrap();
-    let err = cifar::load(&dir).unwrap_err().to_string();
-    assert!(
-        err.contains("test_batch.bin") && err.contains("3000 bytes"),
-        "{err}"
-    );
-
-    std::fs::write(dir.join("test_batch.bin"), record(10, 0, 0, 0)).unwrap();
-    let err = cifar::load(&dir).unwrap_err().to_string();
-    assert!(
-        err.contains("test_batch.bin") && err.contains("label 10"),
-        "{err}"
-    );
-
-    let err = cifar::load(&scratch("empty")).unwrap_err().to_string();
-    assert!(err.contains("not a CIFAR-10 source"), "{err}");
-    let err = cifar::load(&dir.join("missing")).unwrap_err().to_string();
-    assert!(err.contains("missing"), "{err}");
-}
 
 /// A 1x2x3 image with pixel values 0..6, to check crops and flips by hand.
 fn tiny() -> ImageSet {

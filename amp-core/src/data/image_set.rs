@@ -56,13 +56,7 @@ impl ImageSet {
     /// order: a subset with the class mix of the whole (files are often sorted by class,
     /// so the first `n` would not do).
     pub fn sample(&self, n: usize, seed: u64) -> ImageSet {
-        use rand::seq::SliceRandom;
-        use rand::SeedableRng;
-        let mut idx: Vec<usize> = (0..self.len()).collect();
-        idx.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
-        idx.truncate(n.min(self.len()));
-        idx.sort_unstable();
-        self.subset(&idx)
+        self.subset(&super::sample_indices(self.len(), Some(n), seed))
     }
 
     /// Per-channel mean and standard deviation over the whole set.

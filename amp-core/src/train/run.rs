@@ -116,7 +116,7 @@ impl<'a> Trainer<'a> {
                 .provenance
                 .data
                 .as_ref()
-                .map(|d| d.hash.clone())
+                .and_then(|d| d.content_hash.clone())
                 .unwrap_or_default(),
             limit: self.provenance.limit,
             test_limit: self.provenance.test_limit,
