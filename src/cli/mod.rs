@@ -9,6 +9,8 @@ mod plot;
 mod progress;
 mod report;
 mod report_cmd;
+mod run_row;
+mod summary;
 mod sweep;
 mod train_cmd;
 

@@ -3,6 +3,8 @@
 use amp_core::train::RunRecord;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
+pub use super::run_row::RunRow;
+
 /// Test accuracy per epoch of several runs side by side, with each run's learning rate and
 /// number of amplified layers. Runs are numbered (`#1`, `#2`, ...) to keep the table narrow;
 /// [`summary_table`] gives the numbers their names.
@@ -22,7 +24,7 @@ pub fn epochs_table(runs: &[RunRecord]) -> Table {
             match r.epochs.get(e) {
                 Some(ep) => {
                     row.push(Cell::new(format!("{}", ep.lr)));
-                    row.push(Cell::new(format!("{:.3}", ep.test_acc)));
+                    row.push(Cell::new(acc(ep.test_acc)));
                     row.push(Cell::new(format!(
                         "{}/{}",
                         ep.amplified.len(),
@@ -87,39 +89,58 @@ pub fn layers_table(run: &RunRecord, window: usize) -> Table {
     t
 }
 
-/// One row per run: final and best test accuracy, amplified layers, wall time.
+/// One row per run: name, model, seed, policy, status, epochs, final and best test accuracy
+/// and wall time (see [`RunRow`]).
 pub fn summary_table(runs: &[RunRecord]) -> Table {
+    let rows: Vec<RunRow> = runs.iter().map(|r| RunRow::new(r, None)).collect();
+    runs_table(&rows)
+}
+
+/// The rows of [`summary_table`], numbered like the columns of [`epochs_table`].
+pub fn runs_table(rows: &[RunRow]) -> Table {
     let mut t = new_table();
     t.set_header(vec![
         "#",
         "run",
-        "mode",
-        "final test acc",
-        "best test acc",
-        "max amplified",
-        "seconds",
+        "model",
+        "seed",
+        "policy",
+        "status",
+        "epochs",
+        "final acc",
+        "best acc",
+        "minutes",
     ]);
-    for (i, r) in runs.iter().enumerate() {
-        let best = r.epochs.iter().map(|e| e.test_acc).fold(f64::NAN, f64::max);
-        let amplified = r
-            .epochs
-            .iter()
-            .map(|e| e.amplified.len())
-            .max()
-            .unwrap_or(0);
-        let seconds: f64 = r.epochs.iter().map(|e| e.seconds).sum();
+    for (i, r) in rows.iter().enumerate() {
         t.add_row(vec![
             Cell::new(format!("#{}", i + 1)),
             Cell::new(&r.name),
-            Cell::new(&r.mode),
-            Cell::new(format!("{:.3}", r.final_test_acc())),
-            Cell::new(format!("{best:.3}")),
-            Cell::new(format!("{amplified}/{}", r.layers.len())),
-            Cell::new(format!("{seconds:.1}")),
+            Cell::new(if r.model.is_empty() { "—" } else { &r.model }),
+            Cell::new(r.seed),
+            Cell::new(&r.policy),
+            Cell::new(&r.status),
+            Cell::new(match r.planned_epochs {
+                Some(p) if p != r.epochs => format!("{}/{p}", r.epochs),
+                _ => r.epochs.to_string(),
+            }),
+            Cell::new(acc(r.final_test_acc)),
+            Cell::new(acc(r.best_test_acc)),
+            Cell::new(format!("{:.1}", r.minutes)),
         ]);
     }
-    right_align(&mut t);
+    for c in t.column_iter_mut().skip(6) {
+        c.set_cell_alignment(CellAlignment::Right);
+    }
     t
+}
+
+/// An accuracy for people: three decimals, `—` when there is none (a diverged run).
+pub fn acc(v: f64) -> String {
+    if v.is_nan() {
+        "—".to_string()
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 fn new_table() -> Table {
