@@ -213,6 +213,25 @@ pub fn tick_label(v: f64) -> String {
     }
 }
 
+/// Tick values of a log axis over `lo..hi`: 1, 2 and 5 times powers of ten, or every
+/// multiple 1..9 when that gives fewer than three (a range within one decade).
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let decades = lo.log10().floor() as i32..=hi.log10().ceil() as i32;
+    let pick = |multiples: &[u32]| -> Vec<f64> {
+        decades
+            .clone()
+            .flat_map(|d| multiples.iter().map(move |&m| f64::from(m) * 10f64.powi(d)))
+            .filter(|v| (lo..=hi).contains(v))
+            .collect()
+    };
+    let ticks = pick(&[1, 2, 5]);
+    if ticks.len() >= 3 {
+        ticks
+    } else {
+        pick(&[1, 2, 3, 4, 5, 6, 7, 8, 9])
+    }
+}
+
 /// Shades epochs `epochs` (from 0) of a chart whose x axis is epochs from 1.
 fn shade<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
     chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, Y>>,
@@ -277,6 +296,7 @@ where
         .x_desc("epoch")
         .y_desc("accuracy")
         .x_labels(epochs.min(16) + 1)
+        .light_line_style(TRANSPARENT)
         .x_label_formatter(&epoch_label)
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 15))
@@ -345,7 +365,12 @@ where
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(epoch_range(epochs), (lo / 1.5..hi * 1.5).log_scale())
+        .build_cartesian_2d(
+            epoch_range(epochs),
+            (lo / 1.5..hi * 1.5)
+                .log_scale()
+                .with_key_points(log_ticks(lo / 1.5, hi * 1.5)),
+        )
         .map_err(|e| anyhow!("{e}"))?;
     let amplified: Vec<usize> = run
         .epochs
@@ -359,6 +384,7 @@ where
         .x_desc("epoch")
         .y_desc("norm")
         .x_labels(epochs.min(16) + 1)
+        .light_line_style(TRANSPARENT)
         .x_label_formatter(&epoch_label)
         .y_label_formatter(&|v| tick_label(*v))
         .label_style((FONT, 13))
@@ -413,6 +439,14 @@ mod tests {
         assert_eq!(tick_label(2000.0), "2000");
         assert_eq!(tick_label(5.000000000000001e-5), "5e-5");
         assert_eq!(tick_label(2.5e-7), "2.5e-7");
+    }
+
+    #[test]
+    fn log_ticks_are_round_numbers_inside_the_range() {
+        let t: Vec<String> = log_ticks(0.004, 0.3).into_iter().map(tick_label).collect();
+        assert_eq!(t, ["0.005", "0.01", "0.02", "0.05", "0.1", "0.2"]);
+        let t: Vec<String> = log_ticks(0.25, 0.9).into_iter().map(tick_label).collect();
+        assert_eq!(t, ["0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "0.9"]);
     }
 
     #[test]

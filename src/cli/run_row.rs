@@ -64,7 +64,7 @@ fn policy(r: &RunRecord, config: Option<&ExperimentConfig>) -> String {
         .split(" over ")
         .next()
         .filter(|s| !s.is_empty())
-        .map(str::to_string);
+        .map(short_selector);
     match config {
         Some(c) if c.amp.select.kind == SelectKind::None => "baseline".to_string(),
         Some(c) => format!(
@@ -77,6 +77,18 @@ fn policy(r: &RunRecord, config: Option<&ExperimentConfig>) -> String {
             Some(s) => format!("{s} {}", r.mode),
             None => r.mode.clone(),
         },
+    }
+}
+
+/// The selector's description with at most its first two settings, to keep the table
+/// narrow: `intelligent(cv, mean, above, observe 2, reselect never)` -> `intelligent(cv, mean)`.
+fn short_selector(s: &str) -> String {
+    match s.split_once('(') {
+        Some((name, args)) => {
+            let args: Vec<&str> = args.trim_end_matches(')').split(", ").take(2).collect();
+            format!("{name}({})", args.join(", "))
+        }
+        None => s.to_string(),
     }
 }
 
