@@ -309,6 +309,14 @@ fn wide_epoch_table_only_on_request() {
     let wide = stdout(&amp(&["report", dir.to_str().unwrap(), "--epochs"]));
     assert!(!plain.contains("#7 test acc"), "{plain}");
     assert!(wide.contains("#7 test acc"), "{wide}");
+    // Narrow: one column per run; amplified epochs say how many layers.
+    assert!(
+        wide.contains("0.600 (1/2)") && wide.contains("0.860 (1/2)"),
+        "{wide}"
+    );
+    let table = wide.split("┌").nth(1).unwrap();
+    let widest_wide = table.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest_wide < 140, "{widest_wide} characters:\n{wide}");
     // One row per run: the header, 7 runs, no per-epoch columns.
     let widest = plain.lines().map(|l| l.chars().count()).max().unwrap();
     assert!(widest < 140, "{widest} characters:\n{plain}");

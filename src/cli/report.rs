@@ -5,34 +5,39 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
 pub use super::run_row::RunRow;
 
-/// Test accuracy per epoch of several runs side by side, with each run's learning rate and
-/// number of amplified layers. Runs are numbered (`#1`, `#2`, ...) to keep the table narrow;
-/// [`summary_table`] gives the numbers their names.
+/// Test accuracy per epoch of several runs side by side, one narrow column per run: runs are
+/// numbered (`#1`, `#2`, ...) as in [`runs_table`], and `(a/n)` after an accuracy says that
+/// `a` of the run's `n` candidate layers were amplified in that epoch. The learning rate is
+/// shown once when every run used the same one.
 pub fn epochs_table(runs: &[RunRecord]) -> Table {
     let mut t = new_table();
-    let mut header = vec![Cell::new("epoch")];
-    for i in 1..=runs.len() {
-        header.push(Cell::new(format!("#{i} lr")));
-        header.push(Cell::new(format!("#{i} test acc")));
-        header.push(Cell::new(format!("#{i} amplified")));
-    }
+    let mut header = vec![Cell::new("epoch"), Cell::new("lr")];
+    header.extend((1..=runs.len()).map(|i| Cell::new(format!("#{i} test acc"))));
     t.set_header(header);
     let epochs = runs.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
     for e in 0..epochs {
-        let mut row = vec![Cell::new(e + 1)];
+        let lrs: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.epochs.get(e))
+            .map(|x| x.lr)
+            .collect();
+        let lr = if lrs.windows(2).all(|w| w[0] == w[1]) {
+            lrs.first().map_or(String::new(), |lr| lr.to_string())
+        } else {
+            "varies".to_string()
+        };
+        let mut row = vec![Cell::new(e + 1), Cell::new(lr)];
         for r in runs {
-            match r.epochs.get(e) {
-                Some(ep) => {
-                    row.push(Cell::new(format!("{}", ep.lr)));
-                    row.push(Cell::new(acc(ep.test_acc)));
-                    row.push(Cell::new(format!(
-                        "{}/{}",
-                        ep.amplified.len(),
-                        r.layers.len()
-                    )));
-                }
-                None => row.extend([Cell::new(""), Cell::new(""), Cell::new("")]),
-            }
+            row.push(Cell::new(match r.epochs.get(e) {
+                Some(ep) if ep.amplified.is_empty() => acc(ep.test_acc),
+                Some(ep) => format!(
+                    "{} ({}/{})",
+                    acc(ep.test_acc),
+                    ep.amplified.len(),
+                    r.layers.len()
+                ),
+                None => String::new(),
+            }));
         }
         t.add_row(row);
     }
