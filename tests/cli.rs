@@ -128,7 +128,7 @@ fn a_short_run_writes_a_record_that_report_reads() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let record = out.join("short-cnn-seed0.json");
-    let o = amp(&["report", record.to_str().unwrap()]);
+    let o = amp(&["report", record.to_str().unwrap(), "--epochs"]);
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(t.contains("short") && t.contains("1/4"), "{t}");

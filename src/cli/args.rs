@@ -130,12 +130,38 @@ pub struct LayersArgs {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Run records written by `amp train` or `amp demo`.
+    /// Run records written by `amp train`, `amp sweep` or `amp demo`, or folders of them
+    /// (every `*.json` inside but `summary.json`).
     #[arg(required = true)]
     pub runs: Vec<PathBuf>,
-    /// Also draw test accuracy and per-layer gradient norms into this SVG file.
+    /// Also show test accuracy per epoch, one column group per run (runs numbered).
     #[arg(long)]
+    pub epochs: bool,
+    /// Also compare each config with its baseline over seeds (mean ± sd, paired difference).
+    #[arg(long)]
+    pub summary: bool,
+    /// Write the comparison as summary.md, summary.csv and summary.json into this folder
+    /// (implies --summary).
+    #[arg(long, value_name = "DIR")]
+    pub summary_out: Option<PathBuf>,
+    /// Write one row per run as CSV (with --summary, the comparison goes to FILE's name with
+    /// `.summary.csv`).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Write one object per run as JSON (`{"runs": [...]}`, plus `"summary"` with --summary).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Draw test accuracy and per-layer gradient norms: PNG when FILE ends in `.png`, SVG
+    /// otherwise.
+    #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Whose gradients the plot shows: run numbers as in the table (`--plot-runs 1,3`);
+    /// default: every run, one panel each.
+    #[arg(long, value_delimiter = ',', value_name = "N")]
+    pub plot_runs: Vec<usize>,
+    /// Also print the selection decisions of each run.
+    #[arg(long)]
+    pub decisions: bool,
 }
 
 /// The networks the CLI can train (all from amp-models).

@@ -10,6 +10,7 @@ mod progress;
 mod report;
 mod report_cmd;
 mod run_files;
+mod run_row;
 mod summary;
 mod sweep;
 mod train_cmd;

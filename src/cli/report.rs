@@ -3,34 +3,41 @@
 use amp_core::train::RunRecord;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
-/// Test accuracy per epoch of several runs side by side, with each run's learning rate and
-/// number of amplified layers. Runs are numbered (`#1`, `#2`, ...) to keep the table narrow;
-/// [`summary_table`] gives the numbers their names.
+pub use super::run_row::RunRow;
+
+/// Test accuracy per epoch of several runs side by side, one narrow column per run: runs are
+/// numbered (`#1`, `#2`, ...) as in [`runs_table`], and `(a/n)` after an accuracy says that
+/// `a` of the run's `n` candidate layers were amplified in that epoch. The learning rate is
+/// shown once when every run used the same one.
 pub fn epochs_table(runs: &[RunRecord]) -> Table {
     let mut t = new_table();
-    let mut header = vec![Cell::new("epoch")];
-    for i in 1..=runs.len() {
-        header.push(Cell::new(format!("#{i} lr")));
-        header.push(Cell::new(format!("#{i} test acc")));
-        header.push(Cell::new(format!("#{i} amplified")));
-    }
+    let mut header = vec![Cell::new("epoch"), Cell::new("lr")];
+    header.extend((1..=runs.len()).map(|i| Cell::new(format!("#{i} test acc"))));
     t.set_header(header);
     let epochs = runs.iter().map(|r| r.epochs.len()).max().unwrap_or(0);
     for e in 0..epochs {
-        let mut row = vec![Cell::new(e + 1)];
+        let lrs: Vec<f64> = runs
+            .iter()
+            .filter_map(|r| r.epochs.get(e))
+            .map(|x| x.lr)
+            .collect();
+        let lr = if lrs.windows(2).all(|w| w[0] == w[1]) {
+            lrs.first().map_or(String::new(), |lr| lr.to_string())
+        } else {
+            "varies".to_string()
+        };
+        let mut row = vec![Cell::new(e + 1), Cell::new(lr)];
         for r in runs {
-            match r.epochs.get(e) {
-                Some(ep) => {
-                    row.push(Cell::new(format!("{}", ep.lr)));
-                    row.push(Cell::new(format!("{:.3}", ep.test_acc)));
-                    row.push(Cell::new(format!(
-                        "{}/{}",
-                        ep.amplified.len(),
-                        r.layers.len()
-                    )));
-                }
-                None => row.extend([Cell::new(""), Cell::new(""), Cell::new("")]),
-            }
+            row.push(Cell::new(match r.epochs.get(e) {
+                Some(ep) if ep.amplified.is_empty() => acc(ep.test_acc),
+                Some(ep) => format!(
+                    "{} ({}/{})",
+                    acc(ep.test_acc),
+                    ep.amplified.len(),
+                    r.layers.len()
+                ),
+                None => String::new(),
+            }));
         }
         t.add_row(row);
     }
@@ -87,39 +94,58 @@ pub fn layers_table(run: &RunRecord, window: usize) -> Table {
     t
 }
 
-/// One row per run: final and best test accuracy, amplified layers, wall time.
+/// One row per run: name, model, seed, policy, status, epochs, final and best test accuracy
+/// and wall time (see [`RunRow`]).
 pub fn summary_table(runs: &[RunRecord]) -> Table {
+    let rows: Vec<RunRow> = runs.iter().map(|r| RunRow::new(r, None)).collect();
+    runs_table(&rows)
+}
+
+/// The rows of [`summary_table`], numbered like the columns of [`epochs_table`].
+pub fn runs_table(rows: &[RunRow]) -> Table {
     let mut t = new_table();
     t.set_header(vec![
         "#",
         "run",
-        "mode",
-        "final test acc",
-        "best test acc",
-        "max amplified",
-        "seconds",
+        "model",
+        "seed",
+        "policy",
+        "status",
+        "epochs",
+        "final acc",
+        "best acc",
+        "minutes",
     ]);
-    for (i, r) in runs.iter().enumerate() {
-        let best = r.epochs.iter().map(|e| e.test_acc).fold(f64::NAN, f64::max);
-        let amplified = r
-            .epochs
-            .iter()
-            .map(|e| e.amplified.len())
-            .max()
-            .unwrap_or(0);
-        let seconds: f64 = r.epochs.iter().map(|e| e.seconds).sum();
+    for (i, r) in rows.iter().enumerate() {
         t.add_row(vec![
             Cell::new(format!("#{}", i + 1)),
             Cell::new(&r.name),
-            Cell::new(&r.mode),
-            Cell::new(format!("{:.3}", r.final_test_acc())),
-            Cell::new(format!("{best:.3}")),
-            Cell::new(format!("{amplified}/{}", r.layers.len())),
-            Cell::new(format!("{seconds:.1}")),
+            Cell::new(if r.model.is_empty() { "—" } else { &r.model }),
+            Cell::new(r.seed),
+            Cell::new(&r.policy),
+            Cell::new(&r.status),
+            Cell::new(match r.planned_epochs {
+                Some(p) if p != r.epochs => format!("{}/{p}", r.epochs),
+                _ => r.epochs.to_string(),
+            }),
+            Cell::new(acc(r.final_test_acc)),
+            Cell::new(acc(r.best_test_acc)),
+            Cell::new(format!("{:.1}", r.minutes)),
         ]);
     }
-    right_align(&mut t);
+    for c in t.column_iter_mut().skip(6) {
+        c.set_cell_alignment(CellAlignment::Right);
+    }
     t
+}
+
+/// An accuracy for people: three decimals, `—` when there is none (a diverged run).
+pub fn acc(v: f64) -> String {
+    if v.is_nan() {
+        "—".to_string()
+    } else {
+        format!("{v:.3}")
+    }
 }
 
 fn new_table() -> Table {

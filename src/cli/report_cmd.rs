@@ -1,37 +1,131 @@
-//! `amp report`: tables of saved run records.
+//! `amp report`: tables, exports and plots of saved run records.
+//!
+//! A file that is not a record is reported by name and skipped; the others are still shown,
+//! and the exit status is 1 at the end so that scripts notice.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use amp_core::train::RunRecord;
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use super::args::ReportArgs;
-use super::report;
-
-/// Reads a run record written by `amp train` or `amp demo`.
-pub fn load_record(path: &Path) -> Result<RunRecord> {
-    let text = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    serde_json::from_slice(&text)
-        .with_context(|| format!("{}: not an amp run record", path.display()))
-}
+use super::report::{self, RunRow};
+use super::{run_row, summary};
 
 pub fn run(args: ReportArgs) -> Result<()> {
-    let runs = args
-        .runs
-        .iter()
-        .map(|p| load_record(p))
-        .collect::<Result<Vec<_>>>()?;
-    println!("{}", report::epochs_table(&runs));
-    println!("{}", report::summary_table(&runs));
-    for r in &runs {
-        for d in &r.decisions {
-            println!("{}: decision {d}", r.name);
+    let (files, mut failed) = expand(&args.runs);
+    let mut runs: Vec<(PathBuf, RunRecord)> = Vec::new();
+    for f in files {
+        match RunRecord::load(&f) {
+            Ok(r) => runs.push((f, r)),
+            Err(e) => {
+                eprintln!("warning: {e}");
+                failed += 1;
+            }
         }
     }
+    if runs.is_empty() {
+        bail!("no run record could be read");
+    }
+    let rows: Vec<RunRow> = runs.iter().map(|(f, r)| RunRow::new(r, Some(f))).collect();
+    let records: Vec<RunRecord> = runs.into_iter().map(|(_, r)| r).collect();
+    if args.epochs {
+        println!("{}", report::epochs_table(&records));
+    }
+    println!("{}", report::runs_table(&rows));
+    if args.decisions {
+        for r in &records {
+            for d in &r.decisions {
+                println!("{}: decision {d}", r.name);
+            }
+        }
+    }
+    let comparison =
+        (args.summary || args.summary_out.is_some()).then(|| summary::compare(&records));
+    if let Some(c) = &comparison {
+        println!("{}", summary::table(c));
+    }
+    export(&args, &rows, comparison.as_deref())?;
     if let Some(path) = &args.plot {
-        super::plot::accuracy_and_gradients(&runs, path)
+        super::plot::accuracy_and_gradients_of(&records, &args.plot_runs, path)
             .with_context(|| format!("writing the plot {}", path.display()))?;
         println!("plot: {}", path.display());
     }
+    if failed > 0 {
+        bail!("{failed} file(s) could not be read as run records (see the warnings above)");
+    }
+    Ok(())
+}
+
+/// Files to read: the files given, and every `*.json` in the folders given but the sweep's
+/// `summary.json` (sorted, so that run numbers are stable). Returns the files and how many
+/// arguments could not be listed.
+fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, usize) {
+    let mut files = Vec::new();
+    let mut failed = 0;
+    for a in args {
+        if !a.is_dir() {
+            files.push(a.clone());
+            continue;
+        }
+        match std::fs::read_dir(a) {
+            Ok(entries) => {
+                let mut inside: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| is_record_name(p))
+                    .collect();
+                inside.sort();
+                if inside.is_empty() {
+                    eprintln!("warning: {}: no *.json run records inside", a.display());
+                }
+                files.extend(inside);
+            }
+            Err(e) => {
+                eprintln!("warning: {}: {e}", a.display());
+                failed += 1;
+            }
+        }
+    }
+    (files, failed)
+}
+
+/// `*.json`, not hidden (temporary files of atomic writes), not `summary.json`.
+fn is_record_name(p: &Path) -> bool {
+    let name = p.file_name().map(|n| n.to_string_lossy().to_string());
+    p.is_file()
+        && p.extension().is_some_and(|e| e == "json")
+        && name.is_some_and(|n| !n.starts_with('.') && n != "summary.json")
+}
+
+/// `--csv`, `--json` and `--summary-out`.
+fn export(
+    args: &ReportArgs,
+    rows: &[RunRow],
+    comparison: Option<&[summary::Comparison]>,
+) -> Result<()> {
+    if let Some(path) = &args.csv {
+        write(path, &run_row::csv(rows))?;
+        if let Some(c) = comparison {
+            write(&path.with_extension("summary.csv"), &summary::csv(c))?;
+        }
+    }
+    if let Some(path) = &args.json {
+        let mut doc = serde_json::json!({ "runs": rows });
+        if let Some(c) = comparison {
+            doc["summary"] = serde_json::to_value(c)?;
+        }
+        write(path, &serde_json::to_string_pretty(&doc)?)?;
+    }
+    if let (Some(dir), Some(c)) = (&args.summary_out, comparison) {
+        summary::write_all(dir, c)?;
+        println!("summary: {}", dir.join("summary.{md,csv,json}").display());
+    }
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    amp_core::io::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
     Ok(())
 }

@@ -15,7 +15,7 @@ use xxhash_rust::xxh3::Xxh3;
 use super::{ImageSet, RawSet};
 
 /// The layouts amp reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Layout {
     /// `data_batch_1..5.bin`, `test_batch.bin` (`cifar-10-binary.tar.gz`).
@@ -25,6 +25,7 @@ pub enum Layout {
     /// `train/<class>/*`, `test/<class>/*` PNG or JPEG files (e.g. `cifar10-jpeg.tar.gz`).
     ImageFolder,
     /// The built-in generated images.
+    #[default]
     Synthetic,
 }
 
@@ -40,13 +41,14 @@ impl std::fmt::Display for Layout {
 }
 
 /// How the files were packed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Packaging {
     TarGz,
     Tar,
     Folder,
     /// Generated in memory; nothing read.
+    #[default]
     BuiltIn,
 }
 
@@ -62,7 +64,7 @@ pub enum Labels {
 }
 
 /// The description of a loaded data set that goes into a run record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DataProvenance {
     pub layout: Layout,
     pub packaging: Packaging,

@@ -1,0 +1,201 @@
+//! Hand-computed checks of the comparison on records built here.
+
+use super::*;
+use amp_core::data::DataProvenance;
+use amp_core::train::{EpochRecord, Provenance, RunStatus};
+
+fn config(name: &str, seed: u64, lr: f64, select: &str) -> String {
+    format!(
+        "name = \"{name}\"\n[train]\nepochs = 2\nlr = {lr}\nseed = {seed}\n\
+         [amp]\nfactor = 3.0\n[amp.select]\nkind = \"{select}\"\n"
+    )
+}
+
+fn record(name: &str, seed: u64, select: &str, accs: [f64; 2]) -> RunRecord {
+    let epochs = accs
+        .iter()
+        .enumerate()
+        .map(|(e, &test_acc)| EpochRecord {
+            epoch: e,
+            lr: 0.1,
+            factor: 3.0,
+            amplified: if select == "all" {
+                vec!["fc1".into()]
+            } else {
+                vec![]
+            },
+            train_loss: 1.0,
+            train_acc: 0.5,
+            test_acc,
+            seconds: 30.0,
+        })
+        .collect();
+    RunRecord {
+        name: name.into(),
+        status: RunStatus::Finished,
+        provenance: Provenance {
+            model: "mlp".into(),
+            seed,
+            amp_version: "0.1.0".into(),
+            data: Some(DataProvenance {
+                content_hash: Some("00ff".into()),
+                train_images: 10,
+                test_images: 10,
+                ..DataProvenance::default()
+            }),
+            ..Provenance::default()
+        },
+        config: config(name, seed, 0.1, select),
+        policy: String::new(),
+        mode: "output".into(),
+        layers: vec!["fc1".into(), "fc2".into()],
+        epochs,
+        decisions: vec![],
+        stats: Default::default(),
+    }
+}
+
+fn diverged(mut r: RunRecord) -> RunRecord {
+    r.epochs[1].test_acc = f64::NAN;
+    r.status = RunStatus::Diverged {
+        epoch: 1,
+        step: 4,
+        loss: f64::NAN,
+        reason: "the loss is NaN".into(),
+    };
+    r
+}
+
+/// Amplified seeds 0..=3 (seed 2 diverged, seed 3 on a limited set so without a baseline),
+/// baselines for seeds 0..=2 (the amplified config's factor 3 does not matter for them).
+fn records() -> Vec<RunRecord> {
+    let mut unpaired = record("all", 3, "all", [0.85, 0.90]);
+    unpaired.provenance.limit = Some(100);
+    vec![
+        record("all", 0, "all", [0.75, 0.80]),
+        record("all", 1, "all", [0.86, 0.84]),
+        diverged(record("all", 2, "all", [0.5, 0.6])),
+        unpaired,
+        record("base", 0, "none", [0.70, 0.78]),
+        record("base", 1, "none", [0.80, 0.85]),
+        record("base", 2, "none", [0.65, 0.70]),
+    ]
+}
+
+fn close(a: f64, b: f64) {
+    assert!((a - b).abs() < 1e-12, "{a} != {b}");
+}
+
+#[test]
+fn mean_and_sample_sd() {
+    let m = MeanSd::of(&[0.80, 0.84, 0.90]);
+    assert_eq!(m.n, 3);
+    close(m.mean, 2.54 / 3.0);
+    close(m.sd, (0.0076f64 / 3.0).sqrt());
+    let one = MeanSd::of(&[0.5]);
+    assert!(one.sd.is_nan());
+    assert_eq!(one.display(false), "0.5000");
+    assert_eq!(MeanSd::of(&[]).display(true), "—");
+    assert_eq!(MeanSd::of(&[0.01, -0.02]).display(true), "-0.0050 ± 0.0212");
+}
+
+#[test]
+fn amplified_runs_are_paired_by_seed_and_diverged_ones_counted_apart() {
+    let rows = compare(&records());
+    assert_eq!(rows.len(), 2);
+    let amp = &rows[0];
+    assert_eq!((amp.name.as_str(), amp.role), ("all", Role::Amplified));
+    assert_eq!(amp.model, "mlp");
+    assert_eq!(amp.seeds, vec![0, 1, 2, 3]);
+    assert_eq!(amp.diverged, 1);
+    // Finished: 0.80, 0.84, 0.90.
+    assert_eq!(amp.final_acc.n, 3);
+    close(amp.final_acc.mean, 2.54 / 3.0);
+    close(amp.final_acc.sd, (0.0076f64 / 3.0).sqrt());
+    // Best: 0.80, 0.86, 0.90.
+    close(amp.best_acc.mean, 2.56 / 3.0);
+    assert_eq!(amp.unpaired, vec![3]);
+    let p = amp.baseline.as_ref().unwrap();
+    assert_eq!(p.seeds, vec![0, 1, 2]);
+    assert_eq!(p.diverged, 0);
+    // Baselines 0.78, 0.85, 0.70: sum of squared deviations 0.0338 / 3.
+    close(p.final_acc.mean, 2.33 / 3.0);
+    close(p.final_acc.sd, (0.0169f64 / 3.0).sqrt());
+    // Pairs where both finished: seed 0 (+0.02), seed 1 (-0.01).
+    assert_eq!(p.difference.n, 2);
+    close(p.difference.mean, 0.005);
+    close(p.difference.sd, 0.015 * 2f64.sqrt());
+    assert_eq!(p.better, 1);
+    let base = &rows[1];
+    assert_eq!((base.name.as_str(), base.role), ("base", Role::Baseline));
+    assert_eq!(base.seeds, vec![0, 1, 2]);
+    assert!(base.baseline.is_none());
+    close(base.final_acc.mean, 2.33 / 3.0);
+}
+
+#[test]
+fn a_baseline_of_another_recipe_or_model_does_not_pair() {
+    let mut other_lr = record("base", 0, "none", [0.7, 0.78]);
+    other_lr.config = config("base", 0, 0.2, "none");
+    let mut other_model = record("base", 0, "none", [0.7, 0.78]);
+    other_model.provenance.model = "cnn".into();
+    let rows = compare(&[record("all", 0, "all", [0.7, 0.8]), other_lr, other_model]);
+    let amp = rows.iter().find(|r| r.role == Role::Amplified).unwrap();
+    assert_eq!(amp.unpaired, vec![0]);
+    assert!(amp.baseline.as_ref().unwrap().seeds.is_empty());
+    assert_eq!(amp.baseline.as_ref().unwrap().difference.display(true), "—");
+}
+
+#[test]
+fn a_diverged_baseline_is_counted_on_its_side() {
+    let rows = compare(&[
+        record("all", 0, "all", [0.7, 0.8]),
+        diverged(record("base", 0, "none", [0.7, 0.8])),
+    ]);
+    let p = rows[0].baseline.as_ref().unwrap();
+    assert_eq!((p.seeds.len(), p.diverged, p.difference.n), (1, 1, 0));
+    assert_eq!(cells(&rows[0])[4], "0 / base 1");
+    assert_eq!(cells(&rows[0])[8], "0/0");
+}
+
+#[test]
+fn markdown_csv_and_json_say_the_same() {
+    let rows = compare(&records());
+    let md = markdown(&rows);
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(
+        lines[2],
+        "| all | mlp | amplified | 0 1 2 3 | 1 / base 0 | 0.8467 ± 0.0503 | 0.7767 ± 0.0751 \
+         | +0.0050 ± 0.0212 | 1/2 | 0.8533 ± 0.0503 | 3 |"
+    );
+    let csv = csv(&rows);
+    let line: Vec<&str> = csv.lines().nth(2).unwrap().split(',').collect();
+    assert_eq!(&line[..6], ["base", "mlp", "baseline", "3", "0 1 2", "0"]);
+    close(line[6].parse().unwrap(), 2.33 / 3.0);
+    assert_eq!(&line[10..], [""; 11]);
+    let v: serde_json::Value = serde_json::from_str(&json(&rows)).unwrap();
+    assert_eq!(v[0]["baseline"]["better"], 1);
+    assert_eq!(v[1]["final_acc"]["n"], 3);
+    assert!(v[1]["baseline"].is_null());
+    let one = compare(&[record("all", 0, "all", [0.7, 0.8])]);
+    let v: serde_json::Value = serde_json::from_str(&json(&one)).unwrap();
+    assert!(v[0]["final_acc"]["sd"].is_null());
+}
+
+#[test]
+fn csv_fields_are_quoted_when_needed() {
+    assert_eq!(csv_field("a,b"), "\"a,b\"");
+    assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    assert_eq!(csv_field("plain"), "plain");
+}
+
+#[test]
+fn write_all_writes_three_files() {
+    let dir = std::env::temp_dir().join(format!("amp-summary-{}", std::process::id()));
+    write_all(&dir, &compare(&records())).unwrap();
+    for f in ["summary.md", "summary.csv", "summary.json"] {
+        assert!(std::fs::metadata(dir.join(f)).unwrap().len() > 100, "{f}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,361 @@
+//! End-to-end tests of `amp report` on record files written here: the per-run CSV and JSON
+//! exports, the seed-paired comparison against hand-computed numbers, diverged and old-format
+//! records, a bad file among good ones, and the plots.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn amp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_amp"))
+        .args(args)
+        .output()
+        .expect("the amp binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("amp-report-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn config(name: &str, seed: u64, select: &str) -> String {
+    format!(
+        "name = \\\"{name}\\\"\\n[train]\\nepochs = 2\\nlr = 0.1\\nseed = {seed}\\n\
+         [amp]\\nfactor = 3.0\\n[amp.select]\\nkind = \\\"{select}\\\"\\n"
+    )
+}
+
+/// One epoch as JSON; `acc` is a JSON number or `null`.
+fn epoch(e: usize, acc: &str, amplified: bool, seconds: f64) -> String {
+    let layers = if amplified { r#"["fc1"]"# } else { "[]" };
+    format!(
+        r#"{{"epoch": {e}, "lr": 0.1, "factor": 3.0, "amplified": {layers}, "train_loss": 1.5,
+            "train_acc": 0.4, "test_acc": {acc}, "seconds": {seconds}}}"#
+    )
+}
+
+/// A record in the current format, trained by `amp` on synthetic data.
+fn record(name: &str, seed: u64, select: &str, epochs: &[String], status: &str) -> String {
+    format!(
+        r#"{{"name": "{name}", "status": {status},
+  "provenance": {{"model": "mlp", "classes": 10, "seed": {seed}, "amp_version": "0.1.0",
+    "data": {{"layout": "synthetic", "packaging": "built-in", "path": null, "labels": null,
+              "bytes_read": 0, "content_hash": "12ab", "image_shape": [3, 4, 4],
+              "train_images": 64, "test_images": 32, "classes": 10, "class_names": []}},
+    "limit": null, "test_limit": null, "device": "cpu", "threads": 2,
+    "started": "2026-11-28T04:00:00Z", "finished": "2026-11-28T04:02:00Z", "resumed": []}},
+  "config": "{config}", "policy": "{select} over 2 epochs", "mode": "output",
+  "layers": ["fc1", "fc2"], "epochs": [{epochs}], "decisions": [],
+  "stats": {{"layers": ["fc1", "fc2"], "epochs": []}}}}"#,
+        config = config(name, seed, select),
+        epochs = epochs.join(", "),
+    )
+}
+
+const FINISHED: &str = r#"{"state": "finished"}"#;
+const DIVERGED: &str =
+    r#"{"state": "diverged", "epoch": 1, "step": 17, "loss": null, "reason": "the loss is NaN"}"#;
+
+/// Amplified `all` over seeds 0..=2 (seed 2 diverged in its second epoch), baselines `base`
+/// over seeds 0..=2, and a record from before provenance and status existed.
+fn write_records(dir: &Path) {
+    let amp = |e: usize, acc: &str| epoch(e, acc, e == 0, 60.0);
+    let base = |e: usize, acc: &str| epoch(e, acc, false, 30.0);
+    let files = [
+        (
+            "all-mlp-seed0.json",
+            record("all", 0, "all", &[amp(0, "0.75"), amp(1, "0.8")], FINISHED),
+        ),
+        (
+            "all-mlp-seed1.json",
+            record("all", 1, "all", &[amp(0, "0.86"), amp(1, "0.84")], FINISHED),
+        ),
+        // Diverged in epoch 2 (index 1): epoch 1 recorded, with a NaN loss read from null.
+        (
+            "all-mlp-seed2.json",
+            record(
+                "all",
+                2,
+                "all",
+                &[epoch(0, "0.6", true, 6.0).replace("1.5", "null")],
+                DIVERGED,
+            ),
+        ),
+        (
+            "base-mlp-seed0.json",
+            record(
+                "base",
+                0,
+                "none",
+                &[base(0, "0.7"), base(1, "0.78")],
+                FINISHED,
+            ),
+        ),
+        (
+            "base-mlp-seed1.json",
+            record(
+                "base",
+                1,
+                "none",
+                &[base(0, "0.8"), base(1, "0.85")],
+                FINISHED,
+            ),
+        ),
+        (
+            "base-mlp-seed2.json",
+            record(
+                "base",
+                2,
+                "none",
+                &[base(0, "0.65"), base(1, "0.7")],
+                FINISHED,
+            ),
+        ),
+        (
+            "old.json",
+            format!(
+                r#"{{"name": "old-seed5", "config": "{}", "mode": "output", "layers": ["fc1"],
+                 "epochs": [{}], "decisions": [], "stats": {{"layers": ["fc1"], "epochs": []}}}}"#,
+                config("old", 5, "all"),
+                epoch(0, "0.5", true, 90.0)
+            ),
+        ),
+    ];
+    for (f, text) in files {
+        std::fs::write(dir.join(f), text).unwrap();
+    }
+    // A sweep summary beside the records is not a record and is skipped.
+    std::fs::write(dir.join("summary.json"), "[]").unwrap();
+}
+
+#[test]
+fn csv_and_json_exports_hold_one_row_per_run() {
+    let dir = scratch("export");
+    let runs = dir.join("runs");
+    std::fs::create_dir_all(&runs).unwrap();
+    write_records(&runs);
+    let (csv, json) = (dir.join("runs.csv"), dir.join("runs.json"));
+    let o = amp(&[
+        "report",
+        runs.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let f = |name: &str| runs.join(name).display().to_string();
+    let expected = format!(
+        "file,name,model,seed,policy,status,epochs,planned_epochs,final_test_acc,best_test_acc,minutes\n\
+         {},all,mlp,0,all ×3 output,finished,2,2,0.8,0.8,2\n\
+         {},all,mlp,1,all ×3 output,finished,2,2,0.84,0.86,2\n\
+         {},all,mlp,2,all ×3 output,\"diverged (epoch 2, step 17)\",1,2,,0.6,0.1\n\
+         {},base,mlp,0,baseline,finished,2,2,0.78,0.78,1\n\
+         {},base,mlp,1,baseline,finished,2,2,0.85,0.85,1\n\
+         {},base,mlp,2,baseline,finished,2,2,0.7,0.7,1\n\
+         {},old-seed5,,5,all ×3 output,finished,1,2,0.5,0.5,1.5\n",
+        f("all-mlp-seed0.json"),
+        f("all-mlp-seed1.json"),
+        f("all-mlp-seed2.json"),
+        f("base-mlp-seed0.json"),
+        f("base-mlp-seed1.json"),
+        f("base-mlp-seed2.json"),
+        f("old.json"),
+    );
+    assert_eq!(std::fs::read_to_string(&csv).unwrap(), expected);
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let rows = v["runs"].as_array().unwrap();
+    assert_eq!(rows.len(), 7);
+    assert!(v.get("summary").is_none());
+    assert_eq!(
+        rows[2],
+        serde_json::json!({
+            "file": f("all-mlp-seed2.json"), "name": "all", "model": "mlp", "seed": 2,
+            "policy": "all ×3 output", "status": "diverged (epoch 2, step 17)",
+            "diverged": true, "epochs": 1, "planned_epochs": 2, "final_test_acc": null,
+            "best_test_acc": 0.6, "minutes": 0.1
+        })
+    );
+    assert_eq!(rows[6]["seed"], 5);
+    assert_eq!(rows[6]["model"], "");
+    // The terminal table says the same, with a dash for the missing accuracy.
+    let out = stdout(&o);
+    assert!(out.contains("diverged (epoch 2, step 17)"), "{out}");
+    assert!(out.contains('—'), "{out}");
+    assert!(!out.contains("NaN") && !out.contains("nan"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn summary_pairs_runs_by_seed_with_hand_computed_numbers() {
+    let dir = scratch("summary");
+    write_records(&dir);
+    let json = dir.join("report.json");
+    let csv = dir.join("report.csv");
+    let out_dir = dir.join("summary-out");
+    let o = amp(&[
+        "report",
+        dir.to_str().unwrap(),
+        "--summary",
+        "--json",
+        json.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+        "--summary-out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let s = v["summary"].as_array().unwrap();
+    // Amplified groups by model then name (old-seed5 has no model: before provenance), then
+    // the baseline group.
+    assert_eq!(s.len(), 3);
+    let all = &s[1];
+    assert_eq!(all["name"], "all");
+    assert_eq!(all["seeds"], serde_json::json!([0, 1, 2]));
+    assert_eq!(all["diverged"], 1);
+    let num = |v: &serde_json::Value| v.as_f64().unwrap();
+    let close = |a: f64, b: f64| assert!((a - b).abs() < 1e-12, "{a} != {b}");
+    // Finished amplified: 0.80, 0.84 -> mean 0.82, sd sqrt(2 * 0.02^2) = 0.0282843.
+    close(num(&all["final_acc"]["mean"]), 0.82);
+    close(num(&all["final_acc"]["sd"]), 0.02 * 2f64.sqrt());
+    // Best: 0.80, 0.86.
+    close(num(&all["best_acc"]["mean"]), 0.83);
+    let b = &all["baseline"];
+    assert_eq!(b["seeds"], serde_json::json!([0, 1, 2]));
+    assert_eq!(b["diverged"], 0);
+    // Baselines 0.78, 0.85, 0.70: mean 0.7766667, sd sqrt(0.0169 / 3).
+    close(num(&b["final_acc"]["mean"]), 2.33 / 3.0);
+    close(num(&b["final_acc"]["sd"]), (0.0169f64 / 3.0).sqrt());
+    // Paired where both finished: +0.02 (seed 0), -0.01 (seed 1).
+    assert_eq!(b["difference"]["n"], 2);
+    close(num(&b["difference"]["mean"]), 0.005);
+    close(num(&b["difference"]["sd"]), 0.015 * 2f64.sqrt());
+    assert_eq!(b["better"], 1);
+    assert_eq!(s[0]["name"], "old-seed5");
+    assert_eq!(s[0]["unpaired"], serde_json::json!([5]));
+    assert!(s[0]["final_acc"]["sd"].is_null());
+    assert_eq!(s[2]["role"], "baseline");
+    assert!(s[2]["baseline"].is_null());
+    let out = stdout(&o);
+    assert!(out.contains("+0.0050 ± 0.0212"), "{out}");
+    assert!(out.contains("1 / base 0"), "{out}");
+    // The comparison also goes to CSV beside the per-run file, and to the summary folder.
+    let summary_csv = std::fs::read_to_string(dir.join("report.summary.csv")).unwrap();
+    assert_eq!(summary_csv.lines().count(), 4);
+    assert!(
+        summary_csv
+            .lines()
+            .nth(2)
+            .unwrap()
+            .starts_with("all,mlp,amplified,3,0 1 2,1,0.82"),
+        "{summary_csv}"
+    );
+    for f in ["summary.md", "summary.csv", "summary.json"] {
+        assert!(out_dir.join(f).is_file(), "{f}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("summary.csv")).unwrap(),
+        summary_csv
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_file_is_named_and_the_others_still_reported() {
+    let dir = scratch("bad");
+    write_records(&dir);
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{\"name\": 3").unwrap();
+    let missing = dir.join("missing.json");
+    let good = dir.join("all-mlp-seed0.json");
+    let o = amp(&[
+        "report",
+        good.to_str().unwrap(),
+        broken.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(out.contains("all") && out.contains("0.800"), "{out}");
+    assert!(
+        err.contains(&format!("{}: not an amp run record", broken.display())),
+        "{err}"
+    );
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+    assert!(err.contains("2 file(s) could not be read"), "{err}");
+    // Only bad files: still an error, naming them.
+    let o = amp(&["report", broken.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("broken.json"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn wide_epoch_table_only_on_request() {
+    let dir = scratch("epochs");
+    write_records(&dir);
+    let plain = stdout(&amp(&["report", dir.to_str().unwrap()]));
+    let wide = stdout(&amp(&["report", dir.to_str().unwrap(), "--epochs"]));
+    assert!(!plain.contains("#7 test acc"), "{plain}");
+    assert!(wide.contains("#7 test acc"), "{wide}");
+    // Narrow: one column per run; amplified epochs say how many layers.
+    assert!(
+        wide.contains("0.600 (1/2)") && wide.contains("0.860 (1/2)"),
+        "{wide}"
+    );
+    let table = wide.split("┌").nth(1).unwrap();
+    let widest_wide = table.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest_wide < 140, "{widest_wide} characters:\n{wide}");
+    // One row per run: the header, 7 runs, no per-epoch columns.
+    let widest = plain.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest < 140, "{widest} characters:\n{plain}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn plots_are_png_or_svg_by_extension() {
+    let dir = scratch("plot");
+    write_records(&dir);
+    let (png, svg) = (dir.join("p.png"), dir.join("p.svg"));
+    for p in [&png, &svg] {
+        let o = amp(&[
+            "report",
+            dir.to_str().unwrap(),
+            "--plot",
+            p.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg"), "{}", &text[..80]);
+    assert!(text.contains("#3 all, diverged"));
+    let o = amp(&[
+        "report",
+        dir.to_str().unwrap(),
+        "--plot",
+        svg.to_str().unwrap(),
+        "--plot-runs",
+        "9",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("--plot-runs 9: the runs are numbered 1 to 7"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
