@@ -35,6 +35,8 @@ pub enum TrainError {
     Layers { policy: String, model: String },
     #[error("the device failed: {0}")]
     Device(String),
+    #[error(transparent)]
+    Taps(#[from] crate::tap::TapCheckError),
 }
 
 /// A classifier with `C` classes taking batches of shape `S`, trainable by [`train`].
@@ -171,6 +173,9 @@ where
             };
             let param_norms = layer_grad_norms(model, &mut grads);
             let output_norms = state.take_output_norms();
+            if epoch == 0 && step == 0 {
+                crate::tap::check_taps::<f32, D, M>(model, &state)?;
+            }
             if settings.mode == Mode::Param {
                 scale_layer_grads(model, &mut grads, &state.factors());
             }
