@@ -24,10 +24,11 @@ use dfdx::prelude::*;
 /// A `Residual` or `Repeated` wrapper, or a tuple whose first module is a candidate, is one too.
 /// `#[amplifiable]` structs are blocks, never candidates: nest them with `#[amp(block)]`.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a candidate layer: it has no parameters to measure or amplify",
-    label = "a candidate layer must be a module with parameters",
-    note = "mark parameterless modules (activations, pooling, flatten, dropout) `#[amp(skip)]`: they still run in the forward pass",
-    note = "a layer of your own with parameters becomes a candidate with `impl amp_core::Candidate for YourLayer {{}}`"
+    message = "`{Self}` cannot be a candidate layer",
+    label = "not a module with parameters (or a nested #[amplifiable] block)",
+    note = "a nested #[amplifiable] block: mark the field `#[amp(block)]` (without it, the block's taps would reuse this struct's layer numbering and mix two layers)",
+    note = "a module without parameters (activation, pooling, flatten, dropout): mark the field `#[amp(skip)]`; it still runs in the forward pass",
+    note = "a layer of your own with parameters: `impl amp_core::Candidate for YourLayer {{}}`"
 )]
 pub trait Candidate {}
 
