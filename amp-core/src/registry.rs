@@ -124,6 +124,53 @@ impl<M: ?Sized> fmt::Debug for LayerId<M> {
     }
 }
 
+/// The typed id of a nested block `B` (a field marked `#[amp(block)]`) inside model `M`:
+/// turns the ids of the block's own layers into ids of `M`'s, so nested candidates are typed
+/// too: `Net::STAGE2.layer(Stage::CONV2)`, or through two levels
+/// `Net::LAYER1.block(Stage::B0).layer(BasicBlock::CONV1)`. Usable in `const` items.
+pub struct BlockId<M: ?Sized, B: ?Sized> {
+    offset: usize,
+    types: PhantomData<(fn() -> M, fn() -> B)>,
+}
+
+impl<M: ?Sized, B: ?Sized> BlockId<M, B> {
+    /// For generated code: the block whose first layer is `M`'s layer `offset`.
+    #[doc(hidden)]
+    pub const fn new_unchecked(offset: usize) -> Self {
+        Self {
+            offset,
+            types: PhantomData,
+        }
+    }
+
+    /// The id in `M` of the block's layer `layer`.
+    pub const fn layer(self, layer: LayerId<B>) -> LayerId<M> {
+        LayerId::new_unchecked(self.offset + layer.index)
+    }
+
+    /// The id in `M` of a block nested inside this block.
+    pub const fn block<C: ?Sized>(self, inner: BlockId<B, C>) -> BlockId<M, C> {
+        BlockId::new_unchecked(self.offset + inner.offset)
+    }
+
+    /// Index in `M` of the block's first candidate layer.
+    pub const fn offset(&self) -> usize {
+        self.offset
+    }
+}
+
+impl<M: ?Sized, B: ?Sized> Clone for BlockId<M, B> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<M: ?Sized, B: ?Sized> Copy for BlockId<M, B> {}
+impl<M: ?Sized, B: ?Sized> fmt::Debug for BlockId<M, B> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlockId(offset {})", self.offset)
+    }
+}
+
 /// A layer name that the model does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.message())]

@@ -16,6 +16,8 @@ pub struct Model {
     pub device: Ident,
     /// Extra where-predicates for the generated impls.
     pub extra_bounds: Vec<syn::WherePredicate>,
+    /// Path to amp-core in generated code.
+    pub krate: syn::Path,
     pub fields: Vec<Field>,
 }
 
@@ -28,6 +30,9 @@ pub struct Field {
     pub name: String,
     /// Type name shown as the layer's kind (`Conv2D`, `Linear`, ...).
     pub kind: String,
+    /// A skipped plain number (`temperature: f32`), not a module: dfdx keeps it as a scalar
+    /// (built with this value, kept by device and dtype moves), and the forward skips it.
+    pub scalar: Option<syn::Expr>,
 }
 
 impl Model {
@@ -60,7 +65,7 @@ impl Model {
                 .rename
                 .as_ref()
                 .map(|l| l.value())
-                .unwrap_or_else(|| ident.to_string());
+                .unwrap_or_else(|| syn::ext::IdentExt::unraw(&ident).to_string());
             if fa.role != Role::Skip {
                 if let Some(lit) = &fa.rename {
                     if name.is_empty() || name.contains(char::is_whitespace) {
@@ -90,12 +95,35 @@ impl Model {
                 );
                 continue;
             };
+            let scalar = if is_number(&f.ty) {
+                if fa.role != Role::Skip {
+                    cx.error_spanned_by(
+                        &f.ty,
+                        format!(
+                            "field `{ident}` is a plain number, not a layer: mark it `#[amp(skip)]` \
+                             (optionally with `default = ...`, its value when the model is built)"
+                        ),
+                    );
+                    continue;
+                }
+                Some(
+                    fa.default
+                        .clone()
+                        .unwrap_or_else(|| syn::parse_quote!(::core::default::Default::default())),
+                )
+            } else {
+                if let Some(d) = &fa.default {
+                    cx.error_spanned_by(d, "`default = ...` applies to plain number fields only");
+                }
+                None
+            };
             fields.push(Field {
                 ident,
                 ty: f.ty.clone(),
                 role: fa.role,
                 name,
                 kind,
+                scalar,
             });
         }
         if named.named.is_empty() {
@@ -116,6 +144,7 @@ impl Model {
             dtype: dtype?,
             device: device?,
             extra_bounds: attrs.bounds,
+            krate: attrs.krate.unwrap_or_else(|| syn::parse_quote!(::amp_core)),
             fields,
         })
     }
@@ -162,5 +191,23 @@ fn layer_kind(ty: &Type) -> Option<String> {
         Type::Group(g) => layer_kind(&g.elem),
         Type::Paren(p) => layer_kind(&p.elem),
         _ => None,
+    }
+}
+
+/// Whether `ty` is a primitive number type (`f32`, `usize`, ...), which dfdx can keep in a
+/// module as a scalar.
+fn is_number(ty: &Type) -> bool {
+    const NUMBERS: [&str; 14] = [
+        "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64",
+        "u128", "usize",
+    ];
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p
+            .path
+            .get_ident()
+            .is_some_and(|i| NUMBERS.contains(&i.to_string().as_str())),
+        Type::Group(g) => is_number(&g.elem),
+        Type::Paren(p) => is_number(&p.elem),
+        _ => false,
     }
 }

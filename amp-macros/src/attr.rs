@@ -22,23 +22,40 @@ pub struct ModelAttrs {
     pub device: Option<Ident>,
     /// Extra where-predicates for the generated impls (`bound = "D: NnDevice<E>"`).
     pub bounds: Vec<syn::WherePredicate>,
+    /// Path to amp-core in generated code (`crate = "my_lib::amp_core"`); default `::amp_core`.
+    pub krate: Option<syn::Path>,
+}
+
+/// Records the first occurrence of an option; a second one is an error, as in serde_derive
+/// (silently keeping the last value hides a typo or a merge mistake).
+fn set_once<T>(
+    slot: &mut Option<T>,
+    value: T,
+    meta: &syn::meta::ParseNestedMeta,
+) -> syn::Result<()> {
+    if slot.is_some() {
+        let name = meta
+            .path
+            .get_ident()
+            .map(|i| syn::ext::IdentExt::unraw(i).to_string())
+            .unwrap_or_default();
+        return Err(meta.error(format!("duplicate option `{name}`")));
+    }
+    *slot = Some(value);
+    Ok(())
 }
 
 /// Parses the arguments of `#[amplifiable(...)]`.
 pub fn parse_model_attrs(cx: &Ctxt, args: proc_macro2::TokenStream) -> ModelAttrs {
-    let mut attrs = ModelAttrs {
-        forward: ForwardKind::Sequential,
-        dtype: None,
-        device: None,
-        bounds: Vec::new(),
-    };
-    if args.is_empty() {
-        return attrs;
-    }
+    let mut forward = None;
+    let mut dtype = None;
+    let mut device = None;
+    let mut bound: Option<Vec<syn::WherePredicate>> = None;
+    let mut krate = None;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("forward") {
             let value: Ident = meta.value()?.parse()?;
-            attrs.forward = match value.to_string().as_str() {
+            let kind = match value.to_string().as_str() {
                 "sequential" => ForwardKind::Sequential,
                 "manual" => ForwardKind::Manual,
                 _ => {
@@ -48,30 +65,43 @@ pub fn parse_model_attrs(cx: &Ctxt, args: proc_macro2::TokenStream) -> ModelAttr
                     ))
                 }
             };
-            Ok(())
+            set_once(&mut forward, kind, &meta)
         } else if meta.path.is_ident("dtype") {
-            attrs.dtype = Some(meta.value()?.parse()?);
-            Ok(())
+            let value = meta.value()?.parse()?;
+            set_once(&mut dtype, value, &meta)
         } else if meta.path.is_ident("device") {
-            attrs.device = Some(meta.value()?.parse()?);
-            Ok(())
+            let value = meta.value()?.parse()?;
+            set_once(&mut device, value, &meta)
         } else if meta.path.is_ident("bound") {
             let lit: LitStr = meta.value()?.parse()?;
             let parsed = lit.parse_with(
                 syn::punctuated::Punctuated::<syn::WherePredicate, syn::Token![,]>::parse_terminated,
             )?;
-            attrs.bounds.extend(parsed);
-            Ok(())
+            set_once(&mut bound, parsed.into_iter().collect(), &meta)
+        } else if meta.path.is_ident("crate") {
+            let lit: LitStr = meta.value()?.parse()?;
+            let path: syn::Path = lit.parse()?;
+            set_once(&mut krate, path, &meta)
         } else {
             Err(meta.error(
-                "unknown #[amplifiable] option; expected `forward = sequential | manual`, `dtype = E`, `device = D` or `bound = \"...\"`",
+                "unknown #[amplifiable] option; expected `forward = sequential | manual`, `dtype = E`, `device = D`, `bound = \"...\"` or `crate = \"...\"`",
             ))
         }
     });
-    if let Err(e) = syn::parse::Parser::parse2(parser, args) {
-        cx.syn_error(e);
+    if !args.is_empty() {
+        if let Err(e) = syn::parse::Parser::parse2(parser, args) {
+            cx.syn_error(e);
+        }
+    } else {
+        drop(parser);
     }
-    attrs
+    ModelAttrs {
+        forward: forward.unwrap_or(ForwardKind::Sequential),
+        dtype,
+        device,
+        bounds: bound.unwrap_or_default(),
+        krate,
+    }
 }
 
 /// What a field is to amp.
@@ -90,40 +120,44 @@ pub struct FieldAttrs {
     pub role: Role,
     /// The name in the layer registry, if not the field's own.
     pub rename: Option<LitStr>,
+    /// `default = <expr>`: the value a skipped plain number field gets when the model is built.
+    pub default: Option<syn::Expr>,
 }
 
-/// Parses and removes the `#[amp(...)]` attributes of a field.
+/// Parses and removes the `#[amp(...)]` attributes of a field (all of them: options may be
+/// split over several `#[amp]` attributes, but each may appear once).
 pub fn take_field_attrs(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> FieldAttrs {
-    let mut out = FieldAttrs {
-        role: Role::Layer,
-        rename: None,
-    };
-    let mut role_set: Option<proc_macro2::Span> = None;
+    let mut role: Option<Role> = None;
+    let mut rename: Option<LitStr> = None;
+    let mut default: Option<syn::Expr> = None;
     attrs.retain(|attr| {
         if !attr.path().is_ident("amp") {
             return true;
         }
         let result = attr.parse_nested_meta(|meta| {
-            let role = if meta.path.is_ident("skip") {
+            let this = if meta.path.is_ident("skip") {
                 Some(Role::Skip)
             } else if meta.path.is_ident("block") {
                 Some(Role::Block)
             } else {
                 None
             };
-            if let Some(role) = role {
-                if role_set.is_some() {
-                    return Err(meta.error("a field is either `skip` or `block`, not both"));
-                }
-                role_set = Some(meta.path.get_ident().unwrap().span());
-                out.role = role;
-                Ok(())
-            } else if meta.path.is_ident("name") {
-                out.rename = Some(meta.value()?.parse()?);
-                Ok(())
+            if let Some(this) = this {
+                return match role {
+                    Some(prev) if prev == this => set_once(&mut role, this, &meta),
+                    Some(_) => Err(meta.error("a field is either `skip` or `block`, not both")),
+                    None => set_once(&mut role, this, &meta),
+                };
+            }
+            if meta.path.is_ident("name") {
+                let value = meta.value()?.parse()?;
+                set_once(&mut rename, value, &meta)
+            } else if meta.path.is_ident("default") {
+                let value = meta.value()?.parse()?;
+                set_once(&mut default, value, &meta)
             } else {
                 Err(meta
-                    .error("unknown #[amp] option; expected `skip`, `block` or `name = \"...\"`"))
+                    .error("unknown #[amp] option; expected `skip`, `block`, `name = \"...\"` or `default = ...`"))
             }
         });
         if let Err(e) = result {
@@ -131,5 +165,9 @@ pub fn take_field_attrs(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> FieldAttrs {
         }
         false
     });
-    out
+    FieldAttrs {
+        role: role.unwrap_or(Role::Layer),
+        rename,
+        default,
+    }
 }

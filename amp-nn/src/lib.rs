@@ -23,6 +23,7 @@
 
 mod backend;
 mod batchnorm2d;
+mod candidate;
 mod conv2d;
 mod cpu_util;
 mod flatten;

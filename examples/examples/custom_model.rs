@@ -23,27 +23,11 @@ struct Residual<const C: usize, E: Dtype, D: Device<E>> {
     bn: BatchNorm2D<C, E, D>,
 }
 
-impl<const C: usize, E: AmpDtype, D: AmpDevice<E> + NnDevice<E>, T: Tape<E, D>>
-    Module<Maps<C, E, D, T>> for Residual<C, E, D>
-{
-    type Output = Maps<C, E, D, T>;
-    type Error = D::Err;
-    fn try_forward(&self, x: Maps<C, E, D, T>) -> Result<Self::Output, D::Err> {
-        let t = self.taps();
-        let h = t.bn.try_forward(t.conv.try_forward(x.with_empty_tape())?)?;
-        h.try_add(x)?.try_relu()
-    }
-}
-
-impl<const C: usize, E: AmpDtype, D: AmpDevice<E> + NnDevice<E>, T: Tape<E, D>>
-    ModuleMut<Maps<C, E, D, T>> for Residual<C, E, D>
-{
-    type Output = Maps<C, E, D, T>;
-    type Error = D::Err;
-    fn try_forward_mut(&mut self, x: Maps<C, E, D, T>) -> Result<Self::Output, D::Err> {
-        let mut t = self.taps_mut();
-        let h =
-            t.bn.try_forward_mut(t.conv.try_forward_mut(x.with_empty_tape())?)?;
+// One forward for `Module` and `ModuleMut`: `fwd!` is `try_forward` or `try_forward_mut`.
+amp_core::forward_once! {
+    impl[const C: usize, E: AmpDtype, D: AmpDevice<E> + NnDevice<E>, T: Tape<E, D>] Residual<C, E, D>,
+    |t, x: Maps<C, E, D, T>| -> Result<Maps<C, E, D, T>, D::Err> {
+        let h = fwd!(t.bn, fwd!(t.conv, x.with_empty_tape())?)?;
         h.try_add(x)?.try_relu()
     }
 }

@@ -6,7 +6,7 @@ use dfdx::prelude::{Cpu, Device, Dtype};
 #[amplifiable]
 struct Net<E: Dtype, D: Device<E>> {
     fc: Linear<2, 2, E, D>,
-    steps: usize,
+    label: String,
 }
 
 fn main() {}

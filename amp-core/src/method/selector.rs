@@ -120,6 +120,15 @@ impl Explicit {
         Ok(Self { indices })
     }
 
+    /// The layers `ids` of model `M` (`Explicit::from_ids(&[Net::FC1, Net::RES.layer(Res::CONV)])`);
+    /// duplicates count once. Typed ids cannot name a layer the model lacks, so this cannot fail.
+    pub fn from_ids<M: ?Sized>(ids: &[crate::LayerId<M>]) -> Self {
+        let mut indices: Vec<usize> = ids.iter().map(|id| id.index()).collect();
+        indices.sort_unstable();
+        indices.dedup();
+        Self { indices }
+    }
+
     /// The selected indices, ascending.
     pub fn indices(&self) -> &[usize] {
         &self.indices

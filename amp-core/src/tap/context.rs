@@ -18,6 +18,8 @@ struct Active {
     state: AmpState,
     /// Run-wide index of the first candidate layer of the block being run.
     offset: usize,
+    /// Run-wide index of the candidate layer whose forward is running, if any.
+    open: Option<usize>,
 }
 
 /// Keeps a run active on this thread until dropped; restores what was active before.
@@ -28,11 +30,16 @@ pub struct ActiveGuard {
 
 impl AmpState {
     /// Makes this run the one that taps on this thread report to, until the guard drops.
+    ///
+    /// Also starts a new record of which taps run (for [`super::check_taps`]): activate once
+    /// per training step.
     pub fn activate(&self) -> ActiveGuard {
+        self.reset_tap_log();
         let previous = ACTIVE.with(|a| {
             a.borrow_mut().replace(Active {
                 state: self.clone(),
                 offset: 0,
+                open: None,
             })
         });
         ActiveGuard { previous }
@@ -79,5 +86,33 @@ pub fn with_block_offset<R>(offset: usize, f: impl FnOnce() -> R) -> R {
         }
     }
     let _restore = Restore(saved);
+    f()
+}
+
+/// Runs `f` (the forward of the candidate layer with block-local index `local`) as that
+/// layer: counts the run and notes any candidate tapped inside it (see
+/// [`super::check_taps`]). With no active run it just runs `f`.
+pub(crate) fn within_layer<R>(local: usize, f: impl FnOnce() -> R) -> R {
+    let entered = ACTIVE.with(|a| {
+        a.borrow_mut().as_mut().map(|act| {
+            let layer = act.offset + local;
+            act.state.on_tap_forward(layer, act.open);
+            act.open.replace(layer)
+        })
+    });
+    // Close the layer even if its forward panics.
+    struct Close(Option<Option<usize>>);
+    impl Drop for Close {
+        fn drop(&mut self) {
+            if let Some(previous) = self.0 {
+                ACTIVE.with(|a| {
+                    if let Some(act) = a.borrow_mut().as_mut() {
+                        act.open = previous;
+                    }
+                });
+            }
+        }
+    }
+    let _close = Close(entered);
     f()
 }

@@ -1,11 +1,14 @@
 //! Gradient taps: identity forward, amplification and measurement backward.
 
+mod check;
 pub mod context;
+mod forward_once;
 mod mode;
 mod op;
 mod state;
 mod tapped;
 
+pub use check::{check_taps, TapCheckError, TapProblem};
 pub use context::{with_block_offset, ActiveGuard};
 pub use mode::Mode;
 pub use op::Tappable;

@@ -22,6 +22,20 @@ struct StateInner {
     factors: Vec<f64>,
     /// Squared L2 norm of dL/d(output) per layer, accumulated over the current step.
     output_sq: Vec<f64>,
+    /// What the taps did in the forward passes since the last activation, for
+    /// [`super::check_taps`].
+    forward: TapLog,
+}
+
+/// Forward-pass tap invocations since the last [`AmpState::activate`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TapLog {
+    /// Times each candidate layer's tap ran.
+    pub counts: Vec<u32>,
+    /// `(inner, outer)`: a candidate's tap ran while candidate `outer`'s forward was running.
+    pub nested: Vec<(usize, usize)>,
+    /// Run-wide indices of taps beyond the last candidate layer.
+    pub out_of_range: Vec<usize>,
 }
 
 impl AmpState {
@@ -32,6 +46,10 @@ impl AmpState {
                 mode,
                 factors: vec![1.0; layers],
                 output_sq: vec![0.0; layers],
+                forward: TapLog {
+                    counts: vec![0; layers],
+                    ..TapLog::default()
+                },
             })),
         }
     }
@@ -91,6 +109,37 @@ impl AmpState {
             Mode::Output => s.factors.get(layer).copied().unwrap_or(1.0),
             Mode::Input | Mode::Param => 1.0,
         }
+    }
+
+    /// Called when a candidate layer's forward starts under its taps: counts the run of
+    /// `layer`, and notes it when it runs inside the forward of candidate `inside`.
+    pub(crate) fn on_tap_forward(&self, layer: usize, inside: Option<usize>) {
+        let mut s = self.lock();
+        let log = &mut s.forward;
+        match log.counts.get_mut(layer) {
+            Some(c) => *c = c.saturating_add(1),
+            None if !log.out_of_range.contains(&layer) => log.out_of_range.push(layer),
+            None => {}
+        }
+        if let Some(outer) = inside {
+            if !log.nested.contains(&(layer, outer)) {
+                log.nested.push((layer, outer));
+            }
+        }
+    }
+
+    /// Forgets the tap runs recorded so far (at each activation).
+    pub(crate) fn reset_tap_log(&self) {
+        let mut s = self.lock();
+        let log = &mut s.forward;
+        log.counts.iter_mut().for_each(|c| *c = 0);
+        log.nested.clear();
+        log.out_of_range.clear();
+    }
+
+    /// The tap runs recorded since the last activation.
+    pub(crate) fn tap_log(&self) -> TapLog {
+        self.lock().forward.clone()
     }
 
     /// Called by an input tap in the backward pass: the factor for dL/d(input).

@@ -7,7 +7,7 @@
 use dfdx::nn::{Module, ModuleMut};
 use dfdx::tensor::HasErr;
 
-use super::context::with_block_offset;
+use super::context::{with_block_offset, within_layer};
 use super::Tappable;
 
 /// A candidate layer with its taps, for `Module::forward` (evaluation or training without
@@ -86,7 +86,8 @@ where
 
     fn try_forward(&self, x: X) -> Result<Self::Output, Self::Error> {
         let x = x.tap_input(self.local)?;
-        Ok(self.layer.try_forward(x)?.tap_output(self.local))
+        let y = within_layer(self.local, || self.layer.try_forward(x))?;
+        Ok(y.tap_output(self.local))
     }
 }
 
@@ -101,7 +102,9 @@ where
 
     fn try_forward_mut(&mut self, x: X) -> Result<Self::Output, Self::Error> {
         let x = x.tap_input(self.local)?;
-        Ok(self.layer.try_forward_mut(x)?.tap_output(self.local))
+        let layer = &mut *self.layer;
+        let y = within_layer(self.local, move || layer.try_forward_mut(x))?;
+        Ok(y.tap_output(self.local))
     }
 }
 

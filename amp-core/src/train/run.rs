@@ -49,6 +49,8 @@ pub struct Trainer<'a> {
     pub(super) stop: Option<StopFlag>,
     pub(super) provenance: Provenance,
     pub(super) config: String,
+    /// Whether the first step's tap check ran.
+    pub(super) taps_checked: bool,
 }
 
 impl<'a> Trainer<'a> {
@@ -64,6 +66,7 @@ impl<'a> Trainer<'a> {
             stop: None,
             provenance: Provenance::default(),
             config: String::new(),
+            taps_checked: false,
         }
     }
 

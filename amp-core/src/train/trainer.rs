@@ -43,6 +43,8 @@ pub enum TrainError {
     Device(String),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    Taps(#[from] crate::tap::TapCheckError),
 }
 
 /// A classifier with `C` classes taking batches of shape `S`, trainable by [`train`].
@@ -501,6 +503,12 @@ impl Trainer<'_> {
         };
         let param_norms = layer_grad_norms(model, grads);
         let output_norms = state.take_output_norms();
+        if !self.taps_checked {
+            // Every candidate's tap ran exactly once, none inside another: a forward that
+            // bypassed its taps fails here, on the first step, not silently.
+            crate::tap::check_taps::<f32, D, M>(model, state)?;
+            self.taps_checked = true;
+        }
         if let Some(status) = self.divergence(at, loss, &param_norms) {
             return Ok(StepEnd::Diverged(status));
         }

@@ -17,7 +17,8 @@ pub fn expand(model: &Model) -> TokenStream {
 
 /// `Module<__X>` (or `ModuleMut<__X>` when `mutable`) for the struct.
 fn one(model: &Model, mutable: bool) -> TokenStream {
-    let dfdx = dfdx();
+    let amp = &model.krate;
+    let dfdx = dfdx(model);
     let name = &model.item.ident;
     let (_, ty_generics, where_clause) = model.item.generics.split_for_impl();
     let mut where_clause = where_clause
@@ -54,14 +55,14 @@ fn one(model: &Model, mutable: bool) -> TokenStream {
     let mut bounds = Vec::new();
     let mut steps = Vec::new();
     let mut input = quote!(__X);
-    for f in &model.fields {
+    for f in model.fields.iter().filter(|f| f.scalar.is_none()) {
         let (ident, ty) = (&f.ident, &f.ty);
         // Spanned on the field type: a layer that does not accept what the previous one
         // produced is reported at the field.
         bounds.push(quote_spanned!(ty.span()=> #ty: #trait_<#input, Error = #err>));
         if f.role == Role::Layer {
-            bounds.push(quote!(#input: ::amp_core::tap::Tappable<Err = #err>));
-            bounds.push(quote!(<#ty as #trait_<#input>>::Output: ::amp_core::tap::Tappable));
+            bounds.push(quote!(#input: #amp::tap::Tappable<Err = #err>));
+            bounds.push(quote!(<#ty as #trait_<#input>>::Output: #amp::tap::Tappable));
         }
         steps.push(quote!(let x = __taps.#ident.#method(x)?;));
         input = quote!(<#ty as #trait_<#input>>::Output);

@@ -35,8 +35,9 @@ pub fn expand(model: &Model) -> TokenStream {
 }
 
 /// Path to dfdx as re-exported by amp-core, so users need not name the same version.
-fn dfdx() -> TokenStream {
-    quote!(::amp_core::__private::dfdx)
+fn dfdx(model: &Model) -> TokenStream {
+    let amp = &model.krate;
+    quote!(#amp::__private::dfdx)
 }
 
 /// What every generated impl asks of the struct's parameters: `E: AmpDtype, D: AmpDevice<E>`
@@ -47,33 +48,39 @@ fn dfdx() -> TokenStream {
 fn dtype_device_bounds(model: &Model) -> Vec<WherePredicate> {
     // Re-spanned at the macro call: these predicates are generated, and lints about bounds
     // written in two places must not point at the user's attribute.
+    let amp = &model.krate;
     let respan = |i: &Ident| Ident::new(&i.to_string(), proc_macro2::Span::call_site());
     let (e, d) = (respan(&model.dtype), respan(&model.device));
     let mut bounds: Vec<WherePredicate> = vec![
-        syn::parse_quote!(#e: ::amp_core::AmpDtype),
-        syn::parse_quote!(#d: ::amp_core::AmpDevice<#e>),
+        syn::parse_quote!(#e: #amp::AmpDtype),
+        syn::parse_quote!(#d: #amp::AmpDevice<#e>),
     ];
     bounds.extend(model.extra_bounds.iter().cloned());
     bounds
 }
 
-/// A never-called function per field that asks for `Field: Layer<E, D>` under the struct's
-/// own bounds, spanned on the field: a field that is not a module is reported there with
-/// amp's message, not deep inside the generated `TensorCollection`.
+/// A never-called function per field that asks for `Field: Layer<E, D>` (and, of a candidate
+/// layer, `Field: Candidate`) under the struct's own bounds, spanned on the field: a field
+/// that is not a module, a parameterless module or a nested block used as a candidate is
+/// reported there with amp's message, not deep inside the generated code.
 fn layer_assertions(model: &Model) -> TokenStream {
+    let amp = &model.krate;
     let (e, d) = (&model.dtype, &model.device);
     let (impl_generics, _, where_clause) = model.item.generics.split_for_impl();
     let mut where_clause = where_clause
         .cloned()
         .unwrap_or_else(|| syn::parse_quote!(where));
     where_clause.predicates.extend(dtype_device_bounds(model));
-    let checks = model.fields.iter().map(|f| {
+    let checks = model.fields.iter().filter(|f| f.scalar.is_none()).map(|f| {
         let ty = &f.ty;
-        quote_spanned!(ty.span()=> __amp_is_layer::<#e, #d, #ty>();)
+        let candidate = (f.role == Role::Layer)
+            .then(|| quote_spanned!(ty.span()=> __amp_is_candidate::<#ty>();));
+        quote_spanned!(ty.span()=> __amp_is_layer::<#e, #d, #ty>(); #candidate)
     });
     quote! {
         const _: () = {
-            fn __amp_is_layer<__E: ::amp_core::__private::dfdx::prelude::Dtype, __D: ::amp_core::__private::dfdx::prelude::Device<__E>, __M: ::amp_core::Layer<__E, __D>>() {}
+            fn __amp_is_layer<__E: #amp::__private::dfdx::prelude::Dtype, __D: #amp::__private::dfdx::prelude::Device<__E>, __M: #amp::Layer<__E, __D>>() {}
+            fn __amp_is_candidate<__M: #amp::Candidate>() {}
             #[allow(dead_code)]
             fn __amp_fields_are_layers #impl_generics () #where_clause {
                 #(#checks)*
@@ -111,6 +118,7 @@ fn type_args(model: &Model, dtype: Option<&Ident>, device: Option<&Ident>) -> Ve
 /// Block-local index of each field's first candidate layer, as a const expression
 /// (`0 + 1 + <Block as Amplifiable>::LAYER_COUNT`), and the total count.
 fn offsets(model: &Model) -> (Vec<TokenStream>, TokenStream) {
+    let amp = &model.krate;
     let mut acc = quote!(0usize);
     let mut out = Vec::new();
     for f in &model.fields {
@@ -118,7 +126,7 @@ fn offsets(model: &Model) -> (Vec<TokenStream>, TokenStream) {
         let ty = &f.ty;
         match f.role {
             Role::Layer => acc = quote!(#acc + 1usize),
-            Role::Block => acc = quote!(#acc + <#ty as ::amp_core::Amplifiable>::LAYER_COUNT),
+            Role::Block => acc = quote!(#acc + <#ty as #amp::Amplifiable>::LAYER_COUNT),
             Role::Skip => {}
         }
     }

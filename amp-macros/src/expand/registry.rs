@@ -10,7 +10,8 @@ use crate::ast::Model;
 use crate::attr::Role;
 
 pub fn expand(model: &Model) -> TokenStream {
-    let dfdx = dfdx();
+    let amp = &model.krate;
+    let dfdx = dfdx(model);
     let name = &model.item.ident;
     let vis = &model.item.vis;
     let (e, d) = (&model.dtype, &model.device);
@@ -20,6 +21,10 @@ pub fn expand(model: &Model) -> TokenStream {
         .unwrap_or_else(|| syn::parse_quote!(where));
     where_clause.predicates.extend(dtype_device_bounds(model));
     let (offsets, total) = offsets(model);
+    let mut not_a_block = where_clause.clone();
+    not_a_block
+        .predicates
+        .push(syn::parse_quote!(Self: #amp::__private::NotABlock));
 
     let mut push_infos = Vec::new();
     let mut visits = Vec::new();
@@ -29,28 +34,36 @@ pub fn expand(model: &Model) -> TokenStream {
         match f.role {
             Role::Layer => {
                 push_infos.push(quote! {
-                    layers.push(::amp_core::LayerInfo::new(#lit, #kind));
+                    layers.push(#amp::LayerInfo::new(#lit, #kind));
                 });
                 visits.push(quote! {
                     visitor.visit(offset + #off, &self.#ident);
                 });
-                let cname = format_ident!("{}", ident.to_string().to_uppercase());
+                let cname = const_name(ident);
                 let doc = format!("Typed id of the candidate layer `{lit}`.");
                 consts.push(quote! {
                     #[doc = #doc]
-                    #vis const #cname: ::amp_core::LayerId<Self> = ::amp_core::LayerId::new_unchecked(#off);
+                    #vis const #cname: #amp::LayerId<Self> = #amp::LayerId::new_unchecked(#off);
                 });
             }
             Role::Block => {
                 // Spanned on the field type: `#[amp(block)]` on a type that is not
                 // `#[amplifiable]` is reported there.
-                let amp = quote_spanned!(ty.span()=> <#ty as ::amp_core::Amplifiable>);
-                let params = quote_spanned!(ty.span()=> <#ty as ::amp_core::LayerParams<#e, #d>>);
+                let amplifiable = quote_spanned!(ty.span()=> <#ty as #amp::Amplifiable>);
+                let params = quote_spanned!(ty.span()=> <#ty as #amp::LayerParams<#e, #d>>);
                 push_infos.push(quote! {
-                    layers.extend(#amp::layers().into_iter().map(|l| l.nested_in(#lit)));
+                    layers.extend(#amplifiable::layers().into_iter().map(|l| l.nested_in(#lit)));
                 });
                 visits.push(quote! {
                     #params::visit_layers(&self.#ident, offset + #off, visitor);
+                });
+                let cname = const_name(ident);
+                let doc = format!(
+                    "Typed id of the nested block `{lit}`: `.layer(Block::NAME)` is the id of one of its layers in this model."
+                );
+                consts.push(quote! {
+                    #[doc = #doc]
+                    #vis const #cname: #amp::BlockId<Self, #ty> = #amp::BlockId::new_unchecked(#off);
                 });
             }
             Role::Skip => {}
@@ -58,18 +71,18 @@ pub fn expand(model: &Model) -> TokenStream {
     }
 
     quote! {
-        impl #impl_generics ::amp_core::Amplifiable for #name #ty_generics #where_clause {
+        impl #impl_generics #amp::Amplifiable for #name #ty_generics #where_clause {
             const LAYER_COUNT: usize = #total;
 
-            fn layers() -> ::std::vec::Vec<::amp_core::LayerInfo> {
+            fn layers() -> ::std::vec::Vec<#amp::LayerInfo> {
                 let mut layers = ::std::vec::Vec::new();
                 #(#push_infos)*
                 layers
             }
         }
 
-        impl #impl_generics ::amp_core::LayerParams<#e, #d> for #name #ty_generics #where_clause {
-            fn visit_layers<__V: ::amp_core::LayerVisitor<#e, #d>>(&self, offset: usize, visitor: &mut __V) {
+        impl #impl_generics #amp::LayerParams<#e, #d> for #name #ty_generics #where_clause {
+            fn visit_layers<__V: #amp::LayerVisitor<#e, #d>>(&self, offset: usize, visitor: &mut __V) {
                 #(#visits)*
             }
         }
@@ -78,8 +91,17 @@ pub fn expand(model: &Model) -> TokenStream {
             #(#consts)*
         }
 
+        // Blocks are never candidate layers; see `amp_core::Candidate`.
+        impl #impl_generics #amp::Candidate for #name #ty_generics #not_a_block {}
+
         impl #impl_generics #dfdx::nn::BuildOnDevice<#d, #e> for #name #ty_generics #where_clause {
             type Built = Self;
         }
     }
+}
+
+/// The name of a field's id constant: `CONV1` for `conv1`, `TYPE` for `r#type`.
+fn const_name(ident: &syn::Ident) -> syn::Ident {
+    use syn::ext::IdentExt;
+    format_ident!("{}", ident.unraw().to_string().to_uppercase())
 }

@@ -13,7 +13,7 @@ use crate::ast::Model;
 const MAX_TUPLE: usize = 6;
 
 pub fn expand(model: &Model) -> TokenStream {
-    let dfdx = dfdx();
+    let dfdx = dfdx(model);
     let name = &model.item.ident;
     let (e, d) = (&model.dtype, &model.device);
     let (impl_generics, ty_generics, where_clause) = model.item.generics.split_for_impl();
@@ -31,7 +31,12 @@ pub fn expand(model: &Model) -> TokenStream {
         .iter()
         .map(|f| {
             let ident = &f.ident;
-            let lit = ident.to_string();
+            let lit = syn::ext::IdentExt::unraw(ident).to_string();
+            if let Some(default) = &f.scalar {
+                let opts =
+                    quote!(#dfdx::nn::tensor_collection::ScalarOptions::from_default(#default));
+                return quote!(Self::scalar(#lit, |s| &s.#ident, |s| &mut s.#ident, #opts));
+            }
             // Spanned on the field type, so a field that is not a module is reported there.
             quote_spanned! {f.ty.span()=>
                 Self::module(#lit, |s| &s.#ident, |s| &mut s.#ident)

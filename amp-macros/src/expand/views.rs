@@ -11,6 +11,7 @@ use crate::ast::Model;
 use crate::attr::Role;
 
 pub fn expand(model: &Model) -> TokenStream {
+    let amp = &model.krate;
     let name = &model.item.ident;
     let vis = &model.item.vis;
     let (impl_generics, ty_generics, where_clause) = model.item.generics.split_for_impl();
@@ -34,20 +35,16 @@ pub fn expand(model: &Model) -> TokenStream {
         let doc = format!("The field `{ident}`.");
         match f.role {
             Role::Layer => {
-                fields.push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::Tapped<'__a, #ty>));
-                fields_mut
-                    .push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::TappedMut<'__a, #ty>));
-                inits.push(quote!(#ident: ::amp_core::tap::Tapped::new(&self.#ident, #off)));
-                inits_mut
-                    .push(quote!(#ident: ::amp_core::tap::TappedMut::new(&mut self.#ident, #off)));
+                fields.push(quote!(#[doc = #doc] pub #ident: #amp::tap::Tapped<'__a, #ty>));
+                fields_mut.push(quote!(#[doc = #doc] pub #ident: #amp::tap::TappedMut<'__a, #ty>));
+                inits.push(quote!(#ident: #amp::tap::Tapped::new(&self.#ident, #off)));
+                inits_mut.push(quote!(#ident: #amp::tap::TappedMut::new(&mut self.#ident, #off)));
             }
             Role::Block => {
-                fields.push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::Block<'__a, #ty>));
-                fields_mut
-                    .push(quote!(#[doc = #doc] pub #ident: ::amp_core::tap::BlockMut<'__a, #ty>));
-                inits.push(quote!(#ident: ::amp_core::tap::Block::new(&self.#ident, #off)));
-                inits_mut
-                    .push(quote!(#ident: ::amp_core::tap::BlockMut::new(&mut self.#ident, #off)));
+                fields.push(quote!(#[doc = #doc] pub #ident: #amp::tap::Block<'__a, #ty>));
+                fields_mut.push(quote!(#[doc = #doc] pub #ident: #amp::tap::BlockMut<'__a, #ty>));
+                inits.push(quote!(#ident: #amp::tap::Block::new(&self.#ident, #off)));
+                inits_mut.push(quote!(#ident: #amp::tap::BlockMut::new(&mut self.#ident, #off)));
             }
             Role::Skip => {
                 fields.push(quote!(#[doc = #doc] pub #ident: &'__a #ty));
