@@ -115,9 +115,9 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
         .iter()
         .filter_map(|r| records.get(&r.files.stem).cloned())
         .collect();
-    let table = super::summary::table(&super::summary::compare(&all));
-    println!("{table}");
-    super::summary::write_all(&args.out, &super::summary::compare(&all))?;
+    let comparisons = super::summary::compare(&all);
+    println!("{}", super::summary::table(&comparisons));
+    super::summary::write_all(&args.out, &comparisons)?;
     eprintln!(
         "summary: {0}/summary.md, summary.csv, summary.json; sweep wall time {1}",
         args.out.display(),
@@ -137,19 +137,13 @@ fn plan_runs(configs: &[ExperimentConfig], args: &SweepArgs) -> Vec<SweepRun> {
         for config in configs {
             let mut c = config.clone();
             c.train.seed = seed;
-            let mut base = c.baseline();
-            let recipe = base.to_toml().replace(&base.name, "");
-            match recipes.iter().position(|r| *r == recipe) {
-                Some(_) => {}
-                None => {
-                    recipes.push(recipe);
-                    base.name = base.name.clone();
-                    let files = RunFiles::new(&args.out, &base.name, &model, seed);
-                    runs.push(SweepRun {
-                        config: base,
-                        files,
-                    });
-                }
+            // The key `amp report` pairs by, so the sweep's baselines are the summary's.
+            let recipe = super::summary::recipe_key(&c);
+            if !recipes.contains(&recipe) {
+                recipes.push(recipe);
+                let base = c.baseline();
+                let files = RunFiles::new(&args.out, &base.name, &model, seed);
+                runs.push(SweepRun { config: base, files });
             }
             if c.amp.select.kind != amp_core::config::SelectKind::None {
                 let files = RunFiles::new(&args.out, &c.name, &model, seed);
