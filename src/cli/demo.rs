@@ -24,6 +24,7 @@ const CONFIGS: [(&str, &str); 2] = [
 ];
 
 pub fn run(args: DemoArgs) -> Result<()> {
+    super::device::check_training_device(args.device)?;
     let started = Instant::now();
     let data = data::load("synthetic", args.seed, None)?;
     eprintln!(

@@ -3,6 +3,7 @@
 pub mod args;
 mod data;
 mod demo;
+pub mod device;
 mod experiment;
 mod models;
 mod plot;
@@ -24,6 +25,7 @@ pub fn run(cli: Cli) -> Result<()> {
             out: "runs/demo".into(),
             seed: 0,
             quiet: false,
+            device: device::DeviceSpec::Cpu,
         }),
         Some(Command::Demo(a)) => demo::run(a),
         Some(Command::Layers(a)) => {

@@ -11,6 +11,7 @@ use super::data;
 use super::experiment::Experiment;
 
 pub fn run(args: SweepArgs) -> Result<()> {
+    super::device::check_training_device(args.device)?;
     let mut configs = Vec::new();
     for path in &args.configs {
         let mut c = ExperimentConfig::load(path)?;

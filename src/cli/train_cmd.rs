@@ -10,6 +10,7 @@ use super::models::layer_infos;
 use super::report;
 
 pub fn run(args: TrainArgs) -> Result<()> {
+    super::device::check_training_device(args.device)?;
     let mut config = ExperimentConfig::load(&args.config)?;
     if let Some(e) = args.epochs {
         config.train.epochs = e;
