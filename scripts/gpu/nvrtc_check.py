@@ -30,7 +30,8 @@ def dfdx_kernels():
         text = open(f"{roots[0]}/{op}/cuda_kernel.rs").read()
         for name, body in re.findall(r'const (\w+): &str = "(.*?)";', text, re.S):
             if "__global__" in body:
-                src = body.replace('\\"', '"').replace("$Ty", "float").replace("$T", "float")
+                # Type placeholders ($T, $Ty, $Src, $Dst) as dfdx fills them for f32.
+                src = re.sub(r"\$\w+", "float", body.replace('\\"', '"'))
                 found.append((f"{op}::{name}", src))
     if len(found) < len(KERNEL_FILES):
         sys.exit(f"nvrtc_check: found only {len(found)} kernels in dfdx's source")

@@ -33,17 +33,19 @@ echo "== built in $(($(date +%s) - started)) s"
 REL="$CARGO_TARGET_DIR/release"
 BINS=("$REL/amp" "$REL/examples/cuda_check")
 
-# dfdx's OUT_DIR: the build folder whose path the binaries carry (one per dfdx feature set).
+# The absolute paths the binaries' NVRTC kernels read headers from (dfdx's OUT_DIR, one per dfdx
+# feature set, and $CUDA_ROOT/include). A binary that runs no NVRTC-compiled op embeds neither.
 out_dir=""
-for d in "$REL"/build/dfdx-*/out; do
-    [[ -f "$d/cuda_utils.cuh" ]] || continue
-    if grep -qaF "$d" "${BINS[0]}" && grep -qaF "$d" "${BINS[1]}"; then out_dir="$d"; fi
-done
-[[ -n "$out_dir" ]] || die "no dfdx OUT_DIR with cuda_utils.cuh whose path both binaries embed"
-include_dir="$CUDA_ROOT/include"
 for b in "${BINS[@]}"; do
-    grep -qaF "$include_dir" "$b" || die "$b does not embed $include_dir (built with another CUDA_ROOT?)"
+    found="$(grep -aoE "$REL/build/dfdx-[0-9a-f]+/out" "$b" | sort -u || true)"
+    [[ -z "$found" ]] && continue
+    [[ "$(wc -l <<<"$found")" == 1 && -f "$found/cuda_utils.cuh" ]] || die "$b embeds no single dfdx OUT_DIR with headers: $found"
+    [[ -z "$out_dir" || "$out_dir" == "$found" ]] || die "the binaries embed different dfdx OUT_DIRs: $out_dir, $found"
+    out_dir="$found"
 done
+[[ -n "$out_dir" ]] || die "no binary embeds a dfdx OUT_DIR; nothing to check NVRTC with"
+include_dir="$CUDA_ROOT/include"
+grep -qaF "$include_dir" "${BINS[@]}" || die "no binary embeds $include_dir (built with another CUDA_ROOT?)"
 
 rm -rf "$PACK"
 mkdir -p "$PACK/bin" "$PACK/nvrtc/out"

@@ -45,10 +45,8 @@ impl fmt::Display for DeviceSpec {
     }
 }
 
-/// Whether this binary was built with the `cuda` feature.
-pub const CUDA_BUILT: bool = cfg!(feature = "cuda");
-
 /// The error for `--device cuda` from a binary built without CUDA support.
+#[cfg(not(feature = "cuda"))]
 pub fn not_built_message(spec: DeviceSpec) -> String {
     format!(
         "--device {spec}: this amp binary was built without CUDA support; rebuild with \

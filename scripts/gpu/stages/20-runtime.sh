@@ -2,7 +2,8 @@
 # machine (found and put on LD_LIBRARY_PATH), and the headers dfdx's NVRTC kernels include,
 # restored at the absolute paths compiled into the binaries (see README "CUDA build").
 
-# lib_dir NAME: the folder of the first NAME found in the usual places of a CUDA 13 install.
+# lib_dir NAME: the folder of the first NAME found on LD_LIBRARY_PATH or in the usual places of a
+# CUDA 13 install (ldconfig, /usr/local/cuda*, pip's nvidia/cu13/lib, e.g. beside torch).
 lib_dir() {
     local hit
     hit="$(ldconfig -p 2>/dev/null | awk -v n="$1" '$1 == n {print $NF; exit}')"
@@ -10,7 +11,7 @@ lib_dir() {
         local site
         site="$(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null || true)"
         # shellcheck disable=SC2086
-        hit="$(find /usr/local/cuda*/lib64 /usr/local/cuda*/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu \
+        hit="$(find ${LD_LIBRARY_PATH//:/ } /usr/local/cuda*/lib64 /usr/local/cuda*/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu \
             $site -maxdepth 4 -name "$1" 2>/dev/null | head -1)"
     fi
     [[ -n "$hit" ]] && dirname "$hit"
@@ -38,7 +39,7 @@ stage_runtime() {
     for lib in libcublas.so.13 libcublasLt.so.13 libnvrtc.so.13 libnvrtc-builtins.so.13.0; do
         dir="$(lib_dir "$lib")"
         if [[ -z "$dir" ]]; then
-            row runtime "$lib" FAIL "not found (ldconfig, /usr/local/cuda*, python site-packages)"
+            row runtime "$lib" FAIL "not found (ldconfig, LD_LIBRARY_PATH, /usr/local/cuda*, python site-packages)"
             return 1
         fi
         [[ ":$dirs:" == *":$dir:"* ]] || dirs="${dirs:+$dirs:}$dir"
