@@ -182,8 +182,22 @@ fn device_cuda_without_the_feature_says_how_to_rebuild() {
     let out = dir.join("runs");
     let o = out.to_str().unwrap();
     for args in [
-        vec!["train", "configs/demo/baseline.toml", "--device", "cuda", "--out", o],
-        vec!["sweep", "configs/demo/intelligent.toml", "--device", "cuda:1", "--out", o],
+        vec![
+            "train",
+            "configs/demo/baseline.toml",
+            "--device",
+            "cuda",
+            "--out",
+            o,
+        ],
+        vec![
+            "sweep",
+            "configs/demo/intelligent.toml",
+            "--device",
+            "cuda:1",
+            "--out",
+            o,
+        ],
         vec!["demo", "--device", "cuda:0", "--out", o],
     ] {
         let r = amp(&args);

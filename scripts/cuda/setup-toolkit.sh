@@ -14,8 +14,7 @@
 #                         wheels) and lib64/ with the unversioned names the linker wants
 #                         (libcublas.so -> libcublas.so.13, ...).
 #   .cuda/root/lib64/stubs/libcuda.so
-#                         only where no NVIDIA driver is installed: a link-time stand-in for the
-#                         driver library (soname libcuda.so.1), exporting every cu* function that
+#                         a link-time stand-in for the driver library (soname libcuda.so.1), exporting every cu* function that
 #                         cudarc 0.9.15 declares. Each returns CUDA_ERROR_STUB_LIBRARY (34), except
 #                         cuGetErrorName/String, which describe that error. At run time the real
 #                         driver's libcuda.so.1 is loaded instead (the binary records only the soname).
@@ -168,12 +167,9 @@ check() {
 mkdir -p "$CUDA_DIR"
 install_wheels
 assemble_root
-if has_driver; then
-    say "NVIDIA driver found (libcuda.so.1 in ldconfig): linking against it, no stub"
-    rm -rf "$CUDA_DIR/nodriver"
-else
-    build_libcuda_stub
-fi
+# Always: like a toolkit's own lib64/stubs, it serves linking even where a driver is installed
+# (whose package may lack the unversioned libcuda.so); the binary records only the soname.
+build_libcuda_stub
 write_env
 check
 say "download: $(du -sh --apparent-size "$PIP_DIR" | cut -f1) installed in $PIP_DIR"
