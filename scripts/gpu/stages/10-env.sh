@@ -9,7 +9,7 @@ stage_env() {
     echo "$q"
     IFS=',' read -r name driver cap mem <<<"$q"
     row env gpu ok "$name,$mem"
-    row env driver "$driver" ""
+    row env driver "$driver" "CUDA $(nvidia-smi | grep -oP 'CUDA Version: \K[0-9.]+' | head -1)"
     local have="${cap//[ .]/}"
     if [[ "$have" == "$AMP_PACK_CAP" ]]; then
         row env compute_cap "sm_$have" "matches the pack's PTX"

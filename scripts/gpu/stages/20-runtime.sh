@@ -46,6 +46,10 @@ stage_runtime() {
     done
     export LD_LIBRARY_PATH="$dirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     row runtime libraries ok "$dirs"
+    # NVRTC newer than the driver's CUDA version writes PTX the driver cannot load.
+    local nvrtc_v
+    nvrtc_v="$(python3 -c 'import ctypes; l = ctypes.CDLL("libnvrtc.so.13"); a, b = ctypes.c_int(), ctypes.c_int(); l.nvrtcVersion(ctypes.byref(a), ctypes.byref(b)); print(f"{a.value}.{b.value}")' 2>/dev/null)"
+    row runtime nvrtc_version "${nvrtc_v:-?}" "must not be newer than the driver's CUDA version (nvidia-smi)"
     local missing
     missing="$(ldd "$PACK/bin/amp" "$PACK/bin/cuda_check" | grep 'not found' | sort -u | tr -s ' \t\n' ' ')"
     if [[ -n "$missing" ]]; then
