@@ -14,8 +14,9 @@
 #                         wheels) and lib64/ with the unversioned names the linker wants
 #                         (libcublas.so -> libcublas.so.13, ...).
 #   .cuda/root/lib64/stubs/libcuda.so
-#                         a link-time stand-in for the driver library (soname libcuda.so.1), exporting every cu* function that
-#                         cudarc 0.9.15 declares. Each returns CUDA_ERROR_STUB_LIBRARY (34), except
+#                         a link-time stand-in for the driver library (soname libcuda.so.1),
+#                         as a toolkit's own stubs/, exporting every cu* function cudarc 0.9.15
+#                         declares. Each returns CUDA_ERROR_STUB_LIBRARY (34), except
 #                         cuGetErrorName/String, which describe that error. At run time the real
 #                         driver's libcuda.so.1 is loaded instead (the binary records only the soname).
 #   .cuda/nodriver/libcuda.so.1
