@@ -122,6 +122,8 @@ fn a_short_run_writes_a_record_that_report_reads() {
         "cnn",
         "--limit",
         "256",
+        "--device",
+        "cpu",
         "--quiet",
         "--out",
         out.to_str().unwrap(),
@@ -212,5 +214,61 @@ fn data_errors_print_each_fact_once_and_test_limit_limits_evaluation() {
         text(&o).contains("16x16, 10 classes, 64 of 8000 train / 50 of 1000 test images"),
         "{}",
         text(&o)
+    );
+}
+
+/// Every training command takes `--device`; a binary built without the `cuda` feature says how
+/// to rebuild before it loads any data or writes anything.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn device_cuda_without_the_feature_says_how_to_rebuild() {
+    let dir = scratch("device");
+    let out = dir.join("runs");
+    let o = out.to_str().unwrap();
+    for args in [
+        vec![
+            "train",
+            "configs/demo/baseline.toml",
+            "--device",
+            "cuda",
+            "--out",
+            o,
+        ],
+        vec![
+            "sweep",
+            "configs/demo/intelligent.toml",
+            "--device",
+            "cuda:1",
+            "--out",
+            o,
+        ],
+        vec!["demo", "--device", "cuda:0", "--out", o],
+    ] {
+        let r = amp(&args);
+        assert_eq!(r.status.code(), Some(1), "{args:?}: {}", text(&r));
+        let t = text(&r);
+        let dev = args[args.iter().position(|a| *a == "--device").unwrap() + 1];
+        let dev = if dev == "cuda" { "cuda:0" } else { dev };
+        assert!(
+            t.contains(&format!(
+                "--device {dev}: this amp binary was built without CUDA support; rebuild with \
+                 `cargo build --release --features cuda`, see README 'CUDA build'"
+            )),
+            "{args:?}: {t}"
+        );
+        assert!(!t.contains("panicked"), "{t}");
+    }
+    assert!(!out.exists(), "nothing is written before the device check");
+}
+
+#[test]
+fn an_unknown_device_is_a_usage_error_naming_the_flag() {
+    let r = amp(&["train", "configs/demo/baseline.toml", "--device", "gpu"]);
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    let t = text(&r);
+    assert!(
+        t.contains("invalid value 'gpu' for '--device <DEVICE>'")
+            && t.contains("expected `cpu`, `cuda` or `cuda:N`"),
+        "{t}"
     );
 }

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use super::device::DeviceSpec;
+
 /// Train amplifiable networks and compare gradient amplification against the baseline.
 ///
 /// With no command, runs the demo on the built-in synthetic data.
@@ -44,6 +46,9 @@ pub struct DemoArgs {
     /// No progress output, only the tables.
     #[arg(long)]
     pub quiet: bool,
+    /// Where to train: `cpu`, or `cuda` / `cuda:N` (a binary built with `--features cuda`).
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceSpec,
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +86,9 @@ pub struct TrainArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+    /// Where to train: `cpu`, or `cuda` / `cuda:N` (a binary built with `--features cuda`).
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceSpec,
 }
 
 #[derive(Debug, Args)]
@@ -111,6 +119,9 @@ pub struct SweepArgs {
     pub out: PathBuf,
     #[arg(long)]
     pub quiet: bool,
+    /// Where to train: `cpu`, or `cuda` / `cuda:N` (a binary built with `--features cuda`).
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceSpec,
 }
 
 #[derive(Debug, Args)]

@@ -28,6 +28,7 @@ const CONFIGS: [(&str, &str); 2] = [
 ];
 
 pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
+    super::device::check_training_device(args.device)?;
     let started = Instant::now();
     check_out_dir(&args.out)?;
     let data = data::load("synthetic", args.seed, None, None)?;

@@ -3,6 +3,7 @@
 pub mod args;
 mod data;
 mod demo;
+pub mod device;
 mod experiment;
 mod models;
 mod plot;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli, stop: &StopFlag) -> Result<Finish> {
                 out: "runs/demo".into(),
                 seed: 0,
                 quiet: false,
+                device: device::DeviceSpec::Cpu,
             },
             stop,
         ),

@@ -27,6 +27,7 @@ struct SweepRun {
 }
 
 pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
+    super::device::check_training_device(args.device)?;
     let overrides = Overrides {
         epochs: args.epochs,
         seed: None,
@@ -143,7 +144,10 @@ fn plan_runs(configs: &[ExperimentConfig], args: &SweepArgs) -> Vec<SweepRun> {
                 recipes.push(recipe);
                 let base = c.baseline();
                 let files = RunFiles::new(&args.out, &base.name, &model, seed);
-                runs.push(SweepRun { config: base, files });
+                runs.push(SweepRun {
+                    config: base,
+                    files,
+                });
             }
             if c.amp.select.kind != amp_core::config::SelectKind::None {
                 let files = RunFiles::new(&args.out, &c.name, &model, seed);

@@ -28,6 +28,7 @@ pub fn load_config(
 }
 
 pub fn run(args: TrainArgs, stop: &StopFlag) -> Result<Finish> {
+    super::device::check_training_device(args.device)?;
     let overrides = Overrides {
         epochs: args.epochs,
         seed: args.seed,

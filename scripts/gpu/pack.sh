@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Builds the CUDA binaries on this (development) machine and assembles `gpu-pack/` (git-ignored),
+# everything the GPU machine needs besides the repository and its own driver, cuBLAS and NVRTC:
+#
+#   gpu-pack/bin/amp, gpu-pack/bin/cuda_check     the `--features cuda` builds, debug info stripped
+#   gpu-pack/nvrtc/include.tar.gz                 the toolkit headers dfdx's run-time (NVRTC) kernels
+#   gpu-pack/nvrtc/out/*.cuh                      include, and dfdx's own headers from its OUT_DIR
+#   gpu-pack/manifest.env                         the absolute paths the binaries read them from
+#                                                 (compiled in by dfdx: env!("CUDA_INCLUDE_DIR"),
+#                                                 env!("OUT_DIR")), the compute capability, the commit
+#
+# Then on the GPU machine, from the repository root: bash scripts/gpu/run.sh gpu-pack
+# (with the device tool: carry ["gpu-pack"]; the pack stays well under its 64 MiB).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PACK="${1:-$REPO/gpu-pack}"
+cd "$REPO"
+
+die() { printf 'pack: %s\n' "$*" >&2; exit 1; }
+
+[[ -f .cuda/env.sh ]] || bash scripts/cuda/setup-toolkit.sh
+# shellcheck disable=SC1091
+source .cuda/env.sh
+[[ -n "${CARGO_TARGET_DIR:-}" ]] || die ".cuda/env.sh sets no CARGO_TARGET_DIR"
+
+echo "== building (target dir $CARGO_TARGET_DIR, sm_$CUDA_COMPUTE_CAP)"
+started=$(date +%s)
+cargo build --release --features cuda --bin amp
+cargo build --release -p amp-examples --features cuda --example cuda_check
+echo "== built in $(($(date +%s) - started)) s"
+
+REL="$CARGO_TARGET_DIR/release"
+BINS=("$REL/amp" "$REL/examples/cuda_check")
+
+# The absolute paths the binaries' NVRTC kernels read headers from (dfdx's OUT_DIR, one per dfdx
+# feature set, and $CUDA_ROOT/include). A binary that runs no NVRTC-compiled op embeds neither.
+out_dir=""
+for b in "${BINS[@]}"; do
+    found="$(grep -aoE "$REL/build/dfdx-[0-9a-f]+/out" "$b" | sort -u || true)"
+    [[ -z "$found" ]] && continue
+    [[ "$(wc -l <<<"$found")" == 1 && -f "$found/cuda_utils.cuh" ]] || die "$b embeds no single dfdx OUT_DIR with headers: $found"
+    [[ -z "$out_dir" || "$out_dir" == "$found" ]] || die "the binaries embed different dfdx OUT_DIRs: $out_dir, $found"
+    out_dir="$found"
+done
+[[ -n "$out_dir" ]] || die "no binary embeds a dfdx OUT_DIR; nothing to check NVRTC with"
+include_dir="$CUDA_ROOT/include"
+grep -qaF "$include_dir" "${BINS[@]}" || die "no binary embeds $include_dir (built with another CUDA_ROOT?)"
+
+rm -rf "$PACK"
+mkdir -p "$PACK/bin" "$PACK/nvrtc/out"
+for b in "${BINS[@]}"; do
+    objcopy --strip-debug "$b" "$PACK/bin/$(basename "$b")"
+done
+cp "$out_dir"/*.cuh "$PACK/nvrtc/out/"
+tar -C "$include_dir/" -chzf "$PACK/nvrtc/include.tar.gz" .
+python3 "$REPO/scripts/gpu/nvrtc_check.py" "$PACK/nvrtc" "$CUDA_ROOT/lib64/libnvrtc.so" "$CUDA_COMPUTE_CAP"
+
+cat >"$PACK/manifest.env" <<MANIFEST
+# Written by scripts/gpu/pack.sh on $(date -u +%FT%TZ)
+AMP_PACK_COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo "+dirty")
+AMP_PACK_CAP=$CUDA_COMPUTE_CAP
+AMP_PACK_NVCC="$(nvcc --version | grep -oE 'V[0-9.]+')"
+AMP_NVRTC_CUDA_INCLUDE_DIR="$include_dir"
+AMP_NVRTC_OUT_DIR="$out_dir"
+MANIFEST
+echo "== $PACK ($(du -sh "$PACK" | cut -f1)):"
+(cd "$PACK" && find . -type f -exec ls -l {} + | awk '{printf "  %8.1f MiB  %s\n", $5/1048576, $9}')
