@@ -24,7 +24,7 @@ impl Experiment<'_> {
     pub fn run(self, model: ModelName) -> Result<RunRecord> {
         super::models::check_input(model, self.train_set.shape)?;
         let dev = Dev::seed_from_u64(self.config.train.seed);
-        with_model(model, &dev, self)
+        with_model(model, self.train_set.classes.len(), &dev, self)?
     }
 }
 

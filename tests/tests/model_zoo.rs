@@ -126,7 +126,7 @@ fn resnet_candidates_are_the_block_convolutions_with_pytorch_names() {
     let r101 = ResNet101::<10, f32, Cpu>::layer_names();
     assert_eq!(r101, block_names(&[3, 4, 23, 3], &bottleneck, &all));
     assert_eq!(r101.len(), 103);
-    assert_eq!(r101[40], "layer3.5.conv1");
+    assert_eq!(r101[39], "layer3.5.conv1");
     assert_eq!(r101[100], "layer4.2.conv1");
     assert!(ResNet101::<10, f32, Cpu>::layers()
         .iter()
@@ -286,7 +286,13 @@ fn zero_pad_shortcut_at_stride_1_only_pads_channels() {
 /// `steps` SGD steps on one small batch, with every candidate amplified x1 in `output` mode
 /// (so the taps run and measure): returns the losses and the first step's output-gradient
 /// norm of each candidate.
-fn sgd_losses<M>(mut model: M, dev: &Cpu, hw: usize, steps: usize, lr: f64) -> (Vec<f32>, Vec<f64>)
+fn sgd_losses<M>(
+    mut model: M,
+    dev: &Cpu,
+    hw: usize,
+    steps: usize,
+    (lr, momentum): (f64, Option<f64>),
+) -> (Vec<f32>, Vec<f64>)
 where
     M: Amplifiable
         + TensorCollection<f32, Cpu>
@@ -308,7 +314,7 @@ where
         &model,
         SgdConfig {
             lr,
-            momentum: Some(Momentum::Classic(0.9)),
+            momentum: momentum.map(Momentum::Classic),
             weight_decay: None,
         },
     );
@@ -348,13 +354,271 @@ fn assert_learns(name: &str, losses: &[f32], norms: &[f64], layers: usize) {
 #[test]
 fn sgd_steps_lower_the_loss_of_resnet20() {
     let dev = Cpu::seed_from_u64(5);
-    let (losses, norms) = sgd_losses(ResNet20::<10, f32, Cpu>::build(&dev), &dev, 8, 8, 0.05);
+    let (losses, norms) = sgd_losses(ResNet20::<10, f32, Cpu>::build(&dev), &dev, 8, 8, (0.05, Some(0.9)));
     assert_learns("ResNet-20", &losses, &norms, 18);
 }
 
 #[test]
 fn sgd_steps_lower_the_loss_of_resnet50() {
     let dev = Cpu::seed_from_u64(6);
-    let (losses, norms) = sgd_losses(ResNet50::<10, f32, Cpu>::build(&dev), &dev, 4, 6, 0.02);
+    let (losses, norms) = sgd_losses(ResNet50::<10, f32, Cpu>::build(&dev), &dev, 8, 6, (0.01, None));
     assert_learns("ResNet-50", &losses, &norms, 52);
+}
+
+/// The cost model of the docs table: a walk through a network's layers on one 32x32 image
+/// (16x16 for the perceptron) that counts multiply-accumulates of convolutions and linear
+/// layers (batch norm, activations, pooling and additions are not counted, as in fvcore),
+/// parameters and candidate layers. Each walk is checked against the real model's parameter
+/// and candidate counts, so the table cannot drift from the code.
+mod cost {
+    /// Where the walk is: channels, height, width; and what it has counted.
+    #[derive(Debug, Default)]
+    pub struct Walk {
+        c: usize,
+        h: usize,
+        w: usize,
+        pub macs: u64,
+        pub params: usize,
+        pub candidates: usize,
+    }
+
+    impl Walk {
+        pub fn image(hw: usize) -> Self {
+            Walk { c: 3, h: hw, w: hw, ..Walk::default() }
+        }
+        /// A k x k convolution, padding k / 2.
+        pub fn conv(&mut self, out: usize, k: usize, stride: usize, bias: bool, cand: bool) {
+            let (h, w) = self.conv_size(k, stride);
+            self.macs += (out * self.c * k * k * h * w) as u64;
+            self.params += out * self.c * k * k + if bias { out } else { 0 };
+            self.candidates += cand as usize;
+            (self.c, self.h, self.w) = (out, h, w);
+        }
+        fn conv_size(&self, k: usize, stride: usize) -> (usize, usize) {
+            let p = k / 2;
+            ((self.h + 2 * p - k) / stride + 1, (self.w + 2 * p - k) / stride + 1)
+        }
+        pub fn bn(&mut self) {
+            self.params += 2 * self.c;
+        }
+        pub fn pool(&mut self) {
+            (self.h, self.w) = (self.h / 2, self.w / 2);
+        }
+        pub fn global_pool(&mut self) {
+            (self.h, self.w) = (1, 1);
+        }
+        pub fn fc(&mut self, out: usize, cand: bool) {
+            let inputs = self.c * self.h * self.w;
+            self.macs += (inputs * out) as u64;
+            self.params += inputs * out + out;
+            self.candidates += cand as usize;
+            (self.c, self.h, self.w) = (out, 1, 1);
+        }
+        /// A 1x1 projection shortcut with batch norm from a block's input `from`.
+        pub fn projection(&mut self, from: &Walk, stride: usize) {
+            let mut s = Walk { c: from.c, h: from.h, w: from.w, ..Walk::default() };
+            s.conv(self.c, 1, stride, false, true);
+            s.bn();
+            assert_eq!((s.h, s.w), (self.h, self.w));
+            self.macs += s.macs;
+            self.params += s.params;
+            self.candidates += s.candidates;
+        }
+        fn at(&self) -> Walk {
+            Walk { c: self.c, h: self.h, w: self.w, ..Walk::default() }
+        }
+    }
+
+    pub fn vgg(stages: [&[usize]; 5], bn: bool, classes: usize) -> Walk {
+        let mut n = Walk::image(32);
+        for stage in stages {
+            for &c in stage {
+                n.conv(c, 3, 1, true, true);
+                if bn {
+                    n.bn();
+                }
+            }
+            n.pool();
+        }
+        n.fc(classes, true);
+        n
+    }
+
+    fn stem(n: &mut Walk, c: usize, bn: bool) {
+        n.conv(c, 3, 1, !bn, false);
+        if bn {
+            n.bn();
+        }
+    }
+
+    pub fn basic_resnet(blocks: [usize; 4], classes: usize) -> Walk {
+        let mut n = Walk::image(32);
+        stem(&mut n, 64, true);
+        for (i, (&k, width)) in blocks.iter().zip([64, 128, 256, 512]).enumerate() {
+            for b in 0..k {
+                let s = if i > 0 && b == 0 { 2 } else { 1 };
+                let input = n.at();
+                n.conv(width, 3, s, false, true);
+                n.bn();
+                n.conv(width, 3, 1, false, true);
+                n.bn();
+                if input.c != width {
+                    n.projection(&input, s);
+                }
+            }
+        }
+        n.global_pool();
+        n.fc(classes, false);
+        n
+    }
+
+    pub fn bottleneck_resnet(blocks: [usize; 4], classes: usize) -> Walk {
+        let mut n = Walk::image(32);
+        stem(&mut n, 64, true);
+        for (i, (&k, mid)) in blocks.iter().zip([64, 128, 256, 512]).enumerate() {
+            for b in 0..k {
+                let s = if i > 0 && b == 0 { 2 } else { 1 };
+                let input = n.at();
+                n.conv(mid, 1, 1, false, true);
+                n.bn();
+                n.conv(mid, 3, s, false, true);
+                n.bn();
+                n.conv(4 * mid, 1, 1, false, true);
+                n.bn();
+                if b == 0 {
+                    n.projection(&input, s);
+                }
+            }
+        }
+        n.global_pool();
+        n.fc(classes, false);
+        n
+    }
+
+    /// He et al.'s CIFAR networks (option A shortcuts have no parameters and no MACs).
+    pub fn cifar(k: usize, bn: bool, classes: usize) -> Walk {
+        let mut n = Walk::image(32);
+        stem(&mut n, 16, bn);
+        for (i, width) in [16, 32, 64].into_iter().enumerate() {
+            for b in 0..k {
+                let s = if i > 0 && b == 0 { 2 } else { 1 };
+                for stride in [s, 1] {
+                    n.conv(width, 3, stride, !bn, true);
+                    if bn {
+                        n.bn();
+                    }
+                }
+            }
+        }
+        n.global_pool();
+        n.fc(classes, false);
+        n
+    }
+
+    pub fn small_cnn(classes: usize) -> Walk {
+        let mut n = Walk::image(32);
+        for (c, pool) in [(16, true), (32, true), (64, false)] {
+            n.conv(c, 3, 1, true, true);
+            n.bn();
+            if pool {
+                n.pool();
+            }
+        }
+        n.global_pool();
+        n.fc(classes, true);
+        n
+    }
+
+    pub fn mlp(classes: usize) -> Walk {
+        let mut n = Walk::image(16);
+        n.fc(128, true);
+        n.fc(128, true);
+        n.fc(classes, true);
+        n
+    }
+}
+
+/// Every model of the CLI registry: `--model` name, the walk, the real model's parameter
+/// and candidate counts.
+fn zoo() -> Vec<(&'static str, cost::Walk, usize, usize)> {
+    use cost::*;
+    macro_rules! row {
+        ($name:literal, $walk:expr, $M:ty) => {
+            ($name, $walk, params::<$M>(), <$M as Amplifiable>::LAYER_COUNT)
+        };
+    }
+    let v11: [&[usize]; 5] = [&[64], &[128], &[256; 2], &[512; 2], &[512; 2]];
+    let v13: [&[usize]; 5] = [&[64; 2], &[128; 2], &[256; 2], &[512; 2], &[512; 2]];
+    let v16: [&[usize]; 5] = [&[64; 2], &[128; 2], &[256; 3], &[512; 3], &[512; 3]];
+    let v19: [&[usize]; 5] = [&[64; 2], &[128; 2], &[256; 4], &[512; 4], &[512; 4]];
+    type C = Cpu;
+    vec![
+        row!("mlp", mlp(10), Mlp<768, 128, 10, f32, C>),
+        row!("cnn", small_cnn(10), SmallCnn<10, f32, C>),
+        row!("vgg11", vgg(v11, true, 10), Vgg11<10, f32, C>),
+        row!("vgg13", vgg(v13, true, 10), Vgg13<10, f32, C>),
+        row!("vgg16", vgg(v16, true, 10), Vgg16<10, f32, C>),
+        row!("vgg19", vgg(v19, true, 10), Vgg19<10, f32, C>),
+        row!("vgg11-nobn", vgg(v11, false, 10), Vgg11NoBn<10, f32, C>),
+        row!("vgg13-nobn", vgg(v13, false, 10), Vgg13NoBn<10, f32, C>),
+        row!("vgg16-nobn", vgg(v16, false, 10), Vgg16NoBn<10, f32, C>),
+        row!("vgg19-nobn", vgg(v19, false, 10), Vgg19NoBn<10, f32, C>),
+        row!("resnet18", basic_resnet([2, 2, 2, 2], 10), ResNet18<10, f32, C>),
+        row!("resnet34", basic_resnet([3, 4, 6, 3], 10), ResNet34<10, f32, C>),
+        row!("resnet50", bottleneck_resnet([3, 4, 6, 3], 10), ResNet50<10, f32, C>),
+        row!("resnet101", bottleneck_resnet([3, 4, 23, 3], 10), ResNet101<10, f32, C>),
+        row!("resnet20", cifar(3, true, 10), ResNet20<10, f32, C>),
+        row!("resnet32", cifar(5, true, 10), ResNet32<10, f32, C>),
+        row!("resnet44", cifar(7, true, 10), ResNet44<10, f32, C>),
+        row!("resnet56", cifar(9, true, 10), ResNet56<10, f32, C>),
+        row!("resnet110", cifar(18, true, 10), ResNet110<10, f32, C>),
+        row!("plain20", cifar(3, true, 10), Plain20<10, f32, C>),
+        row!("plain32", cifar(5, true, 10), Plain32<10, f32, C>),
+        row!("plain44", cifar(7, true, 10), Plain44<10, f32, C>),
+        row!("plain56", cifar(9, true, 10), Plain56<10, f32, C>),
+        row!("plain110", cifar(18, true, 10), Plain110<10, f32, C>),
+        row!("plain20-nobn", cifar(3, false, 10), Plain20NoBn<10, f32, C>),
+        row!("plain32-nobn", cifar(5, false, 10), Plain32NoBn<10, f32, C>),
+        row!("plain44-nobn", cifar(7, false, 10), Plain44NoBn<10, f32, C>),
+        row!("plain56-nobn", cifar(9, false, 10), Plain56NoBn<10, f32, C>),
+        row!("plain110-nobn", cifar(18, false, 10), Plain110NoBn<10, f32, C>),
+    ]
+}
+
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The table of amp-models/README.md, computed: it must match the file (run this test with
+/// `--nocapture` to see the computed table when it does not).
+#[test]
+fn the_docs_table_is_computed_from_the_models() {
+    let mut table = String::from(
+        "| `--model` | parameters (10 classes) | candidate layers | GFLOP per image |\n|---|--:|--:|--:|\n",
+    );
+    for (name, walk, params, candidates) in zoo() {
+        assert_eq!(walk.params, params, "{name}: the walk's parameters");
+        assert_eq!(walk.candidates, candidates, "{name}: the walk's candidates");
+        let gflop = 2.0 * walk.macs as f64 / 1e9;
+        table.push_str(&format!(
+            "| `{name}` | {} | {candidates} | {gflop:.3} |\n",
+            thousands(params)
+        ));
+    }
+    // ResNet-20 by hand: stem 3*16*9*32*32 + stage 1 6*16*16*9*32*32 + stage 2 (16*32*9 +
+    // 5*32*32*9)*16*16 + stage 3 (32*64*9 + 5*64*64*9)*8*8 + classifier 64*10.
+    assert_eq!(cost::cifar(3, true, 10).macs, 40_551_040);
+    let readme = include_str!("../../amp-models/README.md");
+    let start = readme.find("<!-- table:start -->\n").expect("table start marker") + 21;
+    let end = readme.find("<!-- table:end -->").expect("table end marker");
+    println!("{table}");
+    assert_eq!(&readme[start..end], table, "amp-models/README.md's table is stale");
 }

@@ -153,6 +153,7 @@ where
         let mut recorder = EpochRecorder::new(layers.len());
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
         for (step, idx) in order.iter().enumerate() {
+            opt.cfg.lr = plan.lr_at(step, order.len());
             let batch = assemble(train_set, idx, settings.augment, &pad, &mut rng);
             let shape = S::for_batch(idx.len(), train_set.shape).map_err(TrainError::Shape)?;
             let x = dev.tensor_from_vec(batch.pixels, shape);
