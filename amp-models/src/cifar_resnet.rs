@@ -94,7 +94,15 @@ macro_rules! cifar_depths {
 }
 pub(crate) use cifar_depths;
 
-cifar_depths!(cifar_stage, CifarBlock<RES>, CifarStage3, CifarStage5, CifarStage7, CifarStage9, CifarStage18);
+cifar_depths!(
+    cifar_stage,
+    CifarBlock<RES>,
+    CifarStage3,
+    CifarStage5,
+    CifarStage7,
+    CifarStage9,
+    CifarStage18
+);
 
 /// Declares the CIFAR network of one depth, generic over `RES` (shortcuts or plain).
 macro_rules! cifar_net {

@@ -18,8 +18,7 @@ pub mod vgg;
 
 pub use bottleneck::{ResNet101, ResNet50};
 pub use cifar_resnet::{
-    Plain110, Plain20, Plain32, Plain44, Plain56, ResNet110, ResNet20, ResNet32, ResNet44,
-    ResNet56,
+    Plain110, Plain20, Plain32, Plain44, Plain56, ResNet110, ResNet20, ResNet32, ResNet44, ResNet56,
 };
 pub use cnn::SmallCnn;
 pub use forward::Maps;

@@ -201,9 +201,15 @@ where
 fn every_small_model_classifies_a_batch_into_10_logits() {
     assert_eq!(train_forward_shape::<ResNet20<10, f32, Cpu>>(8, 2), (2, 10));
     assert_eq!(train_forward_shape::<Plain20<10, f32, Cpu>>(8, 2), (2, 10));
-    assert_eq!(train_forward_shape::<Plain20NoBn<10, f32, Cpu>>(8, 2), (2, 10));
+    assert_eq!(
+        train_forward_shape::<Plain20NoBn<10, f32, Cpu>>(8, 2),
+        (2, 10)
+    );
     assert_eq!(train_forward_shape::<ResNet56<10, f32, Cpu>>(8, 2), (2, 10));
-    assert_eq!(train_forward_shape::<Plain110NoBn<10, f32, Cpu>>(4, 2), (2, 10));
+    assert_eq!(
+        train_forward_shape::<Plain110NoBn<10, f32, Cpu>>(4, 2),
+        (2, 10)
+    );
     // Odd sizes: the option A subsampling matches the stride-2 convolutions (7 -> 4 -> 2).
     assert_eq!(train_forward_shape::<ResNet32<10, f32, Cpu>>(7, 2), (2, 10));
     assert_eq!(train_forward_shape::<ResNet34<10, f32, Cpu>>(8, 2), (2, 10));
@@ -214,8 +220,14 @@ fn every_small_model_classifies_a_batch_into_10_logits() {
 fn vggs_classify_32x32_images_into_10_logits() {
     assert_eq!(train_forward_shape::<Vgg13<10, f32, Cpu>>(32, 2), (2, 10));
     assert_eq!(train_forward_shape::<Vgg16<10, f32, Cpu>>(32, 2), (2, 10));
-    assert_eq!(train_forward_shape::<Vgg11NoBn<10, f32, Cpu>>(32, 1), (1, 10));
-    assert_eq!(train_forward_shape::<Vgg16NoBn<10, f32, Cpu>>(32, 1), (1, 10));
+    assert_eq!(
+        train_forward_shape::<Vgg11NoBn<10, f32, Cpu>>(32, 1),
+        (1, 10)
+    );
+    assert_eq!(
+        train_forward_shape::<Vgg16NoBn<10, f32, Cpu>>(32, 1),
+        (1, 10)
+    );
 }
 
 /// Plain-N and ResNet-N share their weights' layout; with the same weights they differ only
@@ -342,7 +354,10 @@ where
 fn assert_learns(name: &str, losses: &[f32], norms: &[f64], layers: usize) {
     assert_eq!(norms.len(), layers, "{name}: one norm per candidate");
     for (l, n) in norms.iter().enumerate() {
-        assert!(n.is_finite() && *n > 0.0, "{name} layer {l}: output grad norm {n}");
+        assert!(
+            n.is_finite() && *n > 0.0,
+            "{name} layer {l}: output grad norm {n}"
+        );
     }
     let (first, last) = (losses[0], *losses.last().unwrap());
     assert!(
@@ -354,14 +369,26 @@ fn assert_learns(name: &str, losses: &[f32], norms: &[f64], layers: usize) {
 #[test]
 fn sgd_steps_lower_the_loss_of_resnet20() {
     let dev = Cpu::seed_from_u64(5);
-    let (losses, norms) = sgd_losses(ResNet20::<10, f32, Cpu>::build(&dev), &dev, 8, 8, (0.05, Some(0.9)));
+    let (losses, norms) = sgd_losses(
+        ResNet20::<10, f32, Cpu>::build(&dev),
+        &dev,
+        8,
+        8,
+        (0.05, Some(0.9)),
+    );
     assert_learns("ResNet-20", &losses, &norms, 18);
 }
 
 #[test]
 fn sgd_steps_lower_the_loss_of_resnet50() {
     let dev = Cpu::seed_from_u64(6);
-    let (losses, norms) = sgd_losses(ResNet50::<10, f32, Cpu>::build(&dev), &dev, 8, 6, (0.01, None));
+    let (losses, norms) = sgd_losses(
+        ResNet50::<10, f32, Cpu>::build(&dev),
+        &dev,
+        8,
+        6,
+        (0.01, None),
+    );
     assert_learns("ResNet-50", &losses, &norms, 52);
 }
 
@@ -384,7 +411,12 @@ mod cost {
 
     impl Walk {
         pub fn image(hw: usize) -> Self {
-            Walk { c: 3, h: hw, w: hw, ..Walk::default() }
+            Walk {
+                c: 3,
+                h: hw,
+                w: hw,
+                ..Walk::default()
+            }
         }
         /// A k x k convolution, padding k / 2.
         pub fn conv(&mut self, out: usize, k: usize, stride: usize, bias: bool, cand: bool) {
@@ -396,7 +428,10 @@ mod cost {
         }
         fn conv_size(&self, k: usize, stride: usize) -> (usize, usize) {
             let p = k / 2;
-            ((self.h + 2 * p - k) / stride + 1, (self.w + 2 * p - k) / stride + 1)
+            (
+                (self.h + 2 * p - k) / stride + 1,
+                (self.w + 2 * p - k) / stride + 1,
+            )
         }
         pub fn bn(&mut self) {
             self.params += 2 * self.c;
@@ -416,7 +451,12 @@ mod cost {
         }
         /// A 1x1 projection shortcut with batch norm from a block's input `from`.
         pub fn projection(&mut self, from: &Walk, stride: usize) {
-            let mut s = Walk { c: from.c, h: from.h, w: from.w, ..Walk::default() };
+            let mut s = Walk {
+                c: from.c,
+                h: from.h,
+                w: from.w,
+                ..Walk::default()
+            };
             s.conv(self.c, 1, stride, false, true);
             s.bn();
             assert_eq!((s.h, s.w), (self.h, self.w));
@@ -425,7 +465,12 @@ mod cost {
             self.candidates += s.candidates;
         }
         fn at(&self) -> Walk {
-            Walk { c: self.c, h: self.h, w: self.w, ..Walk::default() }
+            Walk {
+                c: self.c,
+                h: self.h,
+                w: self.w,
+                ..Walk::default()
+            }
         }
     }
 
@@ -544,7 +589,12 @@ fn zoo() -> Vec<(&'static str, cost::Walk, usize, usize)> {
     use cost::*;
     macro_rules! row {
         ($name:literal, $walk:expr, $M:ty) => {
-            ($name, $walk, params::<$M>(), <$M as Amplifiable>::LAYER_COUNT)
+            (
+                $name,
+                $walk,
+                params::<$M>(),
+                <$M as Amplifiable>::LAYER_COUNT,
+            )
         };
     }
     let v11: [&[usize]; 5] = [&[64], &[128], &[256; 2], &[512; 2], &[512; 2]];
@@ -609,7 +659,7 @@ fn the_docs_table_is_computed_from_the_models() {
         assert_eq!(walk.candidates, candidates, "{name}: the walk's candidates");
         let gflop = 2.0 * walk.macs as f64 / 1e9;
         table.push_str(&format!(
-            "| `{name}` | {} | {candidates} | {gflop:.3} |\n",
+            "| `{name}` | {} | {candidates} | {gflop:.4} |\n",
             thousands(params)
         ));
     }
@@ -617,8 +667,15 @@ fn the_docs_table_is_computed_from_the_models() {
     // 5*32*32*9)*16*16 + stage 3 (32*64*9 + 5*64*64*9)*8*8 + classifier 64*10.
     assert_eq!(cost::cifar(3, true, 10).macs, 40_551_040);
     let readme = include_str!("../../amp-models/README.md");
-    let start = readme.find("<!-- table:start -->\n").expect("table start marker") + 21;
+    let start = readme
+        .find("<!-- table:start -->\n")
+        .expect("table start marker")
+        + 21;
     let end = readme.find("<!-- table:end -->").expect("table end marker");
     println!("{table}");
-    assert_eq!(&readme[start..end], table, "amp-models/README.md's table is stale");
+    assert_eq!(
+        &readme[start..end],
+        table,
+        "amp-models/README.md's table is stale"
+    );
 }

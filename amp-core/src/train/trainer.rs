@@ -144,7 +144,7 @@ where
         }
         state.set_amplified(&plan.amplified, plan.factor);
         opt.cfg.lr = plan.lr;
-        if let Some(d) = plan.decision {
+        if let Some(d) = plan.decision.clone() {
             record.decisions.push(d);
         }
 
