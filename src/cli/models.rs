@@ -79,9 +79,10 @@ pub struct ModelEntry {
     pub layers: fn() -> Vec<LayerInfo>,
 }
 
-/// Declares the registry: for each model its `--model` name, description, input rule, batch
-/// shape and type (written with `C` for the class count). Generates [`MODELS`] and the
-/// builder that runs a [`WithModel`] on any of them for C = 10 or 100.
+/// Declares the registry: for each model its `--model` name, type (with the const arguments
+/// that precede the class count, `Mlp<768, 128>`), batch shape, input rule and description.
+/// Generates [`MODELS`] and the builder that runs a [`WithModel`] on any of them for C = 10
+/// or 100.
 macro_rules! models {
     ($($name:literal => $Net:ident $(<$($arg:literal),*>)?, $S:ty, $input:expr, $desc:literal;)*) => {
         /// Every model the CLI knows, in `--help` order.
