@@ -84,7 +84,10 @@ fn a_model_that_cannot_take_the_images_says_so() {
     ]);
     assert!(!o.status.success());
     let t = text(&o);
-    assert!(t.contains("Vgg11") && t.contains("3x16x16"), "{t}");
+    assert!(
+        t.contains("model vgg11 takes") && t.contains("3x16x16"),
+        "{t}"
+    );
     assert!(!t.contains("panicked"), "{t}");
 }
 
@@ -270,5 +273,65 @@ fn an_unknown_device_is_a_usage_error_naming_the_flag() {
         t.contains("invalid value 'gpu' for '--device <DEVICE>'")
             && t.contains("expected `cpu`, `cuda` or `cuda:N`"),
         "{t}"
+    );
+}
+
+#[test]
+fn every_registry_model_is_listed_and_an_unknown_one_names_the_valid_ones() {
+    let o = amp(&["layers", "resnet20"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert_eq!(t.lines().count(), 18, "{t}");
+    assert!(t.contains("layer3.2.conv2"), "{t}");
+    let o = amp(&["layers", "--help"]);
+    let t = text(&o);
+    for name in [
+        "vgg16-nobn",
+        "resnet101",
+        "resnet110",
+        "plain56",
+        "plain110-nobn",
+    ] {
+        assert!(t.contains(name), "{name} in\n{t}");
+    }
+    let o = amp(&["layers", "resnet21"]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(
+        t.contains("invalid value 'resnet21'") && t.contains("resnet20"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_cifar_resnet_trains_with_a_warmup_phase() {
+    let dir = scratch("warmup");
+    let cfg = dir.join("warm.toml");
+    std::fs::write(
+        &cfg,
+        "name = \"warm\"\n[train]\nepochs = 2\nlr = 0.1\nbatch_size = 32\n\
+         [[schedule]]\nepochs = \"0..1\"\nlr = 0.1\namplify = true\nwarmup = true\n\
+         [[schedule]]\nepochs = \"1..2\"\nlr = 0.01\namplify = false\n",
+    )
+    .unwrap();
+    let out = dir.join("runs");
+    let o = amp(&[
+        "train",
+        cfg.to_str().unwrap(),
+        "--model",
+        "resnet20",
+        "--limit",
+        "64",
+        "--test-limit",
+        "64",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let record = std::fs::read_to_string(out.join("warm-resnet20-seed0.json")).unwrap();
+    assert!(
+        record.contains("warmup = true"),
+        "the record keeps the config"
     );
 }

@@ -311,3 +311,16 @@ fn load_names_the_file() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn warmup_is_a_bool_of_a_phase_and_its_misspelling_is_caught() {
+    let e =
+        with_base("[[schedule]]\nepochs = \"0..16\"\nlr = 0.4\namplify = true\nwarm_up = true\n");
+    let msg = e.to_string();
+    assert!(msg.contains("unknown field `warm_up`"), "{msg}");
+    assert!(msg.contains("did you mean `warmup`?"), "{msg}");
+    let e =
+        with_base("[[schedule]]\nepochs = \"0..16\"\nlr = 0.4\namplify = true\nwarmup = \"yes\"\n");
+    assert_eq!(e.line_col(), Some((9, 10)), "{e}");
+    assert!(e.to_string().contains("schedule[0].warmup"), "{e}");
+}

@@ -156,3 +156,18 @@ fn intelligent_configs_observe_two_epochs_then_select() {
         assert_eq!(&counts[8..], &[0; 8]);
     }
 }
+
+#[test]
+fn a_warmup_phase_reaches_the_schedule_and_the_written_config() {
+    let text = "name = \"w\"\n[train]\nepochs = 4\nlr = 0.4\n\
+                [[schedule]]\nepochs = \"0..1\"\nlr = 0.4\namplify = true\nwarmup = true\n\
+                [[schedule]]\nepochs = \"1..4\"\nlr = 0.04\namplify = false\n";
+    let c = amp_core::config::ExperimentConfig::from_toml_str(text, "w.toml").unwrap();
+    let s = c.schedule().unwrap();
+    assert!(s.phases()[0].warmup);
+    assert!(!s.phases()[1].warmup);
+    let written = c.to_toml();
+    assert_eq!(written.matches("warmup = true").count(), 1, "{written}");
+    let again = amp_core::config::ExperimentConfig::from_toml_str(&written, "again.toml").unwrap();
+    assert_eq!(again.schedule().unwrap(), s);
+}

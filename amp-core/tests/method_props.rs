@@ -101,7 +101,7 @@ proptest! {
         bounds.extend(cuts.iter().copied());
         bounds.push(epochs);
         let mut phases: Vec<Phase> = bounds.windows(2)
-            .map(|w| Phase { epochs: w[0]..w[1], lr: 0.1, amplify: w[0] == 0, factor: 2.0 })
+            .map(|w| Phase { epochs: w[0]..w[1], lr: 0.1, amplify: w[0] == 0, factor: 2.0, warmup: false })
             .collect();
         let len = phases.len();
         phases.rotate_left(order as usize % len);

@@ -15,6 +15,7 @@ fn phase(a: usize, b: usize, amplify: bool) -> Phase {
         lr: 0.1,
         amplify,
         factor: 2.0,
+        warmup: false,
     }
 }
 
@@ -135,4 +136,72 @@ fn coverage_errors_name_phases_and_epochs() {
         PhaseSchedule::new(10, vec![bad]),
         Err(ScheduleError::BadFactor { .. })
     ));
+}
+
+/// A two-phase schedule over 4 epochs: a warm-up phase over epochs 0..2 at lr 0.8, then 0.1.
+fn warmup_schedule() -> PhaseSchedule {
+    PhaseSchedule::new(
+        4,
+        vec![
+            Phase {
+                epochs: 0..2,
+                lr: 0.8,
+                amplify: true,
+                factor: 2.0,
+                warmup: true,
+            },
+            Phase {
+                epochs: 2..4,
+                lr: 0.1,
+                amplify: false,
+                factor: 2.0,
+                warmup: false,
+            },
+        ],
+    )
+    .unwrap()
+}
+
+#[test]
+fn warmup_rises_linearly_over_the_phase_steps_to_exactly_lr() {
+    let s = warmup_schedule();
+    // 4 steps per epoch: the phase has T = 8 steps, step t trains at 0.8 (t + 1) / 8.
+    let e0 = s.phase(0).unwrap();
+    let e1 = s.phase(1).unwrap();
+    assert_eq!((e0.epoch_in_phase, e1.epoch_in_phase), (0, 1));
+    let lrs: Vec<f64> = (0..4)
+        .map(|i| e0.lr_at(i, 4))
+        .chain((0..4).map(|i| e1.lr_at(i, 4)))
+        .collect();
+    let want = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8];
+    for (got, want) in lrs.iter().zip(want) {
+        assert!((got - want).abs() < 1e-15, "{lrs:?}");
+    }
+    assert_eq!(e1.lr_at(3, 4), 0.8, "the last step is exactly lr");
+    // A phase without warm-up keeps its lr at every step.
+    let e2 = s.phase(2).unwrap();
+    assert_eq!(e2.epoch_in_phase, 0);
+    assert_eq!(s.phase(3).unwrap().epoch_in_phase, 1);
+    assert!((0..4).all(|i| e2.lr_at(i, 4) == 0.1));
+}
+
+#[test]
+fn warmup_over_one_epoch_of_one_step_is_lr() {
+    let s = PhaseSchedule::new(
+        1,
+        vec![Phase {
+            epochs: 0..1,
+            lr: 0.3,
+            amplify: false,
+            factor: 1.0,
+            warmup: true,
+        }],
+    )
+    .unwrap();
+    let p = s.phase(0).unwrap();
+    assert_eq!(p.lr_at(0, 1), 0.3);
+    // lr * 1 / 3, in f64.
+    assert_eq!(p.lr_at(0, 3), 0.3 / 3.0);
+    // Past the epoch's last step the rate stays at that step's.
+    assert_eq!(p.lr_at(7, 3), 0.3);
 }

@@ -1,20 +1,20 @@
-//! ResNet for CIFAR (He et al. 2016, as commonly adapted to 32x32 inputs): a 3x3 stem, four
-//! stages of basic blocks (64, 128, 256, 512 channels; stride 2 and a 1x1 projection
-//! shortcut at the start of stages 2-4), global average pooling and a linear classifier.
+//! ResNet for CIFAR (He et al. 2016, as commonly adapted to 32x32 inputs): a 3x3 stride-1
+//! stem without pooling, four stages of basic blocks (64, 128, 256, 512 channels; stride 2
+//! and a 1x1 projection shortcut with batch norm at the start of stages 2-4), global average
+//! pooling and a linear classifier. ResNet-18 has [2, 2, 2, 2] blocks per stage, ResNet-34
+//! [3, 4, 6, 3]; the bottleneck ResNets are in [`crate::bottleneck`].
 //!
 //! Candidate layers are the convolutions of the blocks, projections included, with PyTorch's
-//! names (`layer2.0.conv1`, `layer2.0.shortcut`): 19 for ResNet-18. The stem and the
-//! classifier are not candidates, matching the reference runs of METHOD.md section 6.
+//! names (`layer2.0.conv1`, `layer2.0.shortcut`): 19 for ResNet-18, 35 for ResNet-34. The
+//! stem and the classifier are not candidates, matching the reference runs of METHOD.md
+//! section 6.
 
-use amp_core::{amplifiable, AmpDevice, AmpDtype};
-use amp_nn::{BatchNorm2D, Conv2DNoBias, GlobalAvgPool2D, NnDevice};
+use amp_core::amplifiable;
+use amp_nn::{BatchNorm2D, Conv2DNoBias, GlobalAvgPool2D};
 use dfdx::nn::modules::{Linear, ReLU};
-use dfdx::nn::{Module, ModuleMut};
 use dfdx::prelude::*;
-use dfdx::tensor::Tape;
 
-/// Feature maps inside the network: batch, `C` channels, runtime height and width.
-pub type Maps<const C: usize, E, D, T> = Tensor<(usize, Const<C>, usize, usize), E, D, T>;
+pub use crate::forward::Maps;
 
 /// Two 3x3 conv - BN units with an identity shortcut: relu(bn2(conv2(relu(bn1(conv1 x)))) + x).
 #[amplifiable(forward = manual, bound = "D: amp_nn::NnDevice<E>")]
@@ -44,53 +44,14 @@ pub struct DownBlock<const I: usize, const O: usize, E: Dtype, D: Device<E>> {
     pub shortcut_bn: BatchNorm2D<O, E, D>,
 }
 
-/// Generates `Module` (inference: running BN statistics) and `ModuleMut` (training) for a
-/// block from one body, written against its tap view.
-macro_rules! block_forward {
-    ($Block:ident <$($c:ident),*>, $I:ident -> $O:ident, |$t:ident, $x:ident| $body:expr) => {
-        impl<$(const $c: usize,)* E: AmpDtype, D: AmpDevice<E> + NnDevice<E>, T: Tape<E, D>>
-            Module<Maps<$I, E, D, T>> for $Block<$($c,)* E, D>
-        {
-            type Output = Maps<$O, E, D, T>;
-            type Error = D::Err;
-            fn try_forward(&self, $x: Maps<$I, E, D, T>) -> Result<Self::Output, D::Err> {
-                #[allow(unused_mut)]
-                let mut $t = self.taps();
-                macro_rules! fwd {
-                    ($m:expr, $v:expr) => {
-                        $m.try_forward($v)
-                    };
-                }
-                $body
-            }
-        }
-
-        impl<$(const $c: usize,)* E: AmpDtype, D: AmpDevice<E> + NnDevice<E>, T: Tape<E, D>>
-            ModuleMut<Maps<$I, E, D, T>> for $Block<$($c,)* E, D>
-        {
-            type Output = Maps<$O, E, D, T>;
-            type Error = D::Err;
-            fn try_forward_mut(&mut self, $x: Maps<$I, E, D, T>) -> Result<Self::Output, D::Err> {
-                let mut $t = self.taps_mut();
-                macro_rules! fwd {
-                    ($m:expr, $v:expr) => {
-                        $m.try_forward_mut($v)
-                    };
-                }
-                $body
-            }
-        }
-    };
-}
-
-block_forward!(BasicBlock<C>, C -> C, |t, x| {
+block_forward!(BasicBlock<const C: usize>, C -> C, |t, x| {
     let h = fwd!(t.conv1, x.with_empty_tape())?;
     let h = fwd!(t.bn1, h)?.try_relu()?;
     let h = fwd!(t.conv2, h)?;
     fwd!(t.bn2, h)?.try_add(x)?.try_relu()
 });
 
-block_forward!(DownBlock<I, O>, I -> O, |t, x| {
+block_forward!(DownBlock<const I: usize, const O: usize>, I -> O, |t, x| {
     let s = fwd!(t.shortcut, x.with_empty_tape())?;
     let s = fwd!(t.shortcut_bn, s)?;
     let h = fwd!(t.conv1, x)?;
@@ -99,46 +60,91 @@ block_forward!(DownBlock<I, O>, I -> O, |t, x| {
     fwd!(t.bn2, h)?.try_add(s)?.try_relu()
 });
 
-/// Stage 1 of ResNet-18: two basic blocks at 64 channels.
-#[amplifiable(bound = "D: amp_nn::NnDevice<E>")]
-#[derive(Debug, Clone)]
-pub struct Stage<const C: usize, E: Dtype, D: Device<E>> {
-    #[amp(block, name = "0")]
-    pub b0: BasicBlock<C, E, D>,
-    #[amp(block, name = "1")]
-    pub b1: BasicBlock<C, E, D>,
+stage! {
+    /// Two basic blocks at `C` channels (ResNet-18's first stage).
+    BasicStage2<const C: usize>(C -> C) {
+        first: BasicBlock<C, E, D>,
+        rest: BasicBlock<C, E, D> => [b1 "1"],
+    }
 }
 
-/// Stages 2-4 of ResNet-18: a down block, then a basic block.
-#[amplifiable(bound = "D: amp_nn::NnDevice<E>")]
-#[derive(Debug, Clone)]
-pub struct DownStage<const I: usize, const O: usize, E: Dtype, D: Device<E>> {
-    #[amp(block, name = "0")]
-    pub b0: DownBlock<I, O, E, D>,
-    #[amp(block, name = "1")]
-    pub b1: BasicBlock<O, E, D>,
+stage! {
+    /// Three basic blocks at `C` channels (ResNet-34's first stage).
+    BasicStage3<const C: usize>(C -> C) {
+        first: BasicBlock<C, E, D>,
+        rest: BasicBlock<C, E, D> => [b1 "1", b2 "2"],
+    }
 }
 
-/// ResNet-18 for 32x32 inputs with `C` classes (11.2 M parameters for C = 10).
-#[amplifiable(bound = "D: amp_nn::NnDevice<E>")]
-#[derive(Debug, Clone)]
-pub struct ResNet18<const C: usize, E: Dtype, D: Device<E>> {
-    #[amp(skip)]
-    pub conv1: Conv2DNoBias<3, 64, 3, 1, 1, E, D>,
-    #[amp(skip)]
-    pub bn1: BatchNorm2D<64, E, D>,
-    #[amp(skip)]
-    pub relu: ReLU,
-    #[amp(block)]
-    pub layer1: Stage<64, E, D>,
-    #[amp(block)]
-    pub layer2: DownStage<64, 128, E, D>,
-    #[amp(block)]
-    pub layer3: DownStage<128, 256, E, D>,
-    #[amp(block)]
-    pub layer4: DownStage<256, 512, E, D>,
-    #[amp(skip)]
-    pub pool: GlobalAvgPool2D,
-    #[amp(skip)]
-    pub fc: Linear<512, C, E, D>,
+stage! {
+    /// A down block, then one basic block (ResNet-18's stages 2-4).
+    DownStage2<const I: usize, const O: usize>(I -> O) {
+        first: DownBlock<I, O, E, D>,
+        rest: BasicBlock<O, E, D> => [b1 "1"],
+    }
 }
+
+stage! {
+    /// A down block, then two basic blocks (ResNet-34's stage 4).
+    DownStage3<const I: usize, const O: usize>(I -> O) {
+        first: DownBlock<I, O, E, D>,
+        rest: BasicBlock<O, E, D> => [b1 "1", b2 "2"],
+    }
+}
+
+stage! {
+    /// A down block, then three basic blocks (ResNet-34's stage 2).
+    DownStage4<const I: usize, const O: usize>(I -> O) {
+        first: DownBlock<I, O, E, D>,
+        rest: BasicBlock<O, E, D> => [b1 "1", b2 "2", b3 "3"],
+    }
+}
+
+stage! {
+    /// A down block, then five basic blocks (ResNet-34's stage 3).
+    DownStage6<const I: usize, const O: usize>(I -> O) {
+        first: DownBlock<I, O, E, D>,
+        rest: BasicBlock<O, E, D> => [b1 "1", b2 "2", b3 "3", b4 "4", b5 "5"],
+    }
+}
+
+/// Declares a basic-block ResNet for 32x32 inputs from its four stage types.
+macro_rules! basic_resnet {
+    ($(#[$attr:meta])* $Name:ident: $S1:ident, $S2:ident, $S3:ident, $S4:ident) => {
+        $(#[$attr])*
+        #[amplifiable(bound = "D: amp_nn::NnDevice<E>")]
+        #[derive(Debug, Clone)]
+        pub struct $Name<const C: usize, E: Dtype, D: Device<E>> {
+            #[amp(skip)]
+            pub conv1: Conv2DNoBias<3, 64, 3, 1, 1, E, D>,
+            #[amp(skip)]
+            pub bn1: BatchNorm2D<64, E, D>,
+            #[amp(skip)]
+            pub relu: ReLU,
+            #[amp(block)]
+            pub layer1: $S1<64, E, D>,
+            #[amp(block)]
+            pub layer2: $S2<64, 128, E, D>,
+            #[amp(block)]
+            pub layer3: $S3<128, 256, E, D>,
+            #[amp(block)]
+            pub layer4: $S4<256, 512, E, D>,
+            #[amp(skip)]
+            pub pool: GlobalAvgPool2D,
+            #[amp(skip)]
+            pub fc: Linear<512, C, E, D>,
+        }
+    };
+}
+
+basic_resnet!(
+    /// ResNet-18 for 32x32 inputs with `C` classes: [2, 2, 2, 2] basic blocks, 19 candidate
+    /// convolutions, 11,173,962 parameters for C = 10.
+    ResNet18: BasicStage2, DownStage2, DownStage2, DownStage2
+);
+
+basic_resnet!(
+    /// ResNet-34 for 32x32 inputs with `C` classes: [3, 4, 6, 3] basic blocks, 35 candidate
+    /// convolutions, 21,282,122 parameters for C = 10.
+    ResNet34: BasicStage3, DownStage4, DownStage6, DownStage3
+);

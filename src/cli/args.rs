@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 use super::device::DeviceSpec;
 
@@ -175,17 +175,5 @@ pub struct ReportArgs {
     pub decisions: bool,
 }
 
-/// The networks the CLI can train (all from amp-models).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelName {
-    /// Three-layer perceptron on flattened images.
-    Mlp,
-    /// Small convolutional network (3 convs with batch norm).
-    Cnn,
-    /// VGG-11 with batch norm, for 32x32 images.
-    Vgg11,
-    /// VGG-19 with batch norm, for 32x32 images.
-    Vgg19,
-    /// ResNet-18 for 32x32 images.
-    Resnet18,
-}
+/// The networks the CLI can train: the registry of `models.rs`.
+pub use super::models::ModelName;

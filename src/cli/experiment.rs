@@ -42,7 +42,12 @@ impl Job<'_> {
             data: Some(self.data.provenance.clone()),
             ..Provenance::default()
         };
-        with_model(model, &dev, (self, provenance))
+        with_model(
+            model,
+            self.data.train.classes.len(),
+            &dev,
+            (self, provenance),
+        )?
     }
 }
 

@@ -37,12 +37,14 @@ fn schedule(factor: f64) -> PhaseSchedule {
                 lr: 0.1,
                 amplify: true,
                 factor,
+                warmup: false,
             },
             Phase {
                 epochs: 4..5,
                 lr: 0.01,
                 amplify: false,
                 factor,
+                warmup: false,
             },
         ],
     )

@@ -209,6 +209,11 @@ pub struct PhaseConfig {
     /// Amplification factor of this phase; omitted: `amp.factor`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factor: Option<f64>,
+    /// `warmup = true`: the learning rate rises linearly over the phase's steps, from
+    /// `lr / T` at its first step to `lr` at its last (T = the phase's step count; see
+    /// [`crate::method::PhasePlan::lr_at`]). Omitted: `false`, `lr` throughout.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warmup: bool,
 }
 
 /// Epochs `start..end` (end excluded), written as the string `"start..end"`.

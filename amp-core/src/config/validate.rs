@@ -296,6 +296,7 @@ impl ExperimentConfig {
                 lr: p.lr,
                 amplify: p.amplify,
                 factor: p.factor.unwrap_or(self.amp.factor),
+                warmup: p.warmup,
             })
             .collect();
         PhaseSchedule::new(epochs, built).map_err(|e| self.schedule_error(e))

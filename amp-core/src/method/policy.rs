@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Decision, Schedule, SelectContext, Selector};
+use super::{Decision, PhasePlan, Schedule, SelectContext, Selector};
 use crate::stats::StatsHistory;
 
 /// What to do in one epoch.
@@ -13,7 +13,8 @@ pub struct EpochPlan {
     pub epoch: usize,
     /// The schedule phase it falls in, in epoch order.
     pub phase: usize,
-    /// Learning rate of this epoch.
+    /// Learning rate of this epoch's phase: of every step, or with warm-up the rate the
+    /// phase rises to; the rate of each step is [`EpochPlan::lr_at`].
     pub lr: f64,
     /// Amplification factor k of this epoch's phase (in effect only where `amplified`).
     pub factor: f64,
@@ -21,9 +22,17 @@ pub struct EpochPlan {
     pub amplified: Vec<bool>,
     /// The selection, when one was (re)computed at the start of this epoch.
     pub decision: Option<Decision>,
+    /// The schedule's plan of this epoch: its phase and position in it, for [`EpochPlan::lr_at`].
+    pub schedule: PhasePlan,
 }
 
 impl EpochPlan {
+    /// The learning rate of step `step` (from 0) of this epoch of `steps` steps: `lr`, or
+    /// during a warm-up phase the linear ramp of [`PhasePlan::lr_at`].
+    pub fn lr_at(&self, step: usize, steps: usize) -> f64 {
+        self.schedule.lr_at(step, steps)
+    }
+
     /// Indices of the amplified layers.
     pub fn amplified_layers(&self) -> Vec<usize> {
         (0..self.amplified.len())
@@ -137,6 +146,7 @@ impl<Sel: Selector, Sch: Schedule> AmpPolicy for Policy<Sel, Sch> {
             factor: plan.phase.factor,
             amplified,
             decision,
+            schedule: plan,
         }
     }
 

@@ -35,6 +35,10 @@ pub struct Phase {
     pub amplify: bool,
     /// Amplification factor k (reported even when `amplify` is false).
     pub factor: f64,
+    /// Whether the learning rate rises linearly to `lr` over the phase's steps
+    /// ([`PhasePlan::lr_at`] has the formula); `false`: `lr` throughout.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub warmup: bool,
 }
 
 /// The phase an epoch falls in, numbered in epoch order.
@@ -44,6 +48,27 @@ pub struct PhasePlan {
     pub index: usize,
     /// The phase itself.
     pub phase: Phase,
+    /// The epoch's position in the phase, from 0 (`epoch - phase.epochs.start`).
+    pub epoch_in_phase: usize,
+}
+
+impl PhasePlan {
+    /// The learning rate of step `step` (from 0) of this epoch, which has `steps` steps.
+    ///
+    /// Without warm-up it is `lr`. With warm-up the rate rises linearly over the phase's
+    /// `T = steps * (phase epochs)` steps: step `t = steps * epoch_in_phase + step` (from 0)
+    /// trains at `lr * (t + 1) / T`, so the first step of the phase uses `lr / T` and the
+    /// last uses `lr` exactly. Every epoch is assumed to have the same step count, as the
+    /// trainer's epochs over a fixed training set do.
+    pub fn lr_at(&self, step: usize, steps: usize) -> f64 {
+        let lr = self.phase.lr;
+        if !self.phase.warmup || steps == 0 {
+            return lr;
+        }
+        let total = steps * self.phase.epochs.len();
+        let t = steps * self.epoch_in_phase + step.min(steps - 1);
+        lr * (t + 1) as f64 / total as f64
+    }
 }
 
 /// Phases that cover every epoch of the run exactly once, kept in epoch order.
@@ -143,6 +168,7 @@ impl PhaseSchedule {
             lr,
             amplify,
             factor,
+            warmup: false,
         })
         .collect();
         Self::new(epochs, phases)
@@ -173,6 +199,7 @@ impl Schedule for PhaseSchedule {
             .map(|index| PhasePlan {
                 index,
                 phase: self.phases[index].clone(),
+                epoch_in_phase: epoch - self.phases[index].epochs.start,
             })
     }
 }

@@ -380,6 +380,7 @@ impl Trainer<'_> {
         self.observer
             .epoch_started(epoch, order.len(), progress.next.step);
         for step in progress.next.step..order.len() {
+            opt.cfg.lr = plan.lr_at(step, order.len());
             let mut rng = streams::step_rng(seed, epoch, step);
             let batch = assemble(
                 train_set,
