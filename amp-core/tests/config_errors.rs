@@ -40,7 +40,7 @@ fn unknown_fields_are_rejected_with_a_suggestion() {
     let e = err("name = \"x\"\n[train]\nepochs = 16\nlr = 0.4\nlr2 = 3\n");
     check(
         &e,
-        "configs/exp.toml:5:1: train.lr2: unknown field `lr2`, expected one of `epochs`, `batch_size`, `lr`, `momentum`, `weight_decay`, `seed`; did you mean `lr`?",
+        "configs/exp.toml:5:1: train.lr2: unknown field `lr2`, expected one of `epochs`, `batch_size`, `lr`, `momentum`, `weight_decay`, `seed`, `max_loss`; did you mean `lr`?",
         (5, 1),
     );
     assert_eq!(e.field(), Some("train.lr2"));

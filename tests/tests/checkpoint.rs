@@ -42,12 +42,14 @@ fn settings(lr_scale: f64) -> (TrainSettings, Box<dyn AmpPolicy>) {
             lr: 0.1 * lr_scale,
             amplify: true,
             factor: 3.0,
+            warmup: false,
         },
         Phase {
             epochs: 3..4,
             lr: 0.01 * lr_scale,
             amplify: false,
             factor: 3.0,
+            warmup: false,
         },
     ];
     let selector = Intelligent::new(Cv, Mean, Above, 1, Reselect::Never).unwrap();

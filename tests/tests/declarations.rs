@@ -139,6 +139,7 @@ fn the_trainer_rejects_a_layer_called_around_its_taps_on_the_first_step() {
             lr: 0.1,
             amplify: true,
             factor: 2.0,
+            warmup: false,
         }],
     )
     .unwrap();
