@@ -32,7 +32,7 @@ impl Outcome {
 
 /// A training run, configured with builder methods and started by [`Trainer::run`].
 ///
-/// ```ignore
+/// ```text
 /// let outcome = Trainer::new("resnet18-seed0", &settings, policy.as_mut())
 ///     .observer(&mut bars)
 ///     .checkpoint("runs/x.ckpt.safetensors")
