@@ -24,12 +24,25 @@ where
     M: TensorCollection<f32, D>,
     D: Device<f32>,
 {
-    let mut out = Reader(Vec::new());
+    read(model, true)
+}
+
+/// Every tensor's name and shape, with its values only when `values` (checking a checkpoint
+/// against a model needs no copy of the weights).
+fn read<M, D>(model: &M, values: bool) -> Result<Vec<NamedTensor>, D::Err>
+where
+    M: TensorCollection<f32, D>,
+    D: Device<f32>,
+{
+    let mut out = Reader {
+        tensors: Vec::new(),
+        values,
+    };
     M::iter_tensors(&mut RecursiveWalker {
         m: (model, String::new()),
         f: &mut out,
     })?;
-    Ok(out.0)
+    Ok(out.tensors)
 }
 
 /// Why stored tensors do not fit a model.
@@ -54,13 +67,13 @@ where
     M: TensorCollection<f32, D>,
     D: Device<f32>,
 {
-    let mut shapes = Shapes(Vec::new());
-    // Visiting shapes cannot fail: nothing is allocated.
-    let _ = M::iter_tensors(&mut RecursiveWalker {
-        m: (model, String::new()),
-        f: &mut shapes,
-    });
-    for (name, shape) in &shapes.0 {
+    // Visiting names and shapes cannot fail: nothing is allocated.
+    let shapes: Vec<(String, Vec<usize>)> = read(model, false)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.name, t.shape))
+        .collect();
+    for (name, shape) in &shapes {
         match stored.iter().find(|t| &t.name == name) {
             None => return Err(TensorMismatch::Missing(name.clone())),
             Some(t) if &t.shape != shape => {
@@ -75,7 +88,7 @@ where
     }
     let extra: Vec<&NamedTensor> = stored
         .iter()
-        .filter(|t| !shapes.0.iter().any(|(n, _)| *n == t.name))
+        .filter(|t| !shapes.iter().any(|(n, _)| *n == t.name))
         .collect();
     if let Some(first) = extra.first() {
         return Err(TensorMismatch::Extra(extra.len(), first.name.clone()));
@@ -96,8 +109,10 @@ where
     Ok(())
 }
 
-struct Reader(Vec<NamedTensor>);
-struct Shapes(Vec<(String, Vec<usize>)>);
+struct Reader {
+    tensors: Vec<NamedTensor>,
+    values: bool,
+}
 struct Writer<'a>(&'a [NamedTensor]);
 
 impl<D: Device<f32>> TensorVisitor<f32, D> for Reader {
@@ -111,28 +126,11 @@ impl<D: Device<f32>> TensorVisitor<f32, D> for Reader {
         _: TensorOptions<S, f32, D>,
         (t, name): (&Tensor<S, f32, D>, String),
     ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        self.0.push(NamedTensor {
+        self.tensors.push(NamedTensor {
             name,
             shape: t.shape().concrete().into_iter().collect(),
-            values: t.as_vec(),
+            values: if self.values { t.as_vec() } else { Vec::new() },
         });
-        Ok(None)
-    }
-}
-
-impl<D: Device<f32>> TensorVisitor<f32, D> for Shapes {
-    type Viewer = (ViewTensorRef, ViewTensorName);
-    type Err = D::Err;
-    type E2 = f32;
-    type D2 = D;
-
-    fn visit<S: Shape>(
-        &mut self,
-        _: TensorOptions<S, f32, D>,
-        (t, name): (&Tensor<S, f32, D>, String),
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        self.0
-            .push((name, t.shape().concrete().into_iter().collect()));
         Ok(None)
     }
 }

@@ -364,7 +364,6 @@ impl Trainer<'_> {
             None => self.plan(epoch, &mut progress.record, layers)?,
         };
         state.set_amplified(&plan.amplified, plan.factor);
-        opt.cfg.lr = plan.lr;
         let seed = self.settings.seed;
         let order = epoch_order(
             train_set.len(),
