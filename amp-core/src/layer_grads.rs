@@ -9,7 +9,7 @@ use dfdx::nn::tensor_collection::{
 };
 use dfdx::prelude::*;
 
-use crate::backend::AmpDevice;
+use crate::backend::{AmpDevice, NormAcc};
 use crate::registry::{LayerParams, LayerVisitor};
 
 /// L2 norm of each candidate layer's parameter gradient (all its trainable tensors together).
@@ -23,11 +23,11 @@ where
 {
     let mut v = PerLayer {
         grads,
-        op: Op::SqNorm(vec![0.0; M::LAYER_COUNT]),
+        op: Op::SqNorm(NormAcc::new(M::LAYER_COUNT)),
     };
     model.visit_layers(0, &mut v);
     match v.op {
-        Op::SqNorm(sq) => sq.into_iter().map(f64::sqrt).collect(),
+        Op::SqNorm(acc) => acc.take().into_iter().map(f64::sqrt).collect(),
         Op::Scale(_) => unreachable!(),
     }
 }
@@ -55,7 +55,8 @@ where
 }
 
 enum Op {
-    SqNorm(Vec<f64>),
+    /// Sums into the accumulator, read once at the end (one GPU transfer for all layers).
+    SqNorm(NormAcc),
     Scale(Vec<f64>),
 }
 
@@ -103,7 +104,7 @@ impl<'a, E: Dtype, D: AmpDevice<E>> TensorVisitor<E, D> for EachTensor<'a, E, D>
         let dev = t.device().clone();
         let g = self.grads.get_or_alloc_mut(t)?;
         match self.op {
-            Op::SqNorm(sq) => sq[self.index] += dev.grad_sq_norm(g),
+            Op::SqNorm(acc) => dev.measure_and_scale(g, acc, self.index, 1.0),
             Op::Scale(k) => {
                 if k[self.index] != 1.0 {
                     dev.grad_scale(g, k[self.index]);

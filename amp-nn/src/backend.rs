@@ -25,7 +25,7 @@ pub enum PoolKind {
 /// compute output sizes in const generics.
 pub trait NnDevice<E: Dtype>: Device<E> {
     // Every method defaults to the device-generic path (public dfdx ops only), which any
-    // dfdx device runs; `Cpu` overrides them all with its fast kernels.
+    // dfdx device runs; `Cpu` and `Cuda` (f32) override them all with their fast kernels.
     /// 2D cross-correlation with square `K x K` kernels, like
     /// `torch.nn.functional.conv2d(x, weight, bias, stride, padding)`.
     fn conv2d<
@@ -152,7 +152,63 @@ where
     }
 }
 
-/// CUDA runs the device-generic path (cuda internals are private to dfdx, so it is built
-/// from dfdx's public ops).
+/// CUDA, f32: amp-nn's device-resident kernels (`*/cuda.rs`). Each op falls back to the
+/// device-generic path, saying so once, if the kernels cannot run on the GPU (see
+/// `crate::cuda`).
 #[cfg(feature = "cuda")]
-impl<E: Dtype> NnDevice<E> for dfdx::tensor::Cuda where dfdx::tensor::Cuda: Device<E> {}
+impl NnDevice<f32> for dfdx::tensor::Cuda {
+    fn conv2d<
+        B: Dim,
+        const C: usize,
+        H: Dim,
+        W: Dim,
+        const O: usize,
+        const K: usize,
+        T: Tape<f32, Self>,
+    >(
+        x: Tensor<(B, Const<C>, H, W), f32, Self, T>,
+        weight: &Tensor<Rank4<O, C, K, K>, f32, Self>,
+        bias: Option<&Tensor<Rank1<O>, f32, Self>>,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor<(B, Const<O>, usize, usize), f32, Self, T>, Self::Err> {
+        crate::conv2d::cuda::conv2d(x, weight, bias, stride, padding)
+    }
+
+    fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Self>>(
+        x: Tensor<(B, Const<C>, H, W), f32, Self, T>,
+        kind: PoolKind,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    ) -> Result<Tensor<(B, Const<C>, usize, usize), f32, Self, T>, Self::Err> {
+        crate::pool::cuda::pool2d(x, kind, kernel, stride, padding)
+    }
+
+    fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Self>>(
+        x: Tensor<(B, Const<C>, H, W), f32, Self, T>,
+        scale: &Tensor<Rank1<C>, f32, Self>,
+        bias: &Tensor<Rank1<C>, f32, Self>,
+        running_mean: &mut Tensor<Rank1<C>, f32, Self>,
+        running_var: &mut Tensor<Rank1<C>, f32, Self>,
+        epsilon: f64,
+        momentum: f64,
+    ) -> Result<Tensor<(B, Const<C>, H, W), f32, Self, T>, Self::Err> {
+        crate::batchnorm2d::cuda::train(x, scale, bias, running_mean, running_var, epsilon, momentum)
+    }
+
+    fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Self>>(
+        x: Tensor<(B, Const<C>, H, W), f32, Self, T>,
+        scale: &Tensor<Rank1<C>, f32, Self>,
+        bias: &Tensor<Rank1<C>, f32, Self>,
+        running_mean: &Tensor<Rank1<C>, f32, Self>,
+        running_var: &Tensor<Rank1<C>, f32, Self>,
+        epsilon: f64,
+    ) -> Result<Tensor<(B, Const<C>, H, W), f32, Self, T>, Self::Err> {
+        crate::batchnorm2d::cuda::eval(x, scale, bias, running_mean, running_var, epsilon)
+    }
+}
+
+/// CUDA, f64: the device-generic path (amp-nn's CUDA kernels are f32).
+#[cfg(feature = "cuda")]
+impl NnDevice<f64> for dfdx::tensor::Cuda {}

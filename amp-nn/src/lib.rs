@@ -12,10 +12,11 @@
 //! optimizers, and `alloc_grads`/`zero_grads` work.
 //!
 //! The math lives behind the [`NnDevice`] backend trait: [`Cpu`](dfdx::tensor::Cpu)
-//! uses hand-written im2col + GEMM / fused kernels (`*/cpu.rs`), while every
-//! other device (e.g. `Cuda`, behind the `cuda` feature) uses a path built only
-//! from public dfdx ops ([`generic`]), which is also callable on `Cpu` so tests
-//! can compare the two.
+//! uses hand-written im2col + GEMM / fused kernels (`*/cpu.rs`); `Cuda` (behind
+//! the `cuda` feature, f32) keeps every buffer on the GPU with cuBLAS GEMMs and
+//! NVRTC-compiled kernels (`*/cuda.rs`, `*/cuda.cu`, plumbing in [`cuda`]); any
+//! other device uses a path built only from public dfdx ops ([`generic`]), which
+//! is also callable on `Cpu` and `Cuda` so tests can compare against it.
 
 // Tensor types with 4-D shapes, tapes and devices are long by nature in dfdx;
 // aliasing each one would hide more than it helps.
@@ -26,6 +27,7 @@ mod batchnorm2d;
 mod candidate;
 mod conv2d;
 mod cpu_util;
+pub mod cuda;
 mod flatten;
 mod malloc;
 mod patches;

@@ -26,3 +26,18 @@ timed() {
 first_match() {
     grep -oP "$1" "$2" | head -1
 }
+
+# trim TEXT: TEXT without leading and trailing white space.
+trim() {
+    local s="$1"
+    s="${s#"${s%%[![:space:]]*}"}"
+    printf '%s' "${s%"${s##*[![:space:]]}"}"
+}
+
+# gpu_rows LOGFILE: a row for each `RESULT <stage> | <item> | <value> | <note>` line of gpu_check.
+gpu_rows() {
+    local st item value note
+    while IFS='|' read -r st item value note; do
+        row "$(trim "$st")" "$(trim "$item")" "$(trim "$value")" "$(trim "$note")"
+    done < <(grep '^RESULT ' "$1" | sed 's/^RESULT //')
+}

@@ -2,7 +2,7 @@
 # Builds the CUDA binaries on this (development) machine and assembles `gpu-pack/` (git-ignored),
 # everything the GPU machine needs besides the repository and its own driver, cuBLAS and NVRTC:
 #
-#   gpu-pack/bin/amp, gpu-pack/bin/cuda_check     the `--features cuda` builds, debug info stripped
+#   gpu-pack/bin/amp, gpu-pack/bin/gpu_check      the `--features cuda` builds, debug info stripped
 #   gpu-pack/nvrtc/include.tar.gz                 the toolkit headers dfdx's run-time (NVRTC) kernels
 #   gpu-pack/nvrtc/out/*.cuh                      include, and dfdx's own headers from its OUT_DIR
 #   gpu-pack/manifest.env                         the absolute paths the binaries read them from
@@ -26,12 +26,12 @@ source .cuda/env.sh
 
 echo "== building (target dir $CARGO_TARGET_DIR, sm_$CUDA_COMPUTE_CAP)"
 started=$(date +%s)
+cargo build --release -p amp-examples --features cuda --example gpu_check
 cargo build --release --features cuda --bin amp
-cargo build --release -p amp-examples --features cuda --example cuda_check
 echo "== built in $(($(date +%s) - started)) s"
 
 REL="$CARGO_TARGET_DIR/release"
-BINS=("$REL/amp" "$REL/examples/cuda_check")
+BINS=("$REL/amp" "$REL/examples/gpu_check")
 
 # The absolute paths the binaries' NVRTC kernels read headers from (dfdx's OUT_DIR, one per dfdx
 # feature set, and $CUDA_ROOT/include). A binary that runs no NVRTC-compiled op embeds neither.

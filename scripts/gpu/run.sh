@@ -8,7 +8,7 @@
 # `stage_<name>` (its name without the number and .sh), which adds rows to the results table
 # with `row` (see lib.sh); a stage that fails adds a FAIL row and the next stage still runs.
 # To add a check (a per-op parity run, a benchmark), drop in a new numbered file: nothing else
-# changes. AMP_GPU_STAGES="env runtime cuda_check" runs a subset, in that order.
+# changes. AMP_GPU_STAGES="env runtime parity" runs a subset, in that order.
 # The whole run stays under 8 minutes: each stage has its own time limit (lib.sh's `timed`).
 set -uo pipefail
 

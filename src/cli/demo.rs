@@ -59,6 +59,7 @@ pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
             limits: (None, None),
             resume: false,
             stop: stop.clone(),
+            device: args.device,
             label: config.name.clone(),
             quiet: args.quiet,
         }

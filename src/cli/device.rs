@@ -66,18 +66,10 @@ impl DeviceSpec {
     }
 }
 
-/// The check `amp train|sweep|demo` run before loading any data. The CLI trains on the CPU
-/// only for now: its model dispatch (`models::with_model`) is written for `Cpu`; once it is
-/// generic over the device, the `Cuda` arm opens the device with [`open_cuda`] and trains there.
+/// The check `amp train|sweep|demo` run before loading any data; the job then opens the
+/// device again with [`open_cuda`] (seeded from its config) and trains there.
 pub fn check_training_device(spec: DeviceSpec) -> Result<()> {
-    spec.check_usable()?;
-    match spec {
-        DeviceSpec::Cpu => Ok(()),
-        DeviceSpec::Cuda(_) => Err(anyhow::anyhow!(
-            "--device {spec}: the GPU is usable, but `amp` cannot train on CUDA yet (its model \
-             dispatch is CPU-only); `examples/cuda_check` and scripts/gpu/run.sh run on the GPU"
-        )),
-    }
+    spec.check_usable()
 }
 
 #[cfg(not(feature = "cuda"))]

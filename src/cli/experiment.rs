@@ -9,7 +9,8 @@ use anyhow::Result;
 
 use super::args::ModelName;
 use super::data::Data;
-use super::models::{with_model, Dev, WithModel};
+use super::device::DeviceSpec;
+use super::models::{with_model, TrainDevice, WithModel};
 use super::progress::Bars;
 use super::run_files::RunFiles;
 
@@ -23,6 +24,8 @@ pub struct Job<'a> {
     /// Continue from `files.checkpoint` when it exists.
     pub resume: bool,
     pub stop: StopFlag,
+    /// Where to train (checked usable before any data was loaded).
+    pub device: DeviceSpec,
     /// Progress prefix (the run's name, with "[i/N]" in a sweep).
     pub label: String,
     pub quiet: bool,
@@ -32,32 +35,43 @@ impl Job<'_> {
     /// Builds `model` (initialized from the config's seed) and trains it.
     pub fn run(self, model: ModelName) -> Result<Outcome> {
         super::models::check_input(model, self.data.train.shape)?;
-        let dev = Dev::seed_from_u64(self.config.train.seed);
+        let seed = self.config.train.seed;
         let provenance = Provenance {
             model: super::run_files::model_id(model),
             limit: self.limits.0,
             test_limit: self.limits.1,
             git_commit: option_env!("AMP_GIT_COMMIT").map(str::to_string),
-            device: "cpu".to_string(),
+            device: self.device.to_string(),
             data: Some(self.data.provenance.clone()),
             ..Provenance::default()
         };
-        with_model(
-            model,
-            self.data.train.classes.len(),
-            &dev,
-            (self, provenance),
-        )?
+        let classes = self.data.train.classes.len();
+        match self.device {
+            DeviceSpec::Cpu => {
+                let dev = dfdx::tensor::Cpu::seed_from_u64(seed);
+                with_model(model, classes, &dev, (self, provenance))?
+            }
+            #[cfg(feature = "cuda")]
+            DeviceSpec::Cuda(ordinal) => {
+                let dev = super::device::open_cuda(self.device, ordinal, seed)?;
+                with_model(model, classes, &dev, (self, provenance))?
+            }
+            #[cfg(not(feature = "cuda"))]
+            DeviceSpec::Cuda(_) => Err(anyhow::anyhow!(super::device::not_built_message(
+                self.device
+            ))),
+        }
     }
 }
 
 impl WithModel for (Job<'_>, Provenance) {
     type Output = Result<Outcome>;
 
-    fn run<M, S, const C: usize>(self, mut model: M, dev: &Dev) -> Result<Outcome>
+    fn run<M, S, D, const C: usize>(self, mut model: M, dev: &D) -> Result<Outcome>
     where
-        M: Classifier<S, Dev, C> + Amplifiable + Clone,
+        M: Classifier<S, D, C> + Amplifiable + Clone,
         S: BatchShape,
+        D: TrainDevice,
     {
         let (job, mut provenance) = self;
         let cfg = job.config;
@@ -84,6 +98,6 @@ impl WithModel for (Job<'_>, Provenance) {
             }
             trainer = trainer.resume(ck);
         }
-        Ok(trainer.run::<M, S, Dev, C>(&mut model, dev, &job.data.train, &job.data.test)?)
+        Ok(trainer.run::<M, S, D, C>(&mut model, dev, &job.data.train, &job.data.test)?)
     }
 }

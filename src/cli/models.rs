@@ -4,13 +4,18 @@
 use std::fmt;
 
 use amp_core::train::{BatchShape, Classifier};
-use amp_core::{Amplifiable, LayerInfo};
+use amp_core::{AmpDevice, Amplifiable, LayerInfo};
 use amp_models::*;
+use amp_nn::NnDevice;
 use anyhow::{bail, Result};
 use dfdx::prelude::*;
 
-/// The device the CLI trains on.
-pub type Dev = Cpu;
+/// The device the registry's layer lists are read on (building nothing).
+type Dev = Cpu;
+
+/// A device the CLI trains on: `Cpu`, and `Cuda` in a binary built with `--features cuda`.
+pub trait TrainDevice: AmpDevice<f32> + NnDevice<f32> {}
+impl<D: AmpDevice<f32> + NnDevice<f32>> TrainDevice for D {}
 
 /// RGB images of any size, batch first.
 type Images = (usize, Const<3>, usize, usize);
@@ -24,10 +29,11 @@ pub const CLASS_COUNTS: [usize; 2] = [10, 100];
 /// input shape and class count, so this is a trait with a generic method, not a closure).
 pub trait WithModel {
     type Output;
-    fn run<M, S, const C: usize>(self, model: M, dev: &Dev) -> Self::Output
+    fn run<M, S, D, const C: usize>(self, model: M, dev: &D) -> Self::Output
     where
-        M: Classifier<S, Dev, C> + Amplifiable + Clone,
-        S: BatchShape;
+        M: Classifier<S, D, C> + Amplifiable + Clone,
+        S: BatchShape,
+        D: TrainDevice;
 }
 
 /// What images a model takes, so that a mismatch is a clear error before training instead
@@ -96,12 +102,12 @@ macro_rules! models {
         )*];
 
         /// Builds the model `name` for `classes` classes and hands it to `f`.
-        fn dispatch<F: WithModel>(name: &str, classes: usize, dev: &Dev, f: F) -> Option<F::Output> {
+        fn dispatch<F: WithModel, D: TrainDevice>(name: &str, classes: usize, dev: &D, f: F) -> Option<F::Output> {
             $(
                 if name == $name {
                     return match classes {
-                        10 => Some(f.run::<_, $S, 10>(<$Net<$($($arg,)*)? 10, f32, Dev>>::build(dev), dev)),
-                        100 => Some(f.run::<_, $S, 100>(<$Net<$($($arg,)*)? 100, f32, Dev>>::build(dev), dev)),
+                        10 => Some(f.run::<_, $S, D, 10>(<$Net<$($($arg,)*)? 10, f32, D>>::build(dev), dev)),
+                        100 => Some(f.run::<_, $S, D, 100>(<$Net<$($($arg,)*)? 100, f32, D>>::build(dev), dev)),
                         _ => None,
                     };
                 }
@@ -227,10 +233,10 @@ impl clap::ValueEnum for ModelName {
 
 /// Builds `name` for `classes` classes on `dev` (seeded, so the same seed gives the same
 /// weights) and hands it to `f`.
-pub fn with_model<F: WithModel>(
+pub fn with_model<F: WithModel, D: TrainDevice>(
     name: ModelName,
     classes: usize,
-    dev: &Dev,
+    dev: &D,
     f: F,
 ) -> Result<F::Output> {
     check_classes(name, classes)?;
@@ -292,10 +298,11 @@ mod tests {
         struct Classes;
         impl WithModel for Classes {
             type Output = (usize, usize);
-            fn run<M, S, const C: usize>(self, _: M, _: &Dev) -> (usize, usize)
+            fn run<M, S, D, const C: usize>(self, _: M, _: &D) -> (usize, usize)
             where
-                M: Classifier<S, Dev, C> + Amplifiable + Clone,
+                M: Classifier<S, D, C> + Amplifiable + Clone,
                 S: BatchShape,
+                D: TrainDevice,
             {
                 (C, M::LAYER_COUNT)
             }

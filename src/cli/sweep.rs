@@ -89,6 +89,7 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
             limits: (args.limit, args.test_limit),
             resume,
             stop: stop.clone(),
+            device: args.device,
             label: format!("[{}/{}] {}", i + 1, runs.len(), run.config.name),
             quiet: args.quiet,
         }

@@ -77,6 +77,7 @@ pub fn run(args: TrainArgs, stop: &StopFlag) -> Result<Finish> {
         limits: (args.limit, args.test_limit),
         resume: args.resume,
         stop: stop.clone(),
+        device: args.device,
         label: config.name.clone(),
         quiet: args.quiet,
     }

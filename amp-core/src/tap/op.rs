@@ -68,10 +68,8 @@ impl<S: Shape, E: Dtype, D: AmpDevice<E>, T: Tape<E, D>> Tappable for Tensor<S, 
         let (y, mut tape) = self.split_tape();
         tape.add_backward_op(move |grads| {
             let g = grads.get_or_alloc_mut(&ghost)?;
-            let k = state.on_output_grad(layer, dev.grad_sq_norm(g));
-            if k != 1.0 {
-                dev.grad_scale(g, k);
-            }
+            let k = state.output_factor(layer);
+            dev.measure_and_scale(g, state.output_sq(), layer, k);
             Ok(())
         });
         y.put_tape(tape)

@@ -8,11 +8,20 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::Mode;
+use crate::backend::NormAcc;
 
 /// Shared, cheaply clonable handle to a run's amplification state.
 #[derive(Debug, Clone)]
 pub struct AmpState {
-    inner: Arc<Mutex<StateInner>>,
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    state: Mutex<StateInner>,
+    /// Squared L2 norm of dL/d(output) per layer, accumulated over the current step by the
+    /// device that runs the backward pass (on a GPU: in GPU memory, read once per step).
+    output_sq: NormAcc,
 }
 
 #[derive(Debug)]
@@ -20,8 +29,6 @@ struct StateInner {
     mode: Mode,
     /// Factor per candidate layer; exactly 1.0 means "not amplified".
     factors: Vec<f64>,
-    /// Squared L2 norm of dL/d(output) per layer, accumulated over the current step.
-    output_sq: Vec<f64>,
     /// What the taps did in the forward passes since the last activation, for
     /// [`super::check_taps`].
     forward: TapLog,
@@ -42,22 +49,24 @@ impl AmpState {
     /// A state for `layers` candidate layers, none amplified.
     pub fn new(layers: usize, mode: Mode) -> Self {
         Self {
-            inner: Arc::new(Mutex::new(StateInner {
-                mode,
-                factors: vec![1.0; layers],
-                output_sq: vec![0.0; layers],
-                forward: TapLog {
-                    counts: vec![0; layers],
-                    ..TapLog::default()
-                },
-            })),
+            inner: Arc::new(Shared {
+                state: Mutex::new(StateInner {
+                    mode,
+                    factors: vec![1.0; layers],
+                    forward: TapLog {
+                        counts: vec![0; layers],
+                        ..TapLog::default()
+                    },
+                }),
+                output_sq: NormAcc::new(layers),
+            }),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, StateInner> {
         // A panic inside a backward closure cannot leave the numbers half-written in a way
         // that matters more than the panic itself, so a poisoned lock is still usable.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Number of candidate layers.
@@ -98,13 +107,15 @@ impl AmpState {
         self.lock().factors.iter_mut().for_each(|f| *f = 1.0);
     }
 
-    /// Called by an output tap in the backward pass: records the gradient arriving at the
-    /// layer's output and returns the factor to multiply it by (1.0 = leave it alone).
-    pub(crate) fn on_output_grad(&self, layer: usize, sq_norm: f64) -> f64 {
-        let mut s = self.lock();
-        if let Some(acc) = s.output_sq.get_mut(layer) {
-            *acc += sq_norm;
-        }
+    /// Where output taps add the squared norms of the gradients they see (slot = layer).
+    pub(crate) fn output_sq(&self) -> &NormAcc {
+        &self.inner.output_sq
+    }
+
+    /// Called by an output tap in the backward pass: the factor to multiply the gradient at
+    /// the layer's output by (1.0 = leave it alone).
+    pub(crate) fn output_factor(&self, layer: usize) -> f64 {
+        let s = self.lock();
         match s.mode {
             Mode::Output => s.factors.get(layer).copied().unwrap_or(1.0),
             Mode::Input | Mode::Param => 1.0,
@@ -153,11 +164,9 @@ impl AmpState {
 
     /// Takes the output-gradient norms of the step that just finished (L2, not squared) and
     /// resets the accumulators for the next one.
+    ///
+    /// On a GPU this is the step's one read of the output-gradient norms.
     pub fn take_output_norms(&self) -> Vec<f64> {
-        let mut s = self.lock();
-        s.output_sq
-            .iter_mut()
-            .map(|v| std::mem::take(v).sqrt())
-            .collect()
+        self.inner.output_sq.take().into_iter().map(f64::sqrt).collect()
     }
 }

@@ -1,6 +1,8 @@
 //! Batch normalisation over the channel axis of NCHW images.
 
 pub(crate) mod cpu;
+#[cfg(feature = "cuda")]
+pub(crate) mod cuda;
 pub(crate) mod generic;
 
 use crate::NnDevice;

@@ -2,6 +2,8 @@
 //! usual choice before a batch norm, which would cancel a bias anyway).
 
 pub(crate) mod cpu;
+#[cfg(feature = "cuda")]
+pub(crate) mod cuda;
 pub(crate) mod generic;
 mod im2col;
 

@@ -2,6 +2,8 @@
 //! `ZeroSizedModule`s and build/visit like dfdx's own pools.
 
 pub(crate) mod cpu;
+#[cfg(feature = "cuda")]
+pub(crate) mod cuda;
 pub(crate) mod generic;
 
 use crate::{NnDevice, PoolKind};

@@ -4,21 +4,48 @@
 //! *in place* inside the backward pass (`Gradients::get_or_alloc_mut` hands out the raw
 //! buffer), and the trainer reads per-layer gradient norms every step. Those two operations
 //! are the whole backend surface of amp, so they live in one small trait, implemented for
-//! each dfdx device: `Cpu` through its `Vec` buffer, `Cuda` through cudarc.
+//! each dfdx device: `Cpu` through its `Vec` buffer, `Cuda` with its own kernels (`cuda.rs`)
+//! that leave the sums on the GPU until the step reads them all at once.
 
 use dfdx::prelude::*;
 use dfdx::tensor::Storage;
 use rayon::prelude::*;
 
+#[cfg(feature = "cuda")]
+mod cuda;
+mod norm_acc;
+
+pub use norm_acc::{DeviceNorms, NormAcc};
+
 /// A dfdx device on which amp can scale gradient buffers in place and measure them.
+///
+/// Measuring adds into a [`NormAcc`] instead of returning a number, so that a GPU can keep
+/// the sums in its own memory and the trainer reads all of one step's norms in one transfer
+/// (see [`NormAcc`]).
 pub trait AmpDevice<E: Dtype>: Device<E> {
-    /// Sum of squares of every element of a gradient buffer, accumulated in f64.
-    fn grad_sq_norm(&self, grad: &<Self as Storage<E>>::Vec) -> f64;
+    /// Adds the sum of squares of `grad` (accumulated in f64) to `acc[slot]`, then multiplies
+    /// `grad` by `k` in place unless `k` is exactly 1. The squares are of the values before
+    /// the scaling.
+    fn measure_and_scale(
+        &self,
+        grad: &mut <Self as Storage<E>>::Vec,
+        acc: &NormAcc,
+        slot: usize,
+        k: f64,
+    );
     /// Multiplies every element of a gradient buffer by `k`, in place.
     fn grad_scale(&self, grad: &mut <Self as Storage<E>>::Vec, k: f64);
     /// Overwrites a buffer (of the same length) with host values: how a checkpoint's
     /// optimizer state goes back into the buffers dfdx's SGD kernel updates.
     fn buffer_write(&self, buf: &mut <Self as Storage<E>>::Vec, src: &[E]);
+
+    /// Sum of squares of every element of a gradient buffer, accumulated in f64, read back at
+    /// once (on a GPU: a synchronisation; prefer [`Self::measure_and_scale`] in loops).
+    fn grad_sq_norm(&self, grad: &mut <Self as Storage<E>>::Vec) -> f64 {
+        let acc = NormAcc::new(1);
+        self.measure_and_scale(grad, &acc, 0, 1.0);
+        acc.take()[0]
+    }
 }
 
 /// Elements per parallel chunk on `Cpu`. Fixed, so that a norm is summed in the same order
@@ -28,12 +55,21 @@ const CPU_CHUNK: usize = 1 << 15;
 macro_rules! cpu_impl {
     ($e:ty) => {
         impl AmpDevice<$e> for Cpu {
-            fn grad_sq_norm(&self, grad: &<Self as Storage<$e>>::Vec) -> f64 {
+            fn measure_and_scale(
+                &self,
+                grad: &mut <Self as Storage<$e>>::Vec,
+                acc: &NormAcc,
+                slot: usize,
+                k: f64,
+            ) {
                 let partial: Vec<f64> = grad
                     .par_chunks(CPU_CHUNK)
                     .map(|c| c.iter().map(|&g| (g as f64) * (g as f64)).sum::<f64>())
                     .collect();
-                partial.iter().sum()
+                acc.add(slot, partial.iter().sum());
+                if k != 1.0 {
+                    self.grad_scale(grad, k);
+                }
             }
             fn grad_scale(&self, grad: &mut <Self as Storage<$e>>::Vec, k: f64) {
                 let k = k as $e;
@@ -48,49 +84,6 @@ macro_rules! cpu_impl {
 }
 cpu_impl!(f32);
 cpu_impl!(f64);
-
-#[cfg(feature = "cuda")]
-mod cuda {
-    use super::AmpDevice;
-    use dfdx::tensor::Cuda;
-    use dfdx::tensor::Storage;
-
-    // The buffers are copied through the host: these two calls run once per tapped layer per
-    // step, far from the cost of the layers themselves, and need no kernel of their own.
-    macro_rules! cuda_impl {
-        ($e:ty) => {
-            impl AmpDevice<$e> for Cuda {
-                fn grad_sq_norm(&self, grad: &<Self as Storage<$e>>::Vec) -> f64 {
-                    let slice: &cudarc::driver::CudaSlice<$e> = grad;
-                    let host = slice
-                        .device()
-                        .dtoh_sync_copy(slice)
-                        .expect("amp: copying a gradient from the GPU failed");
-                    host.iter().map(|&g| (g as f64) * (g as f64)).sum()
-                }
-                fn grad_scale(&self, grad: &mut <Self as Storage<$e>>::Vec, k: f64) {
-                    let slice: &mut cudarc::driver::CudaSlice<$e> = grad;
-                    let dev = slice.device();
-                    let mut host = dev
-                        .dtoh_sync_copy(slice)
-                        .expect("amp: copying a gradient from the GPU failed");
-                    let k = k as $e;
-                    host.iter_mut().for_each(|g| *g *= k);
-                    dev.htod_sync_copy_into(&host, slice)
-                        .expect("amp: copying a gradient to the GPU failed");
-                }
-                fn buffer_write(&self, buf: &mut <Self as Storage<$e>>::Vec, src: &[$e]) {
-                    let slice: &mut cudarc::driver::CudaSlice<$e> = buf;
-                    let dev = slice.device();
-                    dev.htod_sync_copy_into(src, slice)
-                        .expect("amp: copying optimizer state to the GPU failed");
-                }
-            }
-        };
-    }
-    cuda_impl!(f32);
-    cuda_impl!(f64);
-}
 
 /// The element types amp trains in: what dfdx's parameterized layers need to be built
 /// (`Linear` initializes from a uniform distribution over floats).

@@ -1,0 +1,193 @@
+//! `Cuda` fast path for convolution (f32): im2col + one cuBLAS GEMM forward; backward
+//! recomputes the column matrix for the weight-gradient GEMM, then reuses its memory for
+//! the data-gradient GEMM and gathers it back with col2im. Kernels in `cuda.cu`.
+//!
+//! Every buffer stays on the GPU: inputs are read through their device pointers (see
+//! `crate::cuda::locate`), the output is a fresh tensor written in place, and gradients go
+//! straight into dfdx's gradient slots. Bitwise reproducible run to run on one GPU model (no
+//! atomics; cuBLAS is deterministic on one stream).
+
+use super::im2col::ConvGeom;
+use crate::cuda::context::{context_for, locate, scratch, slot_ptr, CudaCtx, DevPtr, KernelModule};
+use crate::cuda::gemm::{sgemm, Mat};
+use crate::shape::conv_out_dim;
+use cudarc::driver::{DevicePtr, DeviceRepr};
+use dfdx::prelude::*;
+use dfdx::tensor::{Cuda, CudaError};
+
+pub(crate) static KERNELS: KernelModule = KernelModule {
+    name: "amp_nn_conv2d",
+    src: include_str!("cuda.cu"),
+    funcs: &["im2col", "col2im_add", "cnp_to_nchw", "nchw_to_cnp", "row_sum_add"],
+};
+
+/// `struct ConvDims` of cuda.cu, passed by value.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct ConvDims {
+    n: i32,
+    c: i32,
+    h: i32,
+    w: i32,
+    k: i32,
+    s: i32,
+    p: i32,
+    ho: i32,
+    wo: i32,
+}
+
+// SAFETY: a plain `repr(C)` struct of `int`s, laid out as cuda.cu's `ConvDims`.
+unsafe impl DeviceRepr for ConvDims {}
+
+impl From<&ConvGeom> for ConvDims {
+    fn from(g: &ConvGeom) -> Self {
+        let i = |v: usize| i32::try_from(v).expect("convolution dimension above i32::MAX");
+        Self {
+            n: i(g.n),
+            c: i(g.c),
+            h: i(g.h),
+            w: i(g.w),
+            k: i(g.k),
+            s: i(g.s),
+            p: i(g.p),
+            ho: i(g.ho),
+            wo: i(g.wo),
+        }
+    }
+}
+
+/// The `Cuda` (f32) implementation of [`crate::NnDevice::conv2d`]; runs the generic path when
+/// the fast kernels are unavailable on this GPU.
+pub(crate) fn conv2d<
+    B: Dim,
+    const C: usize,
+    H: Dim,
+    W: Dim,
+    const O: usize,
+    const K: usize,
+    T: Tape<f32, Cuda>,
+>(
+    x: Tensor<(B, Const<C>, H, W), f32, Cuda, T>,
+    weight: &Tensor<Rank4<O, C, K, K>, f32, Cuda>,
+    bias: Option<&Tensor<Rank1<O>, f32, Cuda>>,
+    stride: usize,
+    padding: usize,
+) -> Result<Tensor<(B, Const<O>, usize, usize), f32, Cuda, T>, CudaError> {
+    let (x, tape) = x.try_contiguous()?.split_tape();
+    let located = (|| {
+        let xl = locate(&x)?;
+        let ctx = context_for(&xl, x.device())?;
+        let wl = locate(weight)?;
+        let bl = match bias {
+            Some(b) => Some(locate(b)?.ptr),
+            None => None,
+        };
+        Some((ctx, xl.ptr, wl.ptr, bl))
+    })();
+    let Some((ctx, xp, wp, bp)) = located else {
+        return crate::generic::conv2d(x.put_tape(tape), weight, bias, stride, padding);
+    };
+    let (b, _, h, w) = *x.shape();
+    let g = ConvGeom {
+        n: b.size(),
+        c: C,
+        h: h.size(),
+        w: w.size(),
+        o: O,
+        k: K,
+        s: stride,
+        p: padding,
+        ho: conv_out_dim(h.size(), K, stride, padding),
+        wo: conv_out_dim(w.size(), K, stride, padding),
+    };
+    let mut tape = tape;
+    let out: Tensor<(B, Const<O>, usize, usize), f32, Cuda> =
+        x.device().try_zeros_like(&(b, Const, g.ho, g.wo))?;
+    let op = locate(&out).expect("a tensor created here parses as the self-test checked");
+    // SAFETY: xp, wp, bp are the buffers of x, weight, bias (alive for this call) with the
+    // shapes in `g`; op is the fresh `out`, referenced nowhere else.
+    unsafe { forward(&ctx, &g, xp, wp, bp, op.ptr)? };
+    if T::OWNS_TAPE {
+        let (x_g, w_g, o_g) = (x.ghost(), weight.ghost(), out.ghost());
+        let b_g = bias.map(|b| b.ghost());
+        // Held by the closure so that xp and wp stay valid (and unmodified: dfdx copies a
+        // shared buffer before writing to it) until the backward pass.
+        let keep = (x, weight.clone());
+        tape.add_backward_op(move |grads| {
+            let _ = &keep;
+            let gout = slot_ptr!(grads, &o_g);
+            let gw = slot_ptr!(grads, &w_g);
+            let gb = match &b_g {
+                Some(b_g) => Some(slot_ptr!(grads, b_g)),
+                None => None,
+            };
+            let gx = slot_ptr!(grads, &x_g);
+            // SAFETY: gradient slots have the shapes of their tensors; xp, wp as above.
+            unsafe { backward(&ctx, &g, xp, wp, gout, gx, gw, gb) }
+        });
+    }
+    Ok(out.put_tape(tape))
+}
+
+fn ptr<T>(s: &cudarc::driver::CudaSlice<T>) -> DevPtr {
+    *s.device_ptr()
+}
+
+/// `out = W * im2col(x) + bias`, NCHW.
+unsafe fn forward(
+    ctx: &CudaCtx,
+    g: &ConvGeom,
+    x: DevPtr,
+    w: DevPtr,
+    bias: Option<DevPtr>,
+    out: DevPtr,
+) -> Result<(), CudaError> {
+    let (np, ckk, d) = (g.n * g.out_plane(), g.ckk(), ConvDims::from(g));
+    let col = scratch::<f32>(ctx, ckk * np)?;
+    ctx.launch_n(&KERNELS, "im2col", ckk * np, (x, ptr(&col), d))?;
+    let t = scratch::<f32>(ctx, g.o * np)?;
+    sgemm(ctx, (g.o, np, ckk), Mat::n(w, ckk), Mat::n(ptr(&col), np), 0.0, ptr(&t), np)?;
+    let plane = g.out_plane() as i32;
+    ctx.launch_n(
+        &KERNELS,
+        "cnp_to_nchw",
+        g.n * g.out_img(),
+        (ptr(&t), bias.unwrap_or(0), out, g.n as i32, g.o as i32, plane),
+    )?;
+    Ok(())
+}
+
+/// Accumulates `gx`, `gw` (O x CKK) and `gb` from `gout` (NCHW).
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward(
+    ctx: &CudaCtx,
+    g: &ConvGeom,
+    x: DevPtr,
+    w: DevPtr,
+    gout: DevPtr,
+    gx: DevPtr,
+    gw: DevPtr,
+    gb: Option<DevPtr>,
+) -> Result<(), CudaError> {
+    let (np, ckk, d) = (g.n * g.out_plane(), g.ckk(), ConvDims::from(g));
+    let plane = g.out_plane() as i32;
+    let gt = scratch::<f32>(ctx, g.o * np)?;
+    ctx.launch_n(
+        &KERNELS,
+        "nchw_to_cnp",
+        g.o * np,
+        (gout, ptr(&gt), g.n as i32, g.o as i32, plane),
+    )?;
+    if let Some(gb) = gb {
+        ctx.launch_blocks(&KERNELS, "row_sum_add", g.o, (ptr(&gt), gb, np as u64))?;
+    }
+    let col = scratch::<f32>(ctx, ckk * np)?;
+    ctx.launch_n(&KERNELS, "im2col", ckk * np, (x, ptr(&col), d))?;
+    // gW += gT (O x NP) * col^T (NP x CKK)
+    sgemm(ctx, (g.o, ckk, np), Mat::n(ptr(&gt), np), Mat::t(ptr(&col), np), 1.0, gw, ckk)?;
+    // gcol = W^T (CKK x O) * gT (O x NP), into the column buffer (the GEMM above, queued
+    // first on the same stream, has read it by then).
+    sgemm(ctx, (ckk, np, g.o), Mat::t(w, ckk), Mat::n(ptr(&gt), np), 0.0, ptr(&col), np)?;
+    ctx.launch_n(&KERNELS, "col2im_add", g.n * g.in_img(), (ptr(&col), gx, d))?;
+    Ok(())
+}

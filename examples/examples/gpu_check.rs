@@ -1,0 +1,315 @@
+//! The GPU check (scripts/gpu/run.sh runs it on a GPU machine): amp-nn's CUDA kernels against
+//! its Cpu kernels, op by op and for a whole tapped training step, then training-step
+//! throughput on the GPU.
+//!
+//! ```text
+//! gpu_check parity            per-op forward/backward parity + run-to-run bit identity
+//! gpu_check step              one tapped ResNet-18 step, Cpu vs Cuda (loss and norms)
+//! gpu_check bench MODEL TAPS  MODEL = resnet18|vgg16, TAPS = off|on; batch 128, 32x32
+//! ```
+//!
+//! Every result is one line starting with `RESULT`, for the check script to turn into its
+//! table. Tolerances: per tensor, max |cuda - cpu| / max |cpu| <= 1e-4 (fp32, TF32 off;
+//! `AMP_CUDA_TF32=1` turns it on for the GEMMs, and the parity check then reports it).
+//! `AMP_NN_CUDA=generic` runs dfdx's generic ops instead of amp-nn's kernels (the "before").
+//!
+//! Build (needs a CUDA toolkit, README "CUDA build"):
+//! `cargo build --release -p amp-examples --features cuda --example gpu_check`
+
+use std::time::Instant;
+
+use amp_core::layer_grads::layer_grad_norms;
+use amp_core::train::optim::Sgd;
+use amp_core::train::Classifier;
+use amp_core::{AmpDevice, AmpState, Mode};
+use amp_models::{ResNet18, Vgg16};
+use amp_nn::{NnDevice, PoolKind};
+use dfdx::losses::cross_entropy_with_logits_loss;
+use dfdx::nn::{BuildModule, ToDevice, ZeroGrads};
+use dfdx::optim::{Momentum, SgdConfig, WeightDecay};
+use dfdx::prelude::*;
+use dfdx::tensor::Cuda;
+
+type Images = (usize, Const<3>, usize, usize);
+const TOL: f64 = 1e-4;
+
+/// Deterministic pseudo-normal host data (the same on both devices).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> f32 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 40) as f32 / (1u64 << 24) as f32
+    }
+    fn normal(&mut self, n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|_| (0..4).map(|_| self.next()).sum::<f32>() - 2.0)
+            .collect()
+    }
+}
+
+/// One op's outputs: the forward values and every gradient, named.
+type Outs = Vec<(&'static str, Vec<f32>)>;
+
+fn conv<D: NnDevice<f32>, const C: usize, const O: usize, const K: usize>(
+    dev: &D,
+    (n, h, s, p, bias): (usize, usize, usize, usize, bool),
+) -> Outs {
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ (C * 131 + O * 7 + K) as u64);
+    let x = dev.tensor_from_vec(rng.normal(n * C * h * h), (n, Const::<C>, h, h));
+    let w: Tensor<Rank4<O, C, K, K>, f32, D> =
+        dev.tensor_from_vec(rng.normal(O * C * K * K), (Const, Const, Const, Const));
+    let b: Tensor<Rank1<O>, f32, D> = dev.tensor_from_vec(rng.normal(O), (Const,));
+    let y = D::conv2d(x.leaky_trace(), &w, bias.then_some(&b), s, p).unwrap();
+    let r = dev.tensor_from_vec(rng.normal(y.shape().num_elements()), *y.shape());
+    let yv = y.as_vec();
+    let g = (y * r).sum::<(), _>().backward();
+    let mut out = vec![("y", yv), ("grad x", g.get(&x).as_vec()), ("grad w", g.get(&w).as_vec())];
+    if bias {
+        out.push(("grad b", g.get(&b).as_vec()));
+    }
+    out
+}
+
+fn batchnorm<D: NnDevice<f32>, const C: usize>(dev: &D, n: usize, h: usize, train: bool) -> Outs {
+    let mut rng = Rng(0x1234_5678 ^ C as u64);
+    let xs: Vec<f32> = rng.normal(n * C * h * h).iter().map(|v| 3.0 * v + 1.5).collect();
+    let x = dev.tensor_from_vec(xs, (n, Const::<C>, h, h));
+    let s: Tensor<Rank1<C>, f32, D> = dev.tensor_from_vec(rng.normal(C), (Const,));
+    let b: Tensor<Rank1<C>, f32, D> = dev.tensor_from_vec(rng.normal(C), (Const,));
+    let mut rm: Tensor<Rank1<C>, f32, D> = dev.tensor_from_vec(rng.normal(C), (Const,));
+    let rv_vals: Vec<f32> = rng.normal(C).iter().map(|v| v.abs() + 0.5).collect();
+    let mut rv: Tensor<Rank1<C>, f32, D> = dev.tensor_from_vec(rv_vals, (Const,));
+    let y = if train {
+        D::batchnorm2d_train(x.leaky_trace(), &s, &b, &mut rm, &mut rv, 1e-5, 0.1).unwrap()
+    } else {
+        D::batchnorm2d_eval(x.leaky_trace(), &s, &b, &rm, &rv, 1e-5).unwrap()
+    };
+    let r = dev.tensor_from_vec(rng.normal(y.shape().num_elements()), *y.shape());
+    let yv = y.as_vec();
+    let g = (y * r).sum::<(), _>().backward();
+    vec![
+        ("y", yv),
+        ("grad x", g.get(&x).as_vec()),
+        ("grad scale", g.get(&s).as_vec()),
+        ("grad bias", g.get(&b).as_vec()),
+        ("running mean", rm.as_vec()),
+        ("running var", rv.as_vec()),
+    ]
+}
+
+fn pool<D: NnDevice<f32>>(dev: &D, kind: PoolKind, (h, k, s, p): (usize, usize, usize, usize)) -> Outs {
+    let mut rng = Rng(0xabcdef ^ (h * 17 + k) as u64);
+    let x = dev.tensor_from_vec(rng.normal(4 * 6 * h * h), (4, Const::<6>, h, h));
+    let y = D::pool2d(x.leaky_trace(), kind, k, s, p).unwrap();
+    let r = dev.tensor_from_vec(rng.normal(y.shape().num_elements()), *y.shape());
+    let yv = y.as_vec();
+    let g = (y * r).sum::<(), _>().backward();
+    vec![("y", yv), ("grad x", g.get(&x).as_vec())]
+}
+
+/// Every op case, on one device.
+fn cases<D: NnDevice<f32>>(dev: &D) -> Vec<(&'static str, Outs)> {
+    vec![
+        ("conv 3x3 s1 p1 +bias 3->8 11x11", conv::<D, 3, 8, 3>(dev, (4, 11, 1, 1, true))),
+        ("conv 3x3 s2 p1 16->32 12x12", conv::<D, 16, 32, 3>(dev, (4, 12, 2, 1, false))),
+        ("conv 1x1 s2 p0 16->32 12x12", conv::<D, 16, 32, 1>(dev, (4, 12, 2, 0, false))),
+        ("conv 1x1 s1 p0 +bias 8->8 7x7", conv::<D, 8, 8, 1>(dev, (4, 7, 1, 0, true))),
+        ("conv 7x7 s2 p3 3->16 20x20", conv::<D, 3, 16, 7>(dev, (2, 20, 2, 3, false))),
+        ("conv 3x3 s1 p1 64->64 32x32 b8", conv::<D, 64, 64, 3>(dev, (8, 32, 1, 1, false))),
+        ("batchnorm train 16ch 9x9", batchnorm::<D, 16>(dev, 4, 9, true)),
+        ("batchnorm eval 16ch 9x9", batchnorm::<D, 16>(dev, 4, 9, false)),
+        ("maxpool 2x2 s2 10x10", pool(dev, PoolKind::Max, (10, 2, 2, 0))),
+        ("maxpool 3x3 s2 p1 11x11", pool(dev, PoolKind::Max, (11, 3, 2, 1))),
+        ("avgpool 2x2 s2 10x10", pool(dev, PoolKind::Avg, (10, 2, 2, 0))),
+        ("avgpool 3x3 s1 p1 9x9", pool(dev, PoolKind::Avg, (9, 3, 1, 1))),
+    ]
+}
+
+fn rel_diff(a: &[f32], b: &[f32]) -> f64 {
+    assert_eq!(a.len(), b.len(), "shapes differ");
+    let scale = a.iter().map(|v| v.abs() as f64).fold(1e-12, f64::max);
+    let diff = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (*x as f64 - *y as f64).abs())
+        .fold(0.0, f64::max);
+    if a.iter().chain(b).any(|v| !v.is_finite()) {
+        return f64::INFINITY;
+    }
+    diff / scale
+}
+
+fn parity() -> bool {
+    let cpu = Cpu::seed_from_u64(0);
+    let gpu = Cuda::seed_from_u64(0);
+    let (c, g1, g2) = (cases(&cpu), cases(&gpu), cases(&gpu));
+    let mut all_ok = true;
+    for (((name, co), (_, go)), (_, go2)) in c.iter().zip(&g1).zip(&g2) {
+        let worst = co
+            .iter()
+            .zip(go)
+            .map(|((what, a), (_, b))| (rel_diff(a, b), *what))
+            .fold((0.0, ""), |m, d| if d.0 > m.0 { d } else { m });
+        let same = go
+            .iter()
+            .zip(go2)
+            .all(|((_, a), (_, b))| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()));
+        let ok = worst.0 <= TOL && same;
+        all_ok &= ok;
+        println!(
+            "RESULT parity | {name} | {} | max rel diff {:.2e} ({}), tol {TOL:.0e}; run-to-run {}",
+            if ok { "ok" } else { "FAIL" },
+            worst.0,
+            if worst.1.is_empty() { "-" } else { worst.1 },
+            if same { "bit-identical" } else { "DIFFERS" },
+        );
+    }
+    all_ok
+}
+
+/// One tapped step: every other candidate amplified (k = 2, output mode). Loss, per-layer
+/// parameter- and output-gradient norms.
+fn tapped_step<M: Classifier<Images, D, 10>, D: AmpDevice<f32>>(
+    net: &mut M,
+    x: Tensor<Images, f32, D>,
+    y: Tensor<(usize, Const<10>), f32, D>,
+) -> (f32, Vec<f64>, Vec<f64>) {
+    let state = AmpState::new(M::LAYER_COUNT, Mode::Output);
+    let every_other: Vec<bool> = (0..M::LAYER_COUNT).map(|i| i % 2 == 1).collect();
+    state.set_amplified(&every_other, 2.0);
+    let (loss, mut grads) = {
+        let _run = state.activate();
+        let logits = net.try_forward_mut(x.trace(net.alloc_grads())).unwrap();
+        let loss = cross_entropy_with_logits_loss(logits, y);
+        (loss.as_vec()[0], loss.backward())
+    };
+    let param = layer_grad_norms(net, &mut grads);
+    (loss, param, state.take_output_norms())
+}
+
+fn max_rel(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(&a, &b)| (a - b).abs() / a.abs().max(b.abs()).max(1e-12))
+        .fold(0.0, f64::max)
+}
+
+fn step_parity() -> bool {
+    let cpu = Cpu::seed_from_u64(0);
+    let gpu = Cuda::seed_from_u64(0);
+    let mut cnet = ResNet18::<10, f32, Cpu>::build(&cpu);
+    let mut gnet: ResNet18<10, f32, Cuda> = cnet.clone().to_device(&gpu);
+    let n = 16;
+    let x: Tensor<Images, f32, Cpu> = cpu.tensor_from_vec(Rng(7).normal(n * 3 * 32 * 32), (n, Const, 32, 32));
+    let mut labels = vec![0f32; n * 10];
+    (0..n).for_each(|i| labels[i * 10 + (i * 7) % 10] = 1.0);
+    let y = cpu.tensor_from_vec(labels, (n, Const::<10>));
+    let (cl, cp, co) = tapped_step(&mut cnet, x.clone(), y.clone());
+    let (gl, gp, go) = tapped_step(&mut gnet, x.to_device(&gpu), y.to_device(&gpu));
+    let tol = 1e-3;
+    let loss_rel = ((cl - gl).abs() / cl.abs()) as f64;
+    let (p, o) = (max_rel(&cp, &gp), max_rel(&co, &go));
+    let ok = loss_rel <= tol && p <= tol && o <= tol;
+    println!(
+        "RESULT step | ResNet-18 tapped step, batch {n} | {} | loss cpu {cl:.6} cuda {gl:.6}; per-layer |grad W| max rel diff {p:.2e}, |grad out| {o:.2e} ({} layers, every other x2); tol {tol:.0e}",
+        if ok { "ok" } else { "FAIL" },
+        cp.len()
+    );
+    ok
+}
+
+/// Device memory in use (all of this process and others), MiB.
+fn used_mib() -> f64 {
+    let (free, total) = cudarc::driver::result::mem_get_info().unwrap_or((0, 0));
+    (total - free) as f64 / 1048576.0
+}
+
+fn bench<M>(name: &str, taps: bool, steps: usize)
+where
+    M: Classifier<Images, Cuda, 10> + BuildModule<Cuda, f32>,
+{
+    let gpu = Cuda::seed_from_u64(0);
+    let base = used_mib();
+    let mut net = M::build(&gpu);
+    let mut opt = Sgd::<Cuda>::new(SgdConfig {
+        lr: 0.1,
+        momentum: Some(Momentum::Classic(0.9)),
+        weight_decay: Some(WeightDecay::L2(5e-4)),
+    });
+    let n = 128;
+    let x: Tensor<Images, f32, Cuda> = gpu.tensor_from_vec(Rng(3).normal(n * 3 * 32 * 32), (n, Const, 32, 32));
+    let mut labels = vec![0f32; n * 10];
+    (0..n).for_each(|i| labels[i * 10 + (i * 7) % 10] = 1.0);
+    let y = gpu.tensor_from_vec(labels, (n, Const::<10>));
+    let state = AmpState::new(M::LAYER_COUNT, Mode::Output);
+    state.set_amplified(&vec![true; M::LAYER_COUNT], 2.0);
+    let mut grads = net.alloc_grads();
+    let mut peak = 0f64;
+    let mut step = |net: &mut M, grads: &mut Gradients<f32, Cuda>| {
+        let active = taps.then(|| state.activate());
+        let taped = std::mem::replace(grads, Gradients::leaky());
+        let logits = net.try_forward_mut(x.clone().trace(taped)).unwrap();
+        let loss = cross_entropy_with_logits_loss(logits, y.clone());
+        let value = loss.as_vec()[0];
+        *grads = loss.backward();
+        drop(active);
+        if taps {
+            let _ = layer_grad_norms(net, grads);
+            let _ = state.take_output_norms();
+        }
+        opt.update(net, grads).unwrap();
+        net.zero_grads(grads);
+        assert!(value.is_finite(), "loss is {value}");
+    };
+    for _ in 0..5 {
+        step(&mut net, &mut grads);
+        peak = peak.max(used_mib() - base);
+    }
+    gpu.synchronize();
+    let t = Instant::now();
+    for _ in 0..steps {
+        step(&mut net, &mut grads);
+    }
+    gpu.synchronize();
+    peak = peak.max(used_mib() - base);
+    let ms = t.elapsed().as_secs_f64() * 1000.0 / steps as f64;
+    let path = match std::env::var("AMP_NN_CUDA") {
+        Ok(v) if v == "generic" => "dfdx generic ops",
+        _ => "amp-nn kernels",
+    };
+    println!(
+        "RESULT bench | {name} taps {} | {ms:.2} | ms/step, {:.0} img/s, batch {n}, {steps} steps; device memory {peak:.0} MiB (cuMemGetInfo, incl. dfdx cache); {path}; TF32 {}",
+        if taps { "on (output mode, all measured, all x2)" } else { "off" },
+        n as f64 * 1000.0 / ms,
+        if amp_nn::cuda::tf32_requested() { "on" } else { "off" },
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let steps = std::env::var("AMP_BENCH_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let ok = match args.as_slice() {
+        ["parity"] => parity(),
+        ["step"] => step_parity(),
+        ["bench", model, taps @ ("on" | "off")] => {
+            let taps = *taps == "on";
+            match *model {
+                "resnet18" => bench::<ResNet18<10, f32, Cuda>>("ResNet-18", taps, steps),
+                "vgg16" => bench::<Vgg16<10, f32, Cuda>>("VGG-16", taps, steps),
+                other => {
+                    eprintln!("gpu_check: unknown model {other} (resnet18, vgg16)");
+                    std::process::exit(2);
+                }
+            }
+            true
+        }
+        _ => {
+            eprintln!("usage: gpu_check parity | step | bench resnet18|vgg16 on|off");
+            std::process::exit(2);
+        }
+    };
+    std::process::exit(if ok { 0 } else { 1 });
+}

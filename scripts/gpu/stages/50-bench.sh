@@ -1,0 +1,18 @@
+# amp on the GPU: ResNet-18 and VGG-16, CIFAR 32x32, batch 128, fp32 (TF32 off unless
+# AMP_CUDA_TF32=1), one train step = forward, cross-entropy, backward, SGD; taps off and on
+# (output mode, every candidate measured and amplified). Then ResNet-18 on dfdx's generic
+# ops (AMP_NN_CUDA=generic): the path before amp-nn's kernels, for comparison.
+stage_bench() {
+    local log m t
+    log="$(mktemp)"
+    for m in resnet18 vgg16; do
+        for t in off on; do
+            timed 90 "$log" "$PACK/bin/gpu_check" bench "$m" "$t" || row bench "$m taps $t" FAIL "exit status (see above)"
+            gpu_rows "$log"
+        done
+    done
+    AMP_CUDA_TF32=1 timed 90 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 tf32" FAIL "see above"
+    gpu_rows "$log"
+    AMP_NN_CUDA=generic AMP_BENCH_STEPS=3 timed 120 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 generic" FAIL "see above"
+    gpu_rows "$log"
+}

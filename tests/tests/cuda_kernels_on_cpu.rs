@@ -1,0 +1,335 @@
+//! amp's CUDA C kernels, compiled as C++ and run on the CPU one simulated thread at a time
+//! (build.rs, kernels_on_cpu/shim.cpp), against amp-nn's `Cpu` kernels: the index arithmetic
+//! of im2col/col2im, the layout transposes, pooling windows, batch-norm channel walks and the
+//! norm reductions, checked on machines without a GPU. The launch sequences mirror
+//! `amp-nn/src/*/cuda.rs` (grid sizes included); the GEMMs are cuBLAS's column-major
+//! definition applied literally to the arguments `amp_nn::cuda::gemm` maps a row-major
+//! product to. What this cannot check (that the GPU runs them the same way, the block trees
+//! of the reductions) is what scripts/gpu/run.sh checks on a GPU.
+
+use amp_nn::cuda::gemm::{ColMajorCall, Mat};
+use amp_nn::{NnDevice, PoolKind};
+use dfdx::prelude::*;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct ConvDims {
+    n: i32,
+    c: i32,
+    h: i32,
+    w: i32,
+    k: i32,
+    s: i32,
+    p: i32,
+    ho: i32,
+    wo: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct PoolDims {
+    planes: i32,
+    h: i32,
+    w: i32,
+    ho: i32,
+    wo: i32,
+    k: i32,
+    s: i32,
+    p: i32,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct BnArgs {
+    x: *const f32,
+    scale: *const f32,
+    bias: *const f32,
+    rmean: *const f32,
+    rvar: *const f32,
+    y: *mut f32,
+    new_rmean: *mut f32,
+    new_rvar: *mut f32,
+    saved: *mut f64,
+    gy: *const f32,
+    gx: *mut f32,
+    gscale: *mut f32,
+    gbias: *mut f32,
+    n: i32,
+    c: i32,
+    hw: i32,
+    eps: f64,
+    momentum: f64,
+}
+
+#[link(name = "amp_kernels_on_cpu", kind = "static")]
+extern "C" {
+    fn amp_sim_thread(block: u32, thread: u32, block_dim: u32, grid_dim: u32);
+    fn im2col(x: *const f32, col: *mut f32, d: ConvDims);
+    fn col2im_add(gcol: *const f32, gx: *mut f32, d: ConvDims);
+    fn cnp_to_nchw(t: *const f32, bias: *const f32, y: *mut f32, n: i32, o: i32, plane: i32);
+    fn nchw_to_cnp(g: *const f32, t: *mut f32, n: i32, o: i32, plane: i32);
+    fn row_sum_add(t: *const f32, out: *mut f32, len: usize);
+    fn max_forward(x: *const f32, y: *mut f32, arg: *mut i32, d: PoolDims);
+    fn avg_forward(x: *const f32, y: *mut f32, d: PoolDims);
+    fn pool_backward(gy: *const f32, arg: *const i32, gx: *mut f32, d: PoolDims);
+    fn bn_train_forward(a: BnArgs);
+    fn bn_train_backward(a: BnArgs);
+    fn bn_eval_forward(a: BnArgs);
+    fn bn_eval_backward(a: BnArgs);
+    fn measure_scale_f32(g: *mut f32, n: usize, k: f64, scale: i32, partial: *mut f64);
+    fn add_partials_f32(partial: *const f64, parts: i32, acc: *mut f64, slot: i32);
+}
+
+/// A launch of one thread per element in blocks of 256 (`CudaCtx::launch_n`), every thread of
+/// the last block included.
+fn per_element(n: usize, mut kernel: impl FnMut()) {
+    let blocks = n.div_ceil(256).max(1);
+    for b in 0..blocks {
+        for t in 0..256 {
+            unsafe { amp_sim_thread(b as u32, t, 256, blocks as u32) };
+            kernel();
+        }
+    }
+}
+
+/// A launch of `blocks` blocks of one thread (see shim.cpp for why one).
+fn per_block(blocks: usize, mut kernel: impl FnMut()) {
+    for b in 0..blocks {
+        unsafe { amp_sim_thread(b as u32, 0, 1, blocks as u32) };
+        kernel();
+    }
+}
+
+/// cuBLAS's column-major SGEMM on host memory, applied literally: `C = op(A) op(B) + beta C`
+/// (host pointers stand in for device pointers in the `Mat`s).
+unsafe fn sgemm(dims: (usize, usize, usize), a: Mat, b: Mat, beta: f32, c: *mut f32, ldc: usize) {
+    let call = ColMajorCall::for_row_major(dims, a, b, ldc);
+    let (pa, pb) = (call.a as *const f32, call.b as *const f32);
+    for i in 0..call.m {
+        for j in 0..call.n {
+            let mut s = 0f64;
+            for p in 0..call.k {
+                let av = if call.transa { *pa.add(p + i * call.lda) } else { *pa.add(i + p * call.lda) };
+                let bv = if call.transb { *pb.add(j + p * call.ldb) } else { *pb.add(p + j * call.ldb) };
+                s += av as f64 * bv as f64;
+            }
+            let cv = c.add(i + j * call.ldc);
+            // BLAS does not read C when beta is zero (it may hold garbage, NaN included).
+            *cv = if beta == 0.0 { s as f32 } else { s as f32 + beta * *cv };
+        }
+    }
+}
+
+struct Rng(u64);
+impl Rng {
+    fn vec(&mut self, n: usize) -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((self.0 >> 33) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
+            })
+            .collect()
+    }
+}
+
+fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let scale = want.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!((g - w).abs() <= tol * scale, "{what}[{i}]: kernel {g}, Cpu {w} (scale {scale})");
+    }
+}
+
+fn ptr(v: &[f32]) -> u64 {
+    v.as_ptr() as u64
+}
+
+/// One convolution through the simulated kernels (the sequence of `conv2d/cuda.rs`) and
+/// through amp-nn's Cpu kernels: output and all three gradients must agree.
+fn conv_case<const C: usize, const O: usize, const K: usize>(n: usize, h: usize, w: usize, s: usize, p: usize) {
+    let mut rng = Rng((n * 1000 + h * 100 + w * 10 + K + s + p) as u64);
+    let (xv, wv, bv) = (rng.vec(n * C * h * w), rng.vec(O * C * K * K), rng.vec(O));
+    let (ho, wo) = ((h + 2 * p - K) / s + 1, (w + 2 * p - K) / s + 1);
+    let gv = rng.vec(n * O * ho * wo);
+    let d = ConvDims { n: n as i32, c: C as i32, h: h as i32, w: w as i32, k: K as i32, s: s as i32, p: p as i32, ho: ho as i32, wo: wo as i32 };
+    let (np, ckk, plane) = (n * ho * wo, C * K * K, ho * wo);
+
+    // Forward.
+    let mut col = vec![f32::NAN; ckk * np];
+    per_element(ckk * np, || unsafe { im2col(xv.as_ptr(), col.as_mut_ptr(), d) });
+    let mut t = vec![f32::NAN; O * np];
+    unsafe { sgemm((O, np, ckk), Mat::n(ptr(&wv), ckk), Mat::n(ptr(&col), np), 0.0, t.as_mut_ptr(), np) };
+    let mut y = vec![f32::NAN; n * O * plane];
+    per_element(y.len(), || unsafe { cnp_to_nchw(t.as_ptr(), bv.as_ptr(), y.as_mut_ptr(), n as i32, O as i32, plane as i32) });
+
+    // Backward, from gradient slots that already hold something (kernels accumulate).
+    let mut gt = vec![f32::NAN; O * np];
+    per_element(O * np, || unsafe { nchw_to_cnp(gv.as_ptr(), gt.as_mut_ptr(), n as i32, O as i32, plane as i32) });
+    let mut gb = vec![0.5f32; O];
+    per_block(O, || unsafe { row_sum_add(gt.as_ptr(), gb.as_mut_ptr(), np) });
+    per_element(ckk * np, || unsafe { im2col(xv.as_ptr(), col.as_mut_ptr(), d) });
+    let mut gw = vec![0.5f32; O * ckk];
+    unsafe {
+        sgemm((O, ckk, np), Mat::n(ptr(&gt), np), Mat::t(ptr(&col), np), 1.0, gw.as_mut_ptr(), ckk);
+        sgemm((ckk, np, O), Mat::t(ptr(&wv), ckk), Mat::n(ptr(&gt), np), 0.0, col.as_mut_ptr(), np);
+    }
+    let mut gx = vec![0.5f32; n * C * h * w];
+    per_element(gx.len(), || unsafe { col2im_add(col.as_ptr(), gx.as_mut_ptr(), d) });
+
+    let dev = Cpu::default();
+    let x = dev.tensor_from_vec(xv.clone(), (n, Const::<C>, h, w));
+    let wt: Tensor<Rank4<O, C, K, K>, f32, Cpu> = dev.tensor_from_vec(wv.clone(), (Const, Const, Const, Const));
+    let b: Tensor<Rank1<O>, f32, Cpu> = dev.tensor_from_vec(bv.clone(), (Const,));
+    let cy = Cpu::conv2d(x.leaky_trace(), &wt, Some(&b), s, p).unwrap();
+    assert_close("conv y", &y, &cy.as_vec(), 1e-5);
+    let r = dev.tensor_from_vec(gv.clone(), *cy.shape());
+    let g = (cy * r).sum::<(), _>().backward();
+    let plus = |v: Vec<f32>| v.into_iter().map(|v| v + 0.5).collect::<Vec<_>>();
+    let geom = format!("C{C} O{O} K{K} {h}x{w} s{s} p{p}");
+    assert_close(&format!("conv gx {geom}"), &gx, &plus(g.get(&x).as_vec()), 1e-5);
+    assert_close(&format!("conv gw {geom}"), &gw, &plus(g.get(&wt).as_vec()), 1e-5);
+    assert_close(&format!("conv gb {geom}"), &gb, &plus(g.get(&b).as_vec()), 1e-5);
+}
+
+#[test]
+fn convolution_kernels_match_the_cpu_path() {
+    conv_case::<3, 4, 3>(2, 7, 9, 1, 1);
+    conv_case::<4, 6, 3>(2, 8, 8, 2, 1);
+    conv_case::<5, 4, 1>(3, 6, 6, 2, 0);
+    conv_case::<2, 3, 7>(1, 9, 7, 2, 3);
+    conv_case::<3, 2, 1>(2, 5, 5, 1, 0);
+    conv_case::<2, 3, 3>(1, 4, 4, 1, 0);
+    conv_case::<2, 3, 3>(2, 6, 5, 3, 2);
+}
+
+fn pool_case(kind: PoolKind, (h, w, k, s, p): (usize, usize, usize, usize, usize)) {
+    const C: usize = 3;
+    let n = 2;
+    let mut rng = Rng((h * 31 + w * 7 + k + s * 3 + p) as u64);
+    let xv = rng.vec(n * C * h * w);
+    let (ho, wo) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
+    let gv = rng.vec(n * C * ho * wo);
+    let d = PoolDims { planes: (n * C) as i32, h: h as i32, w: w as i32, ho: ho as i32, wo: wo as i32, k: k as i32, s: s as i32, p: p as i32 };
+    let mut y = vec![f32::NAN; gv.len()];
+    let mut arg = vec![-1i32; gv.len()];
+    per_element(y.len(), || unsafe {
+        match kind {
+            PoolKind::Max => max_forward(xv.as_ptr(), y.as_mut_ptr(), arg.as_mut_ptr(), d),
+            PoolKind::Avg => avg_forward(xv.as_ptr(), y.as_mut_ptr(), d),
+        }
+    });
+    let argp = if kind == PoolKind::Max { arg.as_ptr() } else { std::ptr::null() };
+    let mut gx = vec![0.25f32; xv.len()];
+    per_element(gx.len(), || unsafe { pool_backward(gv.as_ptr(), argp, gx.as_mut_ptr(), d) });
+
+    let dev = Cpu::default();
+    let x = dev.tensor_from_vec(xv, (n, Const::<C>, h, w));
+    let cy = Cpu::pool2d(x.leaky_trace(), kind, k, s, p).unwrap();
+    let what = format!("{kind:?} pool {h}x{w} k{k} s{s} p{p}");
+    assert_close(&format!("{what} y"), &y, &cy.as_vec(), 1e-6);
+    let r = dev.tensor_from_vec(gv, *cy.shape());
+    let g = (cy * r).sum::<(), _>().backward();
+    let want: Vec<f32> = g.get(&x).as_vec().into_iter().map(|v| v + 0.25).collect();
+    assert_close(&format!("{what} gx"), &gx, &want, 1e-6);
+}
+
+#[test]
+fn pooling_kernels_match_the_cpu_path() {
+    for kind in [PoolKind::Max, PoolKind::Avg] {
+        for geom in [(8, 8, 2, 2, 0), (9, 7, 3, 2, 1), (7, 7, 3, 1, 1), (6, 9, 2, 1, 0), (5, 5, 5, 1, 2)] {
+            pool_case(kind, geom);
+        }
+    }
+}
+
+fn bn_case(train: bool) {
+    const C: usize = 5;
+    let (n, h, w) = (3, 4, 6);
+    let hw = h * w;
+    let mut rng = Rng(if train { 11 } else { 12 });
+    let xv: Vec<f32> = rng.vec(n * C * hw).iter().map(|v| 2.0 * v + 0.7).collect();
+    let (sv, bv, rmv) = (rng.vec(C), rng.vec(C), rng.vec(C));
+    let rvv: Vec<f32> = rng.vec(C).iter().map(|v| v.abs() + 0.5).collect();
+    let gv = rng.vec(xv.len());
+    let mut y = vec![f32::NAN; xv.len()];
+    let (mut nrm, mut nrv) = (vec![f32::NAN; C], vec![f32::NAN; C]);
+    let mut saved = vec![f64::NAN; 2 * C];
+    let (mut gx, mut gs, mut gb) = (vec![0.5f32; xv.len()], vec![0.5f32; C], vec![0.5f32; C]);
+    let args = BnArgs {
+        x: xv.as_ptr(),
+        scale: sv.as_ptr(),
+        bias: bv.as_ptr(),
+        rmean: rmv.as_ptr(),
+        rvar: rvv.as_ptr(),
+        y: y.as_mut_ptr(),
+        new_rmean: nrm.as_mut_ptr(),
+        new_rvar: nrv.as_mut_ptr(),
+        saved: saved.as_mut_ptr(),
+        gy: gv.as_ptr(),
+        gx: gx.as_mut_ptr(),
+        gscale: gs.as_mut_ptr(),
+        gbias: gb.as_mut_ptr(),
+        n: n as i32,
+        c: C as i32,
+        hw: hw as i32,
+        eps: 1e-5,
+        momentum: 0.1,
+    };
+    if train {
+        per_block(C, || unsafe { bn_train_forward(args) });
+        per_block(C, || unsafe { bn_train_backward(args) });
+    } else {
+        per_element(xv.len(), || unsafe { bn_eval_forward(args) });
+        per_block(C, || unsafe { bn_eval_backward(args) });
+    }
+
+    let dev = Cpu::default();
+    let x = dev.tensor_from_vec(xv.clone(), (n, Const::<C>, h, w));
+    let s: Tensor<Rank1<C>, f32, Cpu> = dev.tensor_from_vec(sv, (Const,));
+    let b: Tensor<Rank1<C>, f32, Cpu> = dev.tensor_from_vec(bv, (Const,));
+    let mut rm: Tensor<Rank1<C>, f32, Cpu> = dev.tensor_from_vec(rmv.clone(), (Const,));
+    let mut rv: Tensor<Rank1<C>, f32, Cpu> = dev.tensor_from_vec(rvv.clone(), (Const,));
+    let cy = if train {
+        Cpu::batchnorm2d_train(x.leaky_trace(), &s, &b, &mut rm, &mut rv, 1e-5, 0.1).unwrap()
+    } else {
+        Cpu::batchnorm2d_eval(x.leaky_trace(), &s, &b, &rm, &rv, 1e-5).unwrap()
+    };
+    let what = if train { "bn train" } else { "bn eval" };
+    assert_close(&format!("{what} y"), &y, &cy.as_vec(), 1e-5);
+    if train {
+        assert_close("bn running mean", &nrm, &rm.as_vec(), 1e-6);
+        assert_close("bn running var", &nrv, &rv.as_vec(), 1e-6);
+    }
+    let r = dev.tensor_from_vec(gv, *cy.shape());
+    let g = (cy * r).sum::<(), _>().backward();
+    let plus = |v: Vec<f32>| v.into_iter().map(|v| v + 0.5).collect::<Vec<_>>();
+    assert_close(&format!("{what} gx"), &gx, &plus(g.get(&x).as_vec()), 1e-5);
+    assert_close(&format!("{what} gscale"), &gs, &plus(g.get(&s).as_vec()), 1e-5);
+    assert_close(&format!("{what} gbias"), &gb, &plus(g.get(&b).as_vec()), 1e-5);
+}
+
+#[test]
+fn batch_norm_kernels_match_the_cpu_path() {
+    bn_case(true);
+    bn_case(false);
+}
+
+/// amp-core's tap kernels: the squared norm (of the values before scaling) lands in its slot,
+/// added to what is there, and the gradient is scaled in the same pass; the grid is the one
+/// amp-core launches (blocks = min(ceil(n / 256), 1024)), run one thread per block.
+#[test]
+fn norm_and_scale_kernels_sum_every_element_once() {
+    for n in [1usize, 255, 256, 1000, 300_000] {
+        let g0 = Rng(n as u64).vec(n);
+        let mut g = g0.clone();
+        let blocks = n.div_ceil(256).min(1024);
+        let mut partial = vec![f64::NAN; 1024];
+        let mut acc = vec![0.0f64, 10.0, 0.0];
+        per_block(blocks, || unsafe { measure_scale_f32(g.as_mut_ptr(), n, 0.5, 1, partial.as_mut_ptr()) });
+        per_block(1, || unsafe { add_partials_f32(partial.as_ptr(), blocks as i32, acc.as_mut_ptr(), 1) });
+        let want: f64 = g0.iter().map(|&v| v as f64 * v as f64).sum();
+        assert!((acc[1] - 10.0 - want).abs() <= 1e-9 * want.max(1.0), "n={n}: {} vs {want}", acc[1] - 10.0);
+        assert_eq!((acc[0], acc[2]), (0.0, 0.0), "other slots untouched");
+        assert!(g.iter().zip(&g0).all(|(a, b)| *a == b * 0.5), "n={n}: scaled in place");
+    }
+}
