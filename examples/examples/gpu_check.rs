@@ -141,9 +141,30 @@ fn rel_diff(a: &[f32], b: &[f32]) -> f64 {
     diff / scale
 }
 
+/// Whether amp-nn's kernels are on (a parity check of the generic fallback would prove
+/// nothing about them), printed as a result row.
+fn kernels_on(gpu: &Cuda) -> bool {
+    let generic = amp_nn::cuda::generic_requested();
+    let status = amp_nn::cuda::kernels_status(gpu);
+    let ok = status.is_ok() != generic;
+    println!(
+        "RESULT parity | amp-nn CUDA kernels | {} | {}",
+        if ok { "ok" } else { "FAIL" },
+        match (&status, generic) {
+            (Ok(()), _) => "on (pointer self-test passed, NVRTC modules loaded, cuBLAS ready)".to_string(),
+            (Err(why), true) => format!("off as asked: {why}"),
+            (Err(why), false) => format!("OFF: {why}"),
+        }
+    );
+    ok
+}
+
 fn parity() -> bool {
     let cpu = Cpu::seed_from_u64(0);
     let gpu = Cuda::seed_from_u64(0);
+    if !kernels_on(&gpu) {
+        return false;
+    }
     let (c, g1, g2) = (cases(&cpu), cases(&gpu), cases(&gpu));
     let mut all_ok = true;
     for (((name, co), (_, go)), (_, go2)) in c.iter().zip(&g1).zip(&g2) {
@@ -275,9 +296,9 @@ where
     gpu.synchronize();
     peak = peak.max(used_mib() - base);
     let ms = t.elapsed().as_secs_f64() * 1000.0 / steps as f64;
-    let path = match std::env::var("AMP_NN_CUDA") {
-        Ok(v) if v == "generic" => "dfdx generic ops",
-        _ => "amp-nn kernels",
+    let path = match amp_nn::cuda::kernels_status(&gpu) {
+        Ok(()) => "amp-nn kernels".to_string(),
+        Err(why) => format!("dfdx generic ops ({why})"),
     };
     println!(
         "RESULT bench | {name} taps {} | {ms:.2} | ms/step, {:.0} img/s, batch {n}, {steps} steps; device memory {peak:.0} MiB (cuMemGetInfo, incl. dfdx cache); {path}; TF32 {}",

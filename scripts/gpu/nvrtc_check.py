@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Compiles dfdx 0.13's run-time (NVRTC) kernels against the headers in a GPU pack, unpacked to a
-fresh folder, so that a pack missing a header fails here and not on the GPU machine.
+fresh folder, so that a pack missing a header fails here and not on the GPU machine; and amp's own
+kernels (amp-nn/src/*/cuda.cu, amp-core/src/backend/cuda.cu) as the binaries compile them at run
+time (no include path, NVRTC's default options), so that a kernel that does not compile fails here.
 
 Usage: nvrtc_check.py PACK_NVRTC_DIR LIBNVRTC COMPUTE_CAP
 
@@ -38,9 +40,23 @@ def dfdx_kernels():
     return found
 
 
+def amp_kernels():
+    """(name, source) of amp's kernels, as the binaries hand them to NVRTC."""
+    repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    found = []
+    for f in sorted(glob.glob(f"{repo}/amp-nn/src/*/cuda.cu")):
+        found.append((os.path.relpath(f, repo), open(f).read()))
+    core = open(f"{repo}/amp-core/src/backend/cuda.cu").read()
+    both = "".join(core.replace("REAL", t).replace("SUFFIX", s) for t, s in [("float", "f32"), ("double", "f64")])
+    found.append(("amp-core/src/backend/cuda.cu (f32, f64)", both))
+    if len(found) < 4:
+        sys.exit(f"nvrtc_check: found only {len(found)} amp kernel files")
+    return found
+
+
 def compile_all(lib, kernels, includes, cap):
     nvrtc = ctypes.CDLL(lib)
-    opts = [f"--gpu-architecture=sm_{cap}"] + [f"--include-path={i}" for i in includes]
+    opts = ([f"--gpu-architecture=sm_{cap}"] if cap else []) + [f"--include-path={i}" for i in includes]
     c_opts = (ctypes.c_char_p * len(opts))(*[o.encode() for o in opts])
     failures = []
     for name, src in kernels:
@@ -69,6 +85,12 @@ def main():
     if failures:
         sys.exit("nvrtc_check: the pack's headers do not compile dfdx's NVRTC kernels:\n" + "\n".join(failures))
     print(f"== nvrtc_check: dfdx's {len(kernels)} run-time kernels compile (sm_{cap}) with the pack's headers")
+    ours = amp_kernels()
+    # As at run time (no options), and for the pack's GPU.
+    failures = compile_all(lib, ours, [], None) + compile_all(lib, ours, [], cap)
+    if failures:
+        sys.exit("nvrtc_check: amp's CUDA kernels do not compile:\n" + "\n".join(failures))
+    print(f"== nvrtc_check: amp's {len(ours)} kernel files compile (default options and sm_{cap})")
 
 
 if __name__ == "__main__":

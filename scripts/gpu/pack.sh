@@ -24,14 +24,23 @@ die() { printf 'pack: %s\n' "$*" >&2; exit 1; }
 source .cuda/env.sh
 [[ -n "${CARGO_TARGET_DIR:-}" ]] || die ".cuda/env.sh sets no CARGO_TARGET_DIR"
 
-echo "== building (target dir $CARGO_TARGET_DIR, sm_$CUDA_COMPUTE_CAP)"
+# AMP_PACK_BINS="gpu_check" packs only the check binary (a quicker build: the amp binary
+# instantiates every model); stages that need `amp` then report it missing.
+WANT="${AMP_PACK_BINS:-gpu_check amp}"
+echo "== building $WANT (target dir $CARGO_TARGET_DIR, sm_$CUDA_COMPUTE_CAP)"
 started=$(date +%s)
-cargo build --release -p amp-examples --features cuda --example gpu_check
-cargo build --release --features cuda --bin amp
-echo "== built in $(($(date +%s) - started)) s"
-
 REL="$CARGO_TARGET_DIR/release"
-BINS=("$REL/amp" "$REL/examples/gpu_check")
+BINS=()
+for b in $WANT; do
+    case "$b" in
+        gpu_check) cargo build --release -p amp-examples --features cuda --example gpu_check
+                   BINS+=("$REL/examples/gpu_check") ;;
+        amp) cargo build --release --features cuda --bin amp
+             BINS+=("$REL/amp") ;;
+        *) die "AMP_PACK_BINS: unknown binary $b (gpu_check, amp)" ;;
+    esac
+done
+echo "== built in $(($(date +%s) - started)) s"
 
 # The absolute paths the binaries' NVRTC kernels read headers from (dfdx's OUT_DIR, one per dfdx
 # feature set, and $CUDA_ROOT/include). A binary that runs no NVRTC-compiled op embeds neither.

@@ -45,9 +45,24 @@ pub(crate) struct CudaCtx {
 unsafe impl Send for CudaCtx {}
 unsafe impl Sync for CudaCtx {}
 
-/// Contexts by CUDA context address (see [`Location::context`]); `None` marks a GPU whose
-/// set-up failed, which therefore runs the generic path.
-static CONTEXTS: OnceLock<Mutex<Vec<(u64, Option<Arc<CudaCtx>>)>>> = OnceLock::new();
+/// Contexts by CUDA context address (see [`Location::context`]); an error marks a GPU whose
+/// set-up failed (and why), which therefore runs the generic path.
+type Registry = Vec<(u64, Result<Arc<CudaCtx>, String>)>;
+static CONTEXTS: OnceLock<Mutex<Registry>> = OnceLock::new();
+
+/// Whether amp-nn's CUDA kernels run on `dev` (setting them up on first use), or why not.
+pub fn kernels_status(dev: &Cuda) -> Result<(), String> {
+    let probe: Tensor<Rank1<1>, f32, Cuda> = dev.try_zeros().map_err(|e| format!("{e:?}"))?;
+    let loc = locate(&probe).ok_or("a Cuda tensor's Debug output has an unexpected layout")?;
+    context_for(&loc, dev);
+    let all = CONTEXTS.get_or_init(Default::default).lock();
+    let all = all.unwrap_or_else(|e| e.into_inner());
+    match all.iter().find(|(c, _)| *c == loc.context) {
+        Some((_, Ok(_))) => Ok(()),
+        Some((_, Err(why))) => Err(why.clone()),
+        None => Err("no context".into()),
+    }
+}
 
 /// The context for the GPU that holds `loc`, creating it on first use; `None` means: use the
 /// device-generic path (the reason was printed once).
@@ -57,25 +72,22 @@ pub(crate) fn context_for(loc: &Location, dev: &Cuda) -> Option<Arc<CudaCtx>> {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     if let Some((_, ctx)) = all.iter().find(|(c, _)| *c == loc.context) {
-        return ctx.clone();
+        return ctx.as_ref().ok().cloned();
     }
     let setup = if super::generic_requested() {
         Err("AMP_NN_CUDA=generic".to_string())
     } else {
         CudaCtx::new(dev, loc.context)
     };
-    let ctx = match setup {
-        Ok(ctx) => Some(Arc::new(ctx)),
-        Err(why) => {
-            eprintln!(
-                "amp-nn: the fast CUDA kernels are off on this GPU ({why}); convolution, \
-                 pooling and batch norm run dfdx's generic ops instead (correct, slower)"
-            );
-            None
-        }
-    };
+    let ctx = setup.map(Arc::new);
+    if let Err(why) = &ctx {
+        eprintln!(
+            "amp-nn: the fast CUDA kernels are off on this GPU ({why}); convolution, pooling \
+             and batch norm run dfdx's generic ops instead (correct, slower)"
+        );
+    }
     all.push((loc.context, ctx.clone()));
-    ctx
+    ctx.ok()
 }
 
 /// The location of a `Cuda` tensor's buffer, checked against its expected length.

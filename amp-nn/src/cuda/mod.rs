@@ -20,7 +20,7 @@ pub(crate) mod context;
 pub mod gemm;
 
 #[cfg(feature = "cuda")]
-pub use context::tf32_requested;
+pub use context::{kernels_status, tf32_requested};
 
 /// `AMP_NN_CUDA=generic` runs dfdx's generic ops on `Cuda` instead of amp-nn's kernels:
 /// the reference to compare the kernels with, and a way around a kernel bug.

@@ -4,6 +4,11 @@
 // arg-max; average pooling counts padding as zeros. Backward gathers, one thread per input
 // element, in a fixed order (no atomics).
 
+// NVRTC compiles without headers, so math.h's INFINITY is not there.
+#ifndef INFINITY
+#define INFINITY __int_as_float(0x7f800000)
+#endif
+
 struct PoolDims {
     int planes, h, w, ho, wo, k, s, p;
 };

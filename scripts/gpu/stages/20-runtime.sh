@@ -51,7 +51,7 @@ stage_runtime() {
     nvrtc_v="$(python3 -c 'import ctypes; l = ctypes.CDLL("libnvrtc.so.13"); a, b = ctypes.c_int(), ctypes.c_int(); l.nvrtcVersion(ctypes.byref(a), ctypes.byref(b)); print(f"{a.value}.{b.value}")' 2>/dev/null)"
     row runtime nvrtc_version "${nvrtc_v:-?}" "must not be newer than the driver's CUDA version (nvidia-smi)"
     local missing
-    missing="$(ldd "$PACK/bin/amp" "$PACK/bin/gpu_check" | grep 'not found' | sort -u | tr -s ' \t\n' ' ')"
+    missing="$(ldd "$PACK"/bin/* | grep 'not found' | sort -u | tr -s ' \t\n' ' ')"
     if [[ -n "$missing" ]]; then
         row runtime ldd FAIL "$missing"
         return 1

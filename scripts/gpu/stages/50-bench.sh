@@ -2,15 +2,18 @@
 # AMP_CUDA_TF32=1), one train step = forward, cross-entropy, backward, SGD; taps off and on
 # (output mode, every candidate measured and amplified). Then ResNet-18 on dfdx's generic
 # ops (AMP_NN_CUDA=generic): the path before amp-nn's kernels, for comparison.
+# AMP_BENCH_MODELS (default "resnet18 vgg16") and AMP_BENCH_EXTRA=0 (skip the TF32 and generic
+# rows) shorten it.
 stage_bench() {
     local log m t
     log="$(mktemp)"
-    for m in resnet18 vgg16; do
+    for m in ${AMP_BENCH_MODELS:-resnet18 vgg16}; do
         for t in off on; do
             timed 90 "$log" "$PACK/bin/gpu_check" bench "$m" "$t" || row bench "$m taps $t" FAIL "exit status (see above)"
             gpu_rows "$log"
         done
     done
+    [[ "${AMP_BENCH_EXTRA:-1}" == 1 ]] || return 0
     AMP_CUDA_TF32=1 timed 90 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 tf32" FAIL "see above"
     gpu_rows "$log"
     AMP_NN_CUDA=generic AMP_BENCH_STEPS=3 timed 120 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 generic" FAIL "see above"

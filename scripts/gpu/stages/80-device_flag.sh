@@ -2,6 +2,10 @@
 # comparison (same config and seed: the accuracies should be close, not identical); a GPU
 # index that does not exist is a clear error.
 stage_device_flag() {
+    if [[ ! -x "$PACK/bin/amp" ]]; then
+        row device_flag amp skip "not in this pack (AMP_PACK_BINS)"
+        return 0
+    fi
     local log out dev
     log="$(mktemp)"
     for dev in cuda:0 cpu; do
