@@ -289,6 +289,8 @@ where
         peak = peak.max(used_mib() - base);
     }
     gpu.synchronize();
+    let profiling = amp_nn::cuda::profile::enabled();
+    let _warm_up_sections = amp_nn::cuda::profile::take();
     let t = Instant::now();
     for _ in 0..steps {
         step(&mut net, &mut grads);
@@ -300,6 +302,22 @@ where
         Ok(()) => "amp-nn kernels".to_string(),
         Err(why) => format!("dfdx generic ops ({why})"),
     };
+    if profiling {
+        let rows = amp_nn::cuda::profile::take();
+        let accounted: f64 = rows.iter().map(|r| r.2).sum::<f64>() / steps as f64;
+        for (section, calls, total) in rows {
+            println!(
+                "RESULT profile | {name}: {section} | {:.3} | ms per step ({} calls per step)",
+                total / steps as f64,
+                calls / steps as u64
+            );
+        }
+        println!(
+            "RESULT profile | {name}: everything else | {:.3} | ms per step: dfdx's ops (ReLU, adds, linear, loss, SGD), amp-core's taps, the host; step {ms:.2} ms with a sync per section",
+            ms - accounted
+        );
+        return;
+    }
     println!(
         "RESULT bench | {name} taps {} | {ms:.2} | ms/step, {:.0} img/s, batch {n}, {steps} steps; device memory {peak:.0} MiB (cuMemGetInfo, incl. dfdx cache); {path}; TF32 {}",
         if taps { "on (output mode, all measured, all x2)" } else { "off" },

@@ -67,7 +67,11 @@ impl NormAcc {
 
     /// Every slot's sum (host and device parts), reset to zero for the next step.
     pub fn take(&self) -> Vec<f64> {
-        let mut out: Vec<f64> = std::mem::replace(&mut *self.lock(), vec![0.0; self.slots()]);
+        let mut out: Vec<f64> = {
+            let mut host = self.lock();
+            let zeros = vec![0.0; host.len()];
+            std::mem::replace(&mut *host, zeros)
+        };
         if let Some(dev) = self.device.get() {
             for (o, d) in out.iter_mut().zip(dev.take()) {
                 *o += d;

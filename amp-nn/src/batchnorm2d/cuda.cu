@@ -1,7 +1,7 @@
 // Batch-norm kernels for amp-nn's CUDA path (compiled at run time by NVRTC; see cuda.rs).
 //
 // Images NCHW: channel c of image i is the plane x[(i*C + c)*HW .. +HW]. The per-channel
-// kernels run one block of 256 threads per channel; each thread sums a fixed strided subset
+// kernels run one block of 512 threads per channel; each thread sums a fixed strided subset
 // in f64 and the block adds the partial sums in a fixed tree, so results are reproducible.
 // The formulas and the f64 statistics follow the Cpu path (cpu.rs).
 
@@ -42,7 +42,7 @@ __device__ size_t at(const BnArgs& a, int ch, size_t e) {
 
 // Batch statistics, normalised output, running statistics (unbiased variance), saved stats.
 extern "C" __global__ void bn_train_forward(BnArgs a) {
-    __shared__ double sh[256];
+    __shared__ double sh[512];
     int ch = blockIdx.x;
     size_t count = (size_t)a.n * a.hw;
     double s = 0.0;
@@ -74,7 +74,7 @@ extern "C" __global__ void bn_train_forward(BnArgs a) {
 // Shared by both backward passes: sums of dy and dy*(x - center) per channel, the parameter
 // gradients, and gx += dy*ka + x*kb + kc. `train` selects the batch-statistics formula.
 __device__ void backward(const BnArgs& a, double center, double inv_std, bool train) {
-    __shared__ double sh[256];
+    __shared__ double sh[512];
     int ch = blockIdx.x;
     size_t count = (size_t)a.n * a.hw;
     float m = (float)center;

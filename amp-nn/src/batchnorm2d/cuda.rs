@@ -5,6 +5,7 @@
 //! The running statistics are replaced by fresh tensors the kernel writes (never written in
 //! place, so a clone of the old ones held elsewhere keeps its values).
 
+use crate::cuda::profile::section;
 use crate::cuda::context::{context_for, locate, scratch, slot_ptr, CudaCtx, DevPtr, KernelModule};
 use cudarc::driver::{DevicePtr, DeviceRepr};
 use dfdx::prelude::*;
@@ -123,7 +124,9 @@ pub(crate) fn train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>(
     };
     // SAFETY: the pointers are the buffers of the tensors above (alive during the call) with
     // the shapes in `args`; y, new_rmean, new_rvar are fresh tensors referenced nowhere else.
-    unsafe { ctx.launch_blocks(&KERNELS, "bn_train_forward", C, (args,))? };
+    section(&ctx, "batchnorm train fwd", || unsafe {
+        ctx.launch_blocks(&KERNELS, "bn_train_forward", C, (args,))
+    })?;
     *running_mean = new_rm;
     *running_var = new_rv;
     if T::OWNS_TAPE {
@@ -139,7 +142,9 @@ pub(crate) fn train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>(
                 ..args
             };
             // SAFETY: as in the forward pass; `saved` (held) has the statistics it wrote.
-            unsafe { ctx.launch_blocks(&KERNELS, "bn_train_backward", C, (args,)) }
+            section(&ctx, "batchnorm train bwd", || unsafe {
+                ctx.launch_blocks(&KERNELS, "bn_train_backward", C, (args,))
+            })
         });
     }
     Ok(out.put_tape(tape))
@@ -179,7 +184,9 @@ pub(crate) fn eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>(
     };
     let total = shape.num_elements();
     // SAFETY: as in `train`; `y` is the fresh `out`.
-    unsafe { ctx.launch_n(&KERNELS, "bn_eval_forward", total, (args,))? };
+    section(&ctx, "batchnorm eval fwd", || unsafe {
+        ctx.launch_n(&KERNELS, "bn_eval_forward", total, (args,))
+    })?;
     if T::OWNS_TAPE {
         let (x_g, s_g, b_g, o_g) = (x.ghost(), scale.ghost(), bias.ghost(), out.ghost());
         let keep = (
@@ -198,7 +205,9 @@ pub(crate) fn eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>(
                 ..args
             };
             // SAFETY: as in the forward pass, with the inputs held by the closure.
-            unsafe { ctx.launch_blocks(&KERNELS, "bn_eval_backward", C, (args,)) }
+            section(&ctx, "batchnorm eval bwd", || unsafe {
+                ctx.launch_blocks(&KERNELS, "bn_eval_backward", C, (args,))
+            })
         });
     }
     Ok(out.put_tape(tape))

@@ -85,10 +85,10 @@ extern "C" __global__ void nchw_to_cnp(const float* g, float* t, int n, int o, i
     t[i] = g[((size_t)img * o + oc) * plane + p];
 }
 
-// out[row] += sum of t[row, 0..len]: one block of 256 threads per row, each summing a fixed
+// out[row] += sum of t[row, 0..len]: one block of 512 threads per row, each summing a fixed
 // strided subset in f64, then a fixed tree.
 extern "C" __global__ void row_sum_add(const float* t, float* out, size_t len) {
-    __shared__ double part[256];
+    __shared__ double part[512];
     const float* row = t + (size_t)blockIdx.x * len;
     double acc = 0.0;
     for (size_t j = threadIdx.x; j < len; j += blockDim.x) acc += row[j];

@@ -10,6 +10,7 @@
 use super::im2col::ConvGeom;
 use crate::cuda::context::{context_for, locate, scratch, slot_ptr, CudaCtx, DevPtr, KernelModule};
 use crate::cuda::gemm::{sgemm, Mat};
+use crate::cuda::profile::section;
 use crate::shape::conv_out_dim;
 use cudarc::driver::{DevicePtr, DeviceRepr};
 use dfdx::prelude::*;
@@ -144,16 +145,22 @@ unsafe fn forward(
 ) -> Result<(), CudaError> {
     let (np, ckk, d) = (g.n * g.out_plane(), g.ckk(), ConvDims::from(g));
     let col = scratch::<f32>(ctx, ckk * np)?;
-    ctx.launch_n(&KERNELS, "im2col", ckk * np, (x, ptr(&col), d))?;
+    section(ctx, "conv fwd im2col", || {
+        ctx.launch_n(&KERNELS, "im2col", ckk * np, (x, ptr(&col), d))
+    })?;
     let t = scratch::<f32>(ctx, g.o * np)?;
-    sgemm(ctx, (g.o, np, ckk), Mat::n(w, ckk), Mat::n(ptr(&col), np), 0.0, ptr(&t), np)?;
+    section(ctx, "conv fwd gemm", || {
+        sgemm(ctx, (g.o, np, ckk), Mat::n(w, ckk), Mat::n(ptr(&col), np), 0.0, ptr(&t), np)
+    })?;
     let plane = g.out_plane() as i32;
-    ctx.launch_n(
-        &KERNELS,
-        "cnp_to_nchw",
-        g.n * g.out_img(),
-        (ptr(&t), bias.unwrap_or(0), out, g.n as i32, g.o as i32, plane),
-    )?;
+    section(ctx, "conv fwd to nchw", || {
+        ctx.launch_n(
+            &KERNELS,
+            "cnp_to_nchw",
+            g.n * g.out_img(),
+            (ptr(&t), bias.unwrap_or(0), out, g.n as i32, g.o as i32, plane),
+        )
+    })?;
     Ok(())
 }
 
@@ -172,22 +179,34 @@ unsafe fn backward(
     let (np, ckk, d) = (g.n * g.out_plane(), g.ckk(), ConvDims::from(g));
     let plane = g.out_plane() as i32;
     let gt = scratch::<f32>(ctx, g.o * np)?;
-    ctx.launch_n(
-        &KERNELS,
-        "nchw_to_cnp",
-        g.o * np,
-        (gout, ptr(&gt), g.n as i32, g.o as i32, plane),
-    )?;
+    section(ctx, "conv bwd from nchw", || {
+        ctx.launch_n(
+            &KERNELS,
+            "nchw_to_cnp",
+            g.o * np,
+            (gout, ptr(&gt), g.n as i32, g.o as i32, plane),
+        )
+    })?;
     if let Some(gb) = gb {
-        ctx.launch_blocks(&KERNELS, "row_sum_add", g.o, (ptr(&gt), gb, np as u64))?;
+        section(ctx, "conv bwd bias", || {
+            ctx.launch_blocks(&KERNELS, "row_sum_add", g.o, (ptr(&gt), gb, np as u64))
+        })?;
     }
     let col = scratch::<f32>(ctx, ckk * np)?;
-    ctx.launch_n(&KERNELS, "im2col", ckk * np, (x, ptr(&col), d))?;
+    section(ctx, "conv bwd im2col", || {
+        ctx.launch_n(&KERNELS, "im2col", ckk * np, (x, ptr(&col), d))
+    })?;
     // gW += gT (O x NP) * col^T (NP x CKK)
-    sgemm(ctx, (g.o, ckk, np), Mat::n(ptr(&gt), np), Mat::t(ptr(&col), np), 1.0, gw, ckk)?;
+    section(ctx, "conv bwd gemm weight", || {
+        sgemm(ctx, (g.o, ckk, np), Mat::n(ptr(&gt), np), Mat::t(ptr(&col), np), 1.0, gw, ckk)
+    })?;
     // gcol = W^T (CKK x O) * gT (O x NP), into the column buffer (the GEMM above, queued
     // first on the same stream, has read it by then).
-    sgemm(ctx, (ckk, np, g.o), Mat::t(w, ckk), Mat::n(ptr(&gt), np), 0.0, ptr(&col), np)?;
-    ctx.launch_n(&KERNELS, "col2im_add", g.n * g.in_img(), (ptr(&col), gx, d))?;
+    section(ctx, "conv bwd gemm data", || {
+        sgemm(ctx, (ckk, np, g.o), Mat::t(w, ckk), Mat::n(ptr(&gt), np), 0.0, ptr(&col), np)
+    })?;
+    section(ctx, "conv bwd col2im", || {
+        ctx.launch_n(&KERNELS, "col2im_add", g.n * g.in_img(), (ptr(&col), gx, d))
+    })?;
     Ok(())
 }

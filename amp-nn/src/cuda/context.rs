@@ -179,7 +179,7 @@ impl CudaCtx {
 }
 
 /// Threads per block of the reduction kernels (their `.cu` files assume this value).
-pub(crate) const REDUCE_THREADS: u32 = 256;
+pub(crate) const REDUCE_THREADS: u32 = 512;
 
 /// `AMP_CUDA_TF32=1` lets cuBLAS use TF32 tensor cores for amp-nn's fp32 GEMMs (faster,
 /// about 10 bits of mantissa). Off by default: results then match fp32 arithmetic.

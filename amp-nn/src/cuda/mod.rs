@@ -17,6 +17,8 @@ pub mod locate;
 
 #[cfg(feature = "cuda")]
 pub(crate) mod context;
+#[cfg(feature = "cuda")]
+pub mod profile;
 pub mod gemm;
 
 #[cfg(feature = "cuda")]

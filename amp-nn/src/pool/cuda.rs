@@ -3,6 +3,7 @@
 //! `cuda.cu`.
 
 use crate::backend::PoolKind;
+use crate::cuda::profile::section;
 use crate::cuda::context::{context_for, locate, scratch, slot_ptr, DevPtr, KernelModule};
 use crate::shape::conv_out_dim;
 use cudarc::driver::{DevicePtr, DeviceRepr};
@@ -74,12 +75,16 @@ pub(crate) fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>
             let arg = scratch::<i32>(&ctx, n_out)?;
             // SAFETY: xp is x's buffer (alive), op the fresh output, arg fresh scratch; all
             // sized by `d`.
-            unsafe { ctx.launch_n(&KERNELS, "max_forward", n_out, (xp, op, *arg.device_ptr(), d))? };
+            section(&ctx, "pool fwd", || unsafe {
+                ctx.launch_n(&KERNELS, "max_forward", n_out, (xp, op, *arg.device_ptr(), d))
+            })?;
             Some(arg)
         }
         PoolKind::Avg => {
             // SAFETY: as above.
-            unsafe { ctx.launch_n(&KERNELS, "avg_forward", n_out, (xp, op, d))? };
+            section(&ctx, "pool fwd", || unsafe {
+                ctx.launch_n(&KERNELS, "avg_forward", n_out, (xp, op, d))
+            })?;
             None
         }
     };
@@ -92,7 +97,9 @@ pub(crate) fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>
             let argp: DevPtr = arg.as_ref().map_or(0, |a| *a.device_ptr());
             let n_in = d.planes as usize * d.h as usize * d.w as usize;
             // SAFETY: gradient slots shaped as x and out; `arg` (held) as written forward.
-            unsafe { ctx.launch_n(&KERNELS, "pool_backward", n_in, (gy, argp, gx, d)) }
+            section(&ctx, "pool bwd", || unsafe {
+                ctx.launch_n(&KERNELS, "pool_backward", n_in, (gy, argp, gx, d))
+            })
         });
     }
     Ok(out.put_tape(tape))

@@ -5,11 +5,11 @@
 stage_parity() {
     local log
     log="$(mktemp)"
-    timed 120 "$log" "$PACK/bin/gpu_check" parity
+    timed 60 "$log" "$PACK/bin/gpu_check" parity
     local rc=$?
     gpu_rows "$log"
     ((rc == 0)) || row parity run FAIL "exit status $rc"
-    timed 120 "$log" "$PACK/bin/gpu_check" step
+    timed 60 "$log" "$PACK/bin/gpu_check" step
     rc=$?
     gpu_rows "$log"
     ((rc == 0)) || row step run FAIL "exit status $rc"

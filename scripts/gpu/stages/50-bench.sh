@@ -9,13 +9,15 @@ stage_bench() {
     log="$(mktemp)"
     for m in ${AMP_BENCH_MODELS:-resnet18 vgg16}; do
         for t in off on; do
-            timed 90 "$log" "$PACK/bin/gpu_check" bench "$m" "$t" || row bench "$m taps $t" FAIL "exit status (see above)"
+            timed 60 "$log" "$PACK/bin/gpu_check" bench "$m" "$t" || row bench "$m taps $t" FAIL "exit status (see above)"
             gpu_rows "$log"
         done
     done
     [[ "${AMP_BENCH_EXTRA:-1}" == 1 ]] || return 0
-    AMP_CUDA_TF32=1 timed 90 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 tf32" FAIL "see above"
+    AMP_NN_CUDA_PROFILE=1 AMP_BENCH_STEPS=5 timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 profile" FAIL "see above"
     gpu_rows "$log"
-    AMP_NN_CUDA=generic AMP_BENCH_STEPS=3 timed 120 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 generic" FAIL "see above"
+    AMP_CUDA_TF32=1 timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 tf32" FAIL "see above"
+    gpu_rows "$log"
+    AMP_NN_CUDA=generic AMP_BENCH_STEPS=3 timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 generic" FAIL "see above"
     gpu_rows "$log"
 }
