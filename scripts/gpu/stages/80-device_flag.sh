@@ -1,6 +1,26 @@
-# `amp train --device cuda:0` trains the demo (2 epochs) on the GPU, and on the CPU for
-# comparison (same config and seed: the accuracies should be close, not identical); a GPU
-# index that does not exist is a clear error.
+# `amp train --device cuda:0`: the intelligent demo (5 epochs: two observed, then amplified) on
+# the GPU and on the CPU (same config and seed: accuracies close, not identical), ResNet-18
+# through the trainer on the GPU (5 epochs on 2560 synthetic images, taps on), and a GPU index
+# that does not exist (a clear error).
+record_row() {  # record_row ITEM DIR: a row from the run record in DIR
+    local rec
+    rec="$(find "$2" -name '*.json' | head -1)"
+    if [[ -z "$rec" ]]; then
+        row device_flag "$1" FAIL "no run record: $(tail -1 "$log")"
+        return
+    fi
+    row device_flag "$1" ok "$(python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1]))
+e = r['epochs']
+secs = ', '.join('%.1f' % x['seconds'] for x in e)
+dev = r.get('provenance', {}).get('device', '?')
+amp = ' '.join(str(len(x['amplified'])) for x in e)
+print('%d epochs: test acc %.3f, train loss %.4f; layers amplified per epoch %s; s/epoch %s; record device %s'
+      % (len(e), e[-1]['test_acc'], e[-1]['train_loss'], amp, secs, dev))
+" "$rec" 2>&1 | tail -1)"
+}
+
 stage_device_flag() {
     if [[ ! -x "$PACK/bin/amp" ]]; then
         row device_flag amp skip "not in this pack (AMP_PACK_BINS)"
@@ -10,21 +30,13 @@ stage_device_flag() {
     log="$(mktemp)"
     for dev in cuda:0 cpu; do
         out="$(mktemp -d)"
-        timed 120 "$log" "$PACK/bin/amp" train configs/demo/baseline.toml --device "$dev" --epochs 2 --quiet --out "$out"
-        local rec
-        rec="$(find "$out" -name '*.json' | head -1)"
-        if [[ -n "$rec" ]]; then
-            row device_flag "amp train --device $dev" ok "$(python3 -c "
-import json, sys
-r = json.load(open('$rec'))
-e = r['epochs'][-1]
-print(f\"demo, 2 epochs: test acc {e['test_acc']:.3f}, loss {e['train_loss']:.4f}; record device {r.get('provenance', {}).get('device', '?')}\")
-" 2>&1 | tail -1)"
-        else
-            row device_flag "amp train --device $dev" FAIL "$(tail -1 "$log")"
-        fi
+        timed 90 "$log" "$PACK/bin/amp" train configs/demo/intelligent.toml --device "$dev" --epochs 5 --quiet --out "$out"
+        record_row "demo (cnn) --device $dev" "$out"
     done
-    timed 60 "$log" "$PACK/bin/amp" train configs/demo/baseline.toml --device cuda:64 --epochs 1 --quiet --out "$(mktemp -d)"
+    out="$(mktemp -d)"
+    timed 90 "$log" "$PACK/bin/amp" train configs/demo/intelligent.toml --model resnet18 --device cuda:0 --epochs 5 --limit 2560 --quiet --out "$out"
+    record_row "resnet18 --device cuda:0" "$out"
+    timed 30 "$log" "$PACK/bin/amp" train configs/demo/baseline.toml --device cuda:64 --epochs 1 --quiet --out "$(mktemp -d)"
     if grep -q -- "--device cuda:64: there is no GPU 64" "$log"; then
         row device_flag "--device cuda:64" ok "clear error: $(grep -oP 'visible: .*' "$log")"
     else
