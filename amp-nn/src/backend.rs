@@ -194,7 +194,15 @@ impl NnDevice<f32> for dfdx::tensor::Cuda {
         epsilon: f64,
         momentum: f64,
     ) -> Result<Tensor<(B, Const<C>, H, W), f32, Self, T>, Self::Err> {
-        crate::batchnorm2d::cuda::train(x, scale, bias, running_mean, running_var, epsilon, momentum)
+        crate::batchnorm2d::cuda::train(
+            x,
+            scale,
+            bias,
+            running_mean,
+            running_var,
+            epsilon,
+            momentum,
+        )
     }
 
     fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Self>>(

@@ -45,8 +45,9 @@ pub use shape::conv_out_dim;
 
 /// The device-generic implementations, built only from public dfdx ops.
 ///
-/// These are what non-Cpu devices run; they are public so that callers (and
-/// the test-suite) can run them on `Cpu` too and compare with the fast path.
+/// These are what devices without kernels of their own run (`Cuda` with `f64`, or
+/// `Cuda` when its kernels are off, see [`cuda`]); they are public so that callers
+/// (and the test-suite) can run them on `Cpu` too and compare with the fast path.
 pub mod generic {
     pub use crate::batchnorm2d::generic::{batchnorm2d_eval, batchnorm2d_train};
     pub use crate::conv2d::generic::conv2d;

@@ -65,7 +65,11 @@ fn conv<D: NnDevice<f32>, const C: usize, const O: usize, const K: usize>(
     let r = dev.tensor_from_vec(rng.normal(y.shape().num_elements()), *y.shape());
     let yv = y.as_vec();
     let g = (y * r).sum::<(), _>().backward();
-    let mut out = vec![("y", yv), ("grad x", g.get(&x).as_vec()), ("grad w", g.get(&w).as_vec())];
+    let mut out = vec![
+        ("y", yv),
+        ("grad x", g.get(&x).as_vec()),
+        ("grad w", g.get(&w).as_vec()),
+    ];
     if bias {
         out.push(("grad b", g.get(&b).as_vec()));
     }
@@ -74,7 +78,11 @@ fn conv<D: NnDevice<f32>, const C: usize, const O: usize, const K: usize>(
 
 fn batchnorm<D: NnDevice<f32>, const C: usize>(dev: &D, n: usize, h: usize, train: bool) -> Outs {
     let mut rng = Rng(0x1234_5678 ^ C as u64);
-    let xs: Vec<f32> = rng.normal(n * C * h * h).iter().map(|v| 3.0 * v + 1.5).collect();
+    let xs: Vec<f32> = rng
+        .normal(n * C * h * h)
+        .iter()
+        .map(|v| 3.0 * v + 1.5)
+        .collect();
     let x = dev.tensor_from_vec(xs, (n, Const::<C>, h, h));
     let s: Tensor<Rank1<C>, f32, D> = dev.tensor_from_vec(rng.normal(C), (Const,));
     let b: Tensor<Rank1<C>, f32, D> = dev.tensor_from_vec(rng.normal(C), (Const,));
@@ -99,7 +107,11 @@ fn batchnorm<D: NnDevice<f32>, const C: usize>(dev: &D, n: usize, h: usize, trai
     ]
 }
 
-fn pool<D: NnDevice<f32>>(dev: &D, kind: PoolKind, (h, k, s, p): (usize, usize, usize, usize)) -> Outs {
+fn pool<D: NnDevice<f32>>(
+    dev: &D,
+    kind: PoolKind,
+    (h, k, s, p): (usize, usize, usize, usize),
+) -> Outs {
     let mut rng = Rng(0xabcdef ^ (h * 17 + k) as u64);
     let x = dev.tensor_from_vec(rng.normal(4 * 6 * h * h), (4, Const::<6>, h, h));
     let y = D::pool2d(x.leaky_trace(), kind, k, s, p).unwrap();
@@ -112,18 +124,54 @@ fn pool<D: NnDevice<f32>>(dev: &D, kind: PoolKind, (h, k, s, p): (usize, usize, 
 /// Every op case, on one device.
 fn cases<D: NnDevice<f32>>(dev: &D) -> Vec<(&'static str, Outs)> {
     vec![
-        ("conv 3x3 s1 p1 +bias 3->8 11x11", conv::<D, 3, 8, 3>(dev, (4, 11, 1, 1, true))),
-        ("conv 3x3 s2 p1 16->32 12x12", conv::<D, 16, 32, 3>(dev, (4, 12, 2, 1, false))),
-        ("conv 1x1 s2 p0 16->32 12x12", conv::<D, 16, 32, 1>(dev, (4, 12, 2, 0, false))),
-        ("conv 1x1 s1 p0 +bias 8->8 7x7", conv::<D, 8, 8, 1>(dev, (4, 7, 1, 0, true))),
-        ("conv 7x7 s2 p3 3->16 20x20", conv::<D, 3, 16, 7>(dev, (2, 20, 2, 3, false))),
-        ("conv 3x3 s1 p1 64->64 32x32 b8", conv::<D, 64, 64, 3>(dev, (8, 32, 1, 1, false))),
-        ("batchnorm train 16ch 9x9", batchnorm::<D, 16>(dev, 4, 9, true)),
-        ("batchnorm eval 16ch 9x9", batchnorm::<D, 16>(dev, 4, 9, false)),
-        ("maxpool 2x2 s2 10x10", pool(dev, PoolKind::Max, (10, 2, 2, 0))),
-        ("maxpool 3x3 s2 p1 11x11", pool(dev, PoolKind::Max, (11, 3, 2, 1))),
-        ("avgpool 2x2 s2 10x10", pool(dev, PoolKind::Avg, (10, 2, 2, 0))),
-        ("avgpool 3x3 s1 p1 9x9", pool(dev, PoolKind::Avg, (9, 3, 1, 1))),
+        (
+            "conv 3x3 s1 p1 +bias 3->8 11x11",
+            conv::<D, 3, 8, 3>(dev, (4, 11, 1, 1, true)),
+        ),
+        (
+            "conv 3x3 s2 p1 16->32 12x12",
+            conv::<D, 16, 32, 3>(dev, (4, 12, 2, 1, false)),
+        ),
+        (
+            "conv 1x1 s2 p0 16->32 12x12",
+            conv::<D, 16, 32, 1>(dev, (4, 12, 2, 0, false)),
+        ),
+        (
+            "conv 1x1 s1 p0 +bias 8->8 7x7",
+            conv::<D, 8, 8, 1>(dev, (4, 7, 1, 0, true)),
+        ),
+        (
+            "conv 7x7 s2 p3 3->16 20x20",
+            conv::<D, 3, 16, 7>(dev, (2, 20, 2, 3, false)),
+        ),
+        (
+            "conv 3x3 s1 p1 64->64 32x32 b8",
+            conv::<D, 64, 64, 3>(dev, (8, 32, 1, 1, false)),
+        ),
+        (
+            "batchnorm train 16ch 9x9",
+            batchnorm::<D, 16>(dev, 4, 9, true),
+        ),
+        (
+            "batchnorm eval 16ch 9x9",
+            batchnorm::<D, 16>(dev, 4, 9, false),
+        ),
+        (
+            "maxpool 2x2 s2 10x10",
+            pool(dev, PoolKind::Max, (10, 2, 2, 0)),
+        ),
+        (
+            "maxpool 3x3 s2 p1 11x11",
+            pool(dev, PoolKind::Max, (11, 3, 2, 1)),
+        ),
+        (
+            "avgpool 2x2 s2 10x10",
+            pool(dev, PoolKind::Avg, (10, 2, 2, 0)),
+        ),
+        (
+            "avgpool 3x3 s1 p1 9x9",
+            pool(dev, PoolKind::Avg, (9, 3, 1, 1)),
+        ),
     ]
 }
 
@@ -151,7 +199,8 @@ fn kernels_on(gpu: &Cuda) -> bool {
         "RESULT parity | amp-nn CUDA kernels | {} | {}",
         if ok { "ok" } else { "FAIL" },
         match (&status, generic) {
-            (Ok(()), _) => "on (pointer self-test passed, NVRTC modules loaded, cuBLAS ready)".to_string(),
+            (Ok(()), _) =>
+                "on (pointer self-test passed, NVRTC modules loaded, cuBLAS ready)".to_string(),
             (Err(why), true) => format!("off as asked: {why}"),
             (Err(why), false) => format!("OFF: {why}"),
         }
@@ -223,7 +272,8 @@ fn step_parity() -> bool {
     let mut cnet = ResNet18::<10, f32, Cpu>::build(&cpu);
     let mut gnet: ResNet18<10, f32, Cuda> = cnet.clone().to_device(&gpu);
     let n = 16;
-    let x: Tensor<Images, f32, Cpu> = cpu.tensor_from_vec(Rng(7).normal(n * 3 * 32 * 32), (n, Const, 32, 32));
+    let x: Tensor<Images, f32, Cpu> =
+        cpu.tensor_from_vec(Rng(7).normal(n * 3 * 32 * 32), (n, Const, 32, 32));
     let mut labels = vec![0f32; n * 10];
     (0..n).for_each(|i| labels[i * 10 + (i * 7) % 10] = 1.0);
     let y = cpu.tensor_from_vec(labels, (n, Const::<10>));
@@ -241,10 +291,42 @@ fn step_parity() -> bool {
     ok
 }
 
-/// Device memory in use (all of this process and others), MiB.
-fn used_mib() -> f64 {
-    let (free, total) = cudarc::driver::result::mem_get_info().unwrap_or((0, 0));
-    (total - free) as f64 / 1048576.0
+/// The high-water marks (MiB) of GPU 0's default memory pool, `(used, reserved)`, reset to
+/// the current values when `reset`. cudarc allocates from this pool (`cuMemAllocAsync`) on
+/// GPUs that support memory pools, so "used" counts every live allocation of dfdx and amp-nn,
+/// dfdx's cache of freed buffers included (like PyTorch's "reserved" more than its
+/// "allocated"); "reserved" is what the pool holds from the device.
+fn pool_high_mib(reset: bool) -> Option<(f64, f64)> {
+    use cudarc::driver::sys::{self, CUmemPool_attribute_enum as A};
+    // SAFETY: driver queries on device 0's default pool, with out-pointers to locals that
+    // outlive the calls.
+    unsafe {
+        let mut dev = 0;
+        sys::cuDeviceGet(&mut dev, 0).result().ok()?;
+        let mut pool = std::ptr::null_mut();
+        sys::cuDeviceGetDefaultMemPool(&mut pool, dev)
+            .result()
+            .ok()?;
+        let attrs = [
+            A::CU_MEMPOOL_ATTR_USED_MEM_HIGH,
+            A::CU_MEMPOOL_ATTR_RESERVED_MEM_HIGH,
+        ];
+        if reset {
+            for attr in attrs {
+                let mut zero = 0u64;
+                sys::cuMemPoolSetAttribute(pool, attr, &mut zero as *mut u64 as *mut _)
+                    .result()
+                    .ok()?;
+            }
+        }
+        let mut v = [0u64; 2];
+        for (out, attr) in v.iter_mut().zip(attrs) {
+            sys::cuMemPoolGetAttribute(pool, attr, out as *mut u64 as *mut _)
+                .result()
+                .ok()?;
+        }
+        Some((v[0] as f64 / 1048576.0, v[1] as f64 / 1048576.0))
+    }
 }
 
 fn bench<M>(name: &str, taps: bool, steps: usize)
@@ -252,7 +334,6 @@ where
     M: Classifier<Images, Cuda, 10> + BuildModule<Cuda, f32>,
 {
     let gpu = Cuda::seed_from_u64(0);
-    let base = used_mib();
     let mut net = M::build(&gpu);
     let mut opt = Sgd::<Cuda>::new(SgdConfig {
         lr: 0.1,
@@ -260,43 +341,80 @@ where
         weight_decay: Some(WeightDecay::L2(5e-4)),
     });
     let n = 128;
-    let x: Tensor<Images, f32, Cuda> = gpu.tensor_from_vec(Rng(3).normal(n * 3 * 32 * 32), (n, Const, 32, 32));
+    let x: Tensor<Images, f32, Cuda> =
+        gpu.tensor_from_vec(Rng(3).normal(n * 3 * 32 * 32), (n, Const, 32, 32));
     let mut labels = vec![0f32; n * 10];
     (0..n).for_each(|i| labels[i * 10 + (i * 7) % 10] = 1.0);
     let y = gpu.tensor_from_vec(labels, (n, Const::<10>));
     let state = AmpState::new(M::LAYER_COUNT, Mode::Output);
     state.set_amplified(&vec![true; M::LAYER_COUNT], 2.0);
     let mut grads = net.alloc_grads();
-    let mut peak = 0f64;
+    // With AMP_NN_CUDA_PROFILE=1 each phase of the step is timed too (synchronised), so the
+    // time outside amp-nn's kernel sections is broken down.
+    let profiling = amp_nn::cuda::profile::enabled();
+    let phases = std::cell::RefCell::new(Vec::<(&'static str, f64)>::new());
+    let phase = |name: &'static str, f: &mut dyn FnMut()| {
+        if !profiling {
+            return f();
+        }
+        gpu.synchronize();
+        let t = Instant::now();
+        f();
+        gpu.synchronize();
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        let mut p = phases.borrow_mut();
+        match p.iter_mut().find(|(n, _)| *n == name) {
+            Some(row) => row.1 += ms,
+            None => p.push((name, ms)),
+        }
+    };
     let mut step = |net: &mut M, grads: &mut Gradients<f32, Cuda>| {
         let active = taps.then(|| state.activate());
-        let taped = std::mem::replace(grads, Gradients::leaky());
-        let logits = net.try_forward_mut(x.clone().trace(taped)).unwrap();
-        let loss = cross_entropy_with_logits_loss(logits, y.clone());
-        let value = loss.as_vec()[0];
-        *grads = loss.backward();
+        let mut taped = Some(std::mem::replace(grads, Gradients::leaky()));
+        let mut logits = None;
+        phase("phase: forward (whole)", &mut || {
+            let taped = taped.take().expect("runs once");
+            logits = Some(net.try_forward_mut(x.clone().trace(taped)).unwrap())
+        });
+        let mut loss = None;
+        phase("phase: loss + read", &mut || {
+            let l = cross_entropy_with_logits_loss(logits.take().unwrap(), y.clone());
+            let value = l.as_vec()[0];
+            assert!(value.is_finite(), "loss is {value}");
+            loss = Some(l);
+        });
+        phase("phase: backward (whole)", &mut || {
+            *grads = loss.take().unwrap().backward()
+        });
         drop(active);
         if taps {
-            let _ = layer_grad_norms(net, grads);
-            let _ = state.take_output_norms();
+            phase("phase: norms read", &mut || {
+                let _ = layer_grad_norms(net, grads);
+                let _ = state.take_output_norms();
+            });
         }
-        opt.update(net, grads).unwrap();
-        net.zero_grads(grads);
-        assert!(value.is_finite(), "loss is {value}");
+        phase("phase: SGD update", &mut || opt.update(net, grads).unwrap());
+        phase("phase: zero grads", &mut || net.zero_grads(grads));
     };
     for _ in 0..5 {
         step(&mut net, &mut grads);
-        peak = peak.max(used_mib() - base);
     }
     gpu.synchronize();
-    let profiling = amp_nn::cuda::profile::enabled();
     let _warm_up_sections = amp_nn::cuda::profile::take();
+    phases.borrow_mut().clear();
+    // Peak over the timed steps, as PyTorch's script measures it.
+    let _ = pool_high_mib(true);
     let t = Instant::now();
     for _ in 0..steps {
         step(&mut net, &mut grads);
     }
     gpu.synchronize();
-    peak = peak.max(used_mib() - base);
+    let memory = match pool_high_mib(false) {
+        Some((used, reserved)) => {
+            format!("memory pool peak {used:.0} MiB used, {reserved:.0} MiB reserved")
+        }
+        None => "memory pool not readable".to_string(),
+    };
     let ms = t.elapsed().as_secs_f64() * 1000.0 / steps as f64;
     let path = match amp_nn::cuda::kernels_status(&gpu) {
         Ok(()) => "amp-nn kernels".to_string(),
@@ -316,10 +434,16 @@ where
             "RESULT profile | {name}: everything else | {:.3} | ms per step: dfdx's ops (ReLU, adds, linear, loss, SGD), amp-core's taps, the host; step {ms:.2} ms with a sync per section",
             ms - accounted
         );
+        for (phase, total) in phases.borrow().iter() {
+            println!(
+                "RESULT profile | {name}: {phase} | {:.3} | ms per step, amp-nn's sections inside it included",
+                total / steps as f64
+            );
+        }
         return;
     }
     println!(
-        "RESULT bench | {name} taps {} | {ms:.2} | ms/step, {:.0} img/s, batch {n}, {steps} steps; device memory {peak:.0} MiB (cuMemGetInfo, incl. dfdx cache); {path}; TF32 {}",
+        "RESULT bench | {name} taps {} | {ms:.2} | ms/step, {:.0} img/s, batch {n}, {steps} steps; {memory}; {path}; TF32 {}",
         if taps { "on (output mode, all measured, all x2)" } else { "off" },
         n as f64 * 1000.0 / ms,
         if amp_nn::cuda::tf32_requested() { "on" } else { "off" },
@@ -329,7 +453,10 @@ where
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let steps = std::env::var("AMP_BENCH_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let steps = std::env::var("AMP_BENCH_STEPS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
     let ok = match args.as_slice() {
         ["parity"] => parity(),
         ["step"] => step_parity(),

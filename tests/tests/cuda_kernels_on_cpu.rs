@@ -109,13 +109,25 @@ unsafe fn sgemm(dims: (usize, usize, usize), a: Mat, b: Mat, beta: f32, c: *mut 
         for j in 0..call.n {
             let mut s = 0f64;
             for p in 0..call.k {
-                let av = if call.transa { *pa.add(p + i * call.lda) } else { *pa.add(i + p * call.lda) };
-                let bv = if call.transb { *pb.add(j + p * call.ldb) } else { *pb.add(p + j * call.ldb) };
+                let av = if call.transa {
+                    *pa.add(p + i * call.lda)
+                } else {
+                    *pa.add(i + p * call.lda)
+                };
+                let bv = if call.transb {
+                    *pb.add(j + p * call.ldb)
+                } else {
+                    *pb.add(p + j * call.ldb)
+                };
                 s += av as f64 * bv as f64;
             }
             let cv = c.add(i + j * call.ldc);
             // BLAS does not read C when beta is zero (it may hold garbage, NaN included).
-            *cv = if beta == 0.0 { s as f32 } else { s as f32 + beta * *cv };
+            *cv = if beta == 0.0 {
+                s as f32
+            } else {
+                s as f32 + beta * *cv
+            };
         }
     }
 }
@@ -125,7 +137,10 @@ impl Rng {
     fn vec(&mut self, n: usize) -> Vec<f32> {
         (0..n)
             .map(|_| {
-                self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                self.0 = self
+                    .0
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 ((self.0 >> 33) as f32 / (1u64 << 31) as f32) * 2.0 - 1.0
             })
             .collect()
@@ -136,7 +151,10 @@ fn assert_close(what: &str, got: &[f32], want: &[f32], tol: f32) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     let scale = want.iter().fold(1e-6f32, |m, v| m.max(v.abs()));
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        assert!((g - w).abs() <= tol * scale, "{what}[{i}]: kernel {g}, Cpu {w} (scale {scale})");
+        assert!(
+            (g - w).abs() <= tol * scale,
+            "{what}[{i}]: kernel {g}, Cpu {w} (scale {scale})"
+        );
     }
 }
 
@@ -146,39 +164,104 @@ fn ptr(v: &[f32]) -> u64 {
 
 /// One convolution through the simulated kernels (the sequence of `conv2d/cuda.rs`) and
 /// through amp-nn's Cpu kernels: output and all three gradients must agree.
-fn conv_case<const C: usize, const O: usize, const K: usize>(n: usize, h: usize, w: usize, s: usize, p: usize) {
+fn conv_case<const C: usize, const O: usize, const K: usize>(
+    n: usize,
+    h: usize,
+    w: usize,
+    s: usize,
+    p: usize,
+) {
     let mut rng = Rng((n * 1000 + h * 100 + w * 10 + K + s + p) as u64);
     let (xv, wv, bv) = (rng.vec(n * C * h * w), rng.vec(O * C * K * K), rng.vec(O));
     let (ho, wo) = ((h + 2 * p - K) / s + 1, (w + 2 * p - K) / s + 1);
     let gv = rng.vec(n * O * ho * wo);
-    let d = ConvDims { n: n as i32, c: C as i32, h: h as i32, w: w as i32, k: K as i32, s: s as i32, p: p as i32, ho: ho as i32, wo: wo as i32 };
+    let d = ConvDims {
+        n: n as i32,
+        c: C as i32,
+        h: h as i32,
+        w: w as i32,
+        k: K as i32,
+        s: s as i32,
+        p: p as i32,
+        ho: ho as i32,
+        wo: wo as i32,
+    };
     let (np, ckk, plane) = (n * ho * wo, C * K * K, ho * wo);
 
     // Forward.
     let mut col = vec![f32::NAN; ckk * np];
-    per_element(ckk * np, || unsafe { im2col(xv.as_ptr(), col.as_mut_ptr(), d) });
+    per_element(ckk * np, || unsafe {
+        im2col(xv.as_ptr(), col.as_mut_ptr(), d)
+    });
     let mut t = vec![f32::NAN; O * np];
-    unsafe { sgemm((O, np, ckk), Mat::n(ptr(&wv), ckk), Mat::n(ptr(&col), np), 0.0, t.as_mut_ptr(), np) };
+    unsafe {
+        sgemm(
+            (O, np, ckk),
+            Mat::n(ptr(&wv), ckk),
+            Mat::n(ptr(&col), np),
+            0.0,
+            t.as_mut_ptr(),
+            np,
+        )
+    };
     let mut y = vec![f32::NAN; n * O * plane];
-    per_element(y.len(), || unsafe { cnp_to_nchw(t.as_ptr(), bv.as_ptr(), y.as_mut_ptr(), n as i32, O as i32, plane as i32) });
+    per_element(y.len(), || unsafe {
+        cnp_to_nchw(
+            t.as_ptr(),
+            bv.as_ptr(),
+            y.as_mut_ptr(),
+            n as i32,
+            O as i32,
+            plane as i32,
+        )
+    });
 
     // Backward, from gradient slots that already hold something (kernels accumulate).
     let mut gt = vec![f32::NAN; O * np];
-    per_element(O * np, || unsafe { nchw_to_cnp(gv.as_ptr(), gt.as_mut_ptr(), n as i32, O as i32, plane as i32) });
+    per_element(O * np, || unsafe {
+        nchw_to_cnp(
+            gv.as_ptr(),
+            gt.as_mut_ptr(),
+            n as i32,
+            O as i32,
+            plane as i32,
+        )
+    });
     let mut gb = vec![0.5f32; O];
-    per_block(O, || unsafe { row_sum_add(gt.as_ptr(), gb.as_mut_ptr(), np) });
-    per_element(ckk * np, || unsafe { im2col(xv.as_ptr(), col.as_mut_ptr(), d) });
+    per_block(O, || unsafe {
+        row_sum_add(gt.as_ptr(), gb.as_mut_ptr(), np)
+    });
+    per_element(ckk * np, || unsafe {
+        im2col(xv.as_ptr(), col.as_mut_ptr(), d)
+    });
     let mut gw = vec![0.5f32; O * ckk];
     unsafe {
-        sgemm((O, ckk, np), Mat::n(ptr(&gt), np), Mat::t(ptr(&col), np), 1.0, gw.as_mut_ptr(), ckk);
-        sgemm((ckk, np, O), Mat::t(ptr(&wv), ckk), Mat::n(ptr(&gt), np), 0.0, col.as_mut_ptr(), np);
+        sgemm(
+            (O, ckk, np),
+            Mat::n(ptr(&gt), np),
+            Mat::t(ptr(&col), np),
+            1.0,
+            gw.as_mut_ptr(),
+            ckk,
+        );
+        sgemm(
+            (ckk, np, O),
+            Mat::t(ptr(&wv), ckk),
+            Mat::n(ptr(&gt), np),
+            0.0,
+            col.as_mut_ptr(),
+            np,
+        );
     }
     let mut gx = vec![0.5f32; n * C * h * w];
-    per_element(gx.len(), || unsafe { col2im_add(col.as_ptr(), gx.as_mut_ptr(), d) });
+    per_element(gx.len(), || unsafe {
+        col2im_add(col.as_ptr(), gx.as_mut_ptr(), d)
+    });
 
     let dev = Cpu::default();
     let x = dev.tensor_from_vec(xv.clone(), (n, Const::<C>, h, w));
-    let wt: Tensor<Rank4<O, C, K, K>, f32, Cpu> = dev.tensor_from_vec(wv.clone(), (Const, Const, Const, Const));
+    let wt: Tensor<Rank4<O, C, K, K>, f32, Cpu> =
+        dev.tensor_from_vec(wv.clone(), (Const, Const, Const, Const));
     let b: Tensor<Rank1<O>, f32, Cpu> = dev.tensor_from_vec(bv.clone(), (Const,));
     let cy = Cpu::conv2d(x.leaky_trace(), &wt, Some(&b), s, p).unwrap();
     assert_close("conv y", &y, &cy.as_vec(), 1e-5);
@@ -186,9 +269,24 @@ fn conv_case<const C: usize, const O: usize, const K: usize>(n: usize, h: usize,
     let g = (cy * r).sum::<(), _>().backward();
     let plus = |v: Vec<f32>| v.into_iter().map(|v| v + 0.5).collect::<Vec<_>>();
     let geom = format!("C{C} O{O} K{K} {h}x{w} s{s} p{p}");
-    assert_close(&format!("conv gx {geom}"), &gx, &plus(g.get(&x).as_vec()), 1e-5);
-    assert_close(&format!("conv gw {geom}"), &gw, &plus(g.get(&wt).as_vec()), 1e-5);
-    assert_close(&format!("conv gb {geom}"), &gb, &plus(g.get(&b).as_vec()), 1e-5);
+    assert_close(
+        &format!("conv gx {geom}"),
+        &gx,
+        &plus(g.get(&x).as_vec()),
+        1e-5,
+    );
+    assert_close(
+        &format!("conv gw {geom}"),
+        &gw,
+        &plus(g.get(&wt).as_vec()),
+        1e-5,
+    );
+    assert_close(
+        &format!("conv gb {geom}"),
+        &gb,
+        &plus(g.get(&b).as_vec()),
+        1e-5,
+    );
 }
 
 #[test]
@@ -209,7 +307,16 @@ fn pool_case(kind: PoolKind, (h, w, k, s, p): (usize, usize, usize, usize, usize
     let xv = rng.vec(n * C * h * w);
     let (ho, wo) = ((h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1);
     let gv = rng.vec(n * C * ho * wo);
-    let d = PoolDims { planes: (n * C) as i32, h: h as i32, w: w as i32, ho: ho as i32, wo: wo as i32, k: k as i32, s: s as i32, p: p as i32 };
+    let d = PoolDims {
+        planes: (n * C) as i32,
+        h: h as i32,
+        w: w as i32,
+        ho: ho as i32,
+        wo: wo as i32,
+        k: k as i32,
+        s: s as i32,
+        p: p as i32,
+    };
     let mut y = vec![f32::NAN; gv.len()];
     let mut arg = vec![-1i32; gv.len()];
     per_element(y.len(), || unsafe {
@@ -218,9 +325,15 @@ fn pool_case(kind: PoolKind, (h, w, k, s, p): (usize, usize, usize, usize, usize
             PoolKind::Avg => avg_forward(xv.as_ptr(), y.as_mut_ptr(), d),
         }
     });
-    let argp = if kind == PoolKind::Max { arg.as_ptr() } else { std::ptr::null() };
+    let argp = if kind == PoolKind::Max {
+        arg.as_ptr()
+    } else {
+        std::ptr::null()
+    };
     let mut gx = vec![0.25f32; xv.len()];
-    per_element(gx.len(), || unsafe { pool_backward(gv.as_ptr(), argp, gx.as_mut_ptr(), d) });
+    per_element(gx.len(), || unsafe {
+        pool_backward(gv.as_ptr(), argp, gx.as_mut_ptr(), d)
+    });
 
     let dev = Cpu::default();
     let x = dev.tensor_from_vec(xv, (n, Const::<C>, h, w));
@@ -236,7 +349,13 @@ fn pool_case(kind: PoolKind, (h, w, k, s, p): (usize, usize, usize, usize, usize
 #[test]
 fn pooling_kernels_match_the_cpu_path() {
     for kind in [PoolKind::Max, PoolKind::Avg] {
-        for geom in [(8, 8, 2, 2, 0), (9, 7, 3, 2, 1), (7, 7, 3, 1, 1), (6, 9, 2, 1, 0), (5, 5, 5, 1, 2)] {
+        for geom in [
+            (8, 8, 2, 2, 0),
+            (9, 7, 3, 2, 1),
+            (7, 7, 3, 1, 1),
+            (6, 9, 2, 1, 0),
+            (5, 5, 5, 1, 2),
+        ] {
             pool_case(kind, geom);
         }
     }
@@ -304,8 +423,18 @@ fn bn_case(train: bool) {
     let g = (cy * r).sum::<(), _>().backward();
     let plus = |v: Vec<f32>| v.into_iter().map(|v| v + 0.5).collect::<Vec<_>>();
     assert_close(&format!("{what} gx"), &gx, &plus(g.get(&x).as_vec()), 1e-5);
-    assert_close(&format!("{what} gscale"), &gs, &plus(g.get(&s).as_vec()), 1e-5);
-    assert_close(&format!("{what} gbias"), &gb, &plus(g.get(&b).as_vec()), 1e-5);
+    assert_close(
+        &format!("{what} gscale"),
+        &gs,
+        &plus(g.get(&s).as_vec()),
+        1e-5,
+    );
+    assert_close(
+        &format!("{what} gbias"),
+        &gb,
+        &plus(g.get(&b).as_vec()),
+        1e-5,
+    );
 }
 
 #[test]
@@ -325,11 +454,22 @@ fn norm_and_scale_kernels_sum_every_element_once() {
         let blocks = n.div_ceil(256).min(1024);
         let mut partial = vec![f64::NAN; 1024];
         let mut acc = vec![0.0f64, 10.0, 0.0];
-        per_block(blocks, || unsafe { measure_scale_f32(g.as_mut_ptr(), n, 0.5, 1, partial.as_mut_ptr()) });
-        per_block(1, || unsafe { add_partials_f32(partial.as_ptr(), blocks as i32, acc.as_mut_ptr(), 1) });
+        per_block(blocks, || unsafe {
+            measure_scale_f32(g.as_mut_ptr(), n, 0.5, 1, partial.as_mut_ptr())
+        });
+        per_block(1, || unsafe {
+            add_partials_f32(partial.as_ptr(), blocks as i32, acc.as_mut_ptr(), 1)
+        });
         let want: f64 = g0.iter().map(|&v| v as f64 * v as f64).sum();
-        assert!((acc[1] - 10.0 - want).abs() <= 1e-9 * want.max(1.0), "n={n}: {} vs {want}", acc[1] - 10.0);
+        assert!(
+            (acc[1] - 10.0 - want).abs() <= 1e-9 * want.max(1.0),
+            "n={n}: {} vs {want}",
+            acc[1] - 10.0
+        );
         assert_eq!((acc[0], acc[2]), (0.0, 0.0), "other slots untouched");
-        assert!(g.iter().zip(&g0).all(|(a, b)| *a == b * 0.5), "n={n}: scaled in place");
+        assert!(
+            g.iter().zip(&g0).all(|(a, b)| *a == b * 0.5),
+            "n={n}: scaled in place"
+        );
     }
 }

@@ -167,6 +167,11 @@ impl AmpState {
     ///
     /// On a GPU this is the step's one read of the output-gradient norms.
     pub fn take_output_norms(&self) -> Vec<f64> {
-        self.inner.output_sq.take().into_iter().map(f64::sqrt).collect()
+        self.inner
+            .output_sq
+            .take()
+            .into_iter()
+            .map(f64::sqrt)
+            .collect()
     }
 }

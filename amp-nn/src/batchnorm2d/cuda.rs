@@ -5,8 +5,8 @@
 //! The running statistics are replaced by fresh tensors the kernel writes (never written in
 //! place, so a clone of the old ones held elsewhere keeps its values).
 
-use crate::cuda::profile::section;
 use crate::cuda::context::{context_for, locate, scratch, slot_ptr, CudaCtx, DevPtr, KernelModule};
+use crate::cuda::profile::section;
 use cudarc::driver::{DevicePtr, DeviceRepr};
 use dfdx::prelude::*;
 use dfdx::tensor::{Cuda, CudaError};
@@ -69,7 +69,9 @@ fn locate_all<S: Shape, const C: usize>(
 
 /// The pointer of a tensor created by this op.
 fn fresh<S: Shape>(t: &Tensor<S, f32, Cuda>) -> DevPtr {
-    locate(t).expect("fresh tensors parse, as the self-test checked").ptr
+    locate(t)
+        .expect("fresh tensors parse, as the self-test checked")
+        .ptr
 }
 
 fn dims<B: Dim, const C: usize, H: Dim, W: Dim>(s: &(B, Const<C>, H, W)) -> (i32, i32, i32) {
@@ -94,12 +96,21 @@ pub(crate) fn train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>(
     else {
         let x = x.put_tape(tape);
         return crate::generic::batchnorm2d_train(
-            x, scale, bias, running_mean, running_var, epsilon, momentum,
+            x,
+            scale,
+            bias,
+            running_mean,
+            running_var,
+            epsilon,
+            momentum,
         );
     };
     let shape = *x.shape();
     let (n, c, hw) = dims(&shape);
-    assert!(n * hw > 1, "batch norm needs more than one value per channel");
+    assert!(
+        n * hw > 1,
+        "batch norm needs more than one value per channel"
+    );
     let dev = x.device().clone();
     let out: Img<B, C, H, W, NoneTape> = dev.try_zeros_like(&shape)?;
     let new_rm: Tensor<Rank1<C>, f32, Cuda> = dev.try_zeros()?;
@@ -164,7 +175,14 @@ pub(crate) fn eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>(
         locate_all(&x, [scale, bias, running_mean, running_var])
     else {
         let x = x.put_tape(tape);
-        return crate::generic::batchnorm2d_eval(x, scale, bias, running_mean, running_var, epsilon);
+        return crate::generic::batchnorm2d_eval(
+            x,
+            scale,
+            bias,
+            running_mean,
+            running_var,
+            epsilon,
+        );
     };
     let shape = *x.shape();
     let (n, c, hw) = dims(&shape);
@@ -189,12 +207,7 @@ pub(crate) fn eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>(
     })?;
     if T::OWNS_TAPE {
         let (x_g, s_g, b_g, o_g) = (x.ghost(), scale.ghost(), bias.ghost(), out.ghost());
-        let keep = (
-            x,
-            scale.clone(),
-            running_mean.clone(),
-            running_var.clone(),
-        );
+        let keep = (x, scale.clone(), running_mean.clone(), running_var.clone());
         tape.add_backward_op(move |grads| {
             let _ = &keep;
             let args = BnArgs {

@@ -19,7 +19,13 @@ use dfdx::tensor::{Cuda, CudaError};
 pub(crate) static KERNELS: KernelModule = KernelModule {
     name: "amp_nn_conv2d",
     src: include_str!("cuda.cu"),
-    funcs: &["im2col", "col2im_add", "cnp_to_nchw", "nchw_to_cnp", "row_sum_add"],
+    funcs: &[
+        "im2col",
+        "col2im_add",
+        "cnp_to_nchw",
+        "nchw_to_cnp",
+        "row_sum_add",
+    ],
 };
 
 /// `struct ConvDims` of cuda.cu, passed by value.
@@ -150,7 +156,15 @@ unsafe fn forward(
     })?;
     let t = scratch::<f32>(ctx, g.o * np)?;
     section(ctx, "conv fwd gemm", || {
-        sgemm(ctx, (g.o, np, ckk), Mat::n(w, ckk), Mat::n(ptr(&col), np), 0.0, ptr(&t), np)
+        sgemm(
+            ctx,
+            (g.o, np, ckk),
+            Mat::n(w, ckk),
+            Mat::n(ptr(&col), np),
+            0.0,
+            ptr(&t),
+            np,
+        )
     })?;
     let plane = g.out_plane() as i32;
     section(ctx, "conv fwd to nchw", || {
@@ -158,7 +172,14 @@ unsafe fn forward(
             &KERNELS,
             "cnp_to_nchw",
             g.n * g.out_img(),
-            (ptr(&t), bias.unwrap_or(0), out, g.n as i32, g.o as i32, plane),
+            (
+                ptr(&t),
+                bias.unwrap_or(0),
+                out,
+                g.n as i32,
+                g.o as i32,
+                plane,
+            ),
         )
     })?;
     Ok(())
@@ -198,12 +219,28 @@ unsafe fn backward(
     })?;
     // gW += gT (O x NP) * col^T (NP x CKK)
     section(ctx, "conv bwd gemm weight", || {
-        sgemm(ctx, (g.o, ckk, np), Mat::n(ptr(&gt), np), Mat::t(ptr(&col), np), 1.0, gw, ckk)
+        sgemm(
+            ctx,
+            (g.o, ckk, np),
+            Mat::n(ptr(&gt), np),
+            Mat::t(ptr(&col), np),
+            1.0,
+            gw,
+            ckk,
+        )
     })?;
     // gcol = W^T (CKK x O) * gT (O x NP), into the column buffer (the GEMM above, queued
     // first on the same stream, has read it by then).
     section(ctx, "conv bwd gemm data", || {
-        sgemm(ctx, (ckk, np, g.o), Mat::t(w, ckk), Mat::n(ptr(&gt), np), 0.0, ptr(&col), np)
+        sgemm(
+            ctx,
+            (ckk, np, g.o),
+            Mat::t(w, ckk),
+            Mat::n(ptr(&gt), np),
+            0.0,
+            ptr(&col),
+            np,
+        )
     })?;
     section(ctx, "conv bwd col2im", || {
         ctx.launch_n(&KERNELS, "col2im_add", g.n * g.in_img(), (ptr(&col), gx, d))

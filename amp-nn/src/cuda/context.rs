@@ -219,7 +219,11 @@ fn self_test(dev: &Cuda, cdev: &Arc<CudaDevice>, context: u64) -> Result<(), Str
     // device memory of this process, which the comparison below then rejects.
     unsafe { cudarc::driver::result::memcpy_dtoh_sync(&mut host, loc.ptr) }
         .map_err(|e| format!("pointer self-test: reading through the pointer failed: {e:?}"))?;
-    if host.iter().zip(&known).any(|(a, b)| a.to_bits() != b.to_bits()) {
+    if host
+        .iter()
+        .zip(&known)
+        .any(|(a, b)| a.to_bits() != b.to_bits())
+    {
         return fail("values read through the pointer differ from the tensor's");
     }
     let clone = t.clone();

@@ -151,17 +151,38 @@ mod tests {
             let (a_rows, a_cols) = if ta { (k, m) } else { (m, k) };
             let (b_rows, b_cols) = if tb { (n, k) } else { (k, n) };
             let bufs = vec![row_major(a_rows, a_cols, 1), row_major(b_rows, b_cols, 2)];
-            let a = Mat { ptr: 0, ld: a_cols, trans: ta };
-            let b = Mat { ptr: 1, ld: b_cols, trans: tb };
-            let get_a = |i: usize, p: usize| if ta { bufs[0][p * a_cols + i] } else { bufs[0][i * a_cols + p] };
-            let get_b = |p: usize, j: usize| if tb { bufs[1][j * b_cols + p] } else { bufs[1][p * b_cols + j] };
+            let a = Mat {
+                ptr: 0,
+                ld: a_cols,
+                trans: ta,
+            };
+            let b = Mat {
+                ptr: 1,
+                ld: b_cols,
+                trans: tb,
+            };
+            let get_a = |i: usize, p: usize| {
+                if ta {
+                    bufs[0][p * a_cols + i]
+                } else {
+                    bufs[0][i * a_cols + p]
+                }
+            };
+            let get_b = |p: usize, j: usize| {
+                if tb {
+                    bufs[1][j * b_cols + p]
+                } else {
+                    bufs[1][p * b_cols + j]
+                }
+            };
             let init = row_major(m, n, 3);
             let mut c = init.clone();
             let call = ColMajorCall::for_row_major((m, n, k), a, b, n);
             colmajor_gemm(&call, &bufs, &mut c, 1.0);
             for i in 0..m {
                 for j in 0..n {
-                    let want: f64 = (0..k).map(|p| get_a(i, p) * get_b(p, j)).sum::<f64>() + init[i * n + j];
+                    let want: f64 =
+                        (0..k).map(|p| get_a(i, p) * get_b(p, j)).sum::<f64>() + init[i * n + j];
                     assert_eq!(c[i * n + j], want, "ta={ta} tb={tb} ({i},{j})");
                 }
             }

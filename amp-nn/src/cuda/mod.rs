@@ -17,9 +17,9 @@ pub mod locate;
 
 #[cfg(feature = "cuda")]
 pub(crate) mod context;
+pub mod gemm;
 #[cfg(feature = "cuda")]
 pub mod profile;
-pub mod gemm;
 
 #[cfg(feature = "cuda")]
 pub use context::{kernels_status, tf32_requested};

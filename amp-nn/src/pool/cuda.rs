@@ -3,8 +3,8 @@
 //! `cuda.cu`.
 
 use crate::backend::PoolKind;
-use crate::cuda::profile::section;
 use crate::cuda::context::{context_for, locate, scratch, slot_ptr, DevPtr, KernelModule};
+use crate::cuda::profile::section;
 use crate::shape::conv_out_dim;
 use cudarc::driver::{DevicePtr, DeviceRepr};
 use dfdx::prelude::*;
@@ -68,7 +68,9 @@ pub(crate) fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>
     };
     let out: Tensor<(B, Const<C>, usize, usize), f32, Cuda> =
         x.device().try_zeros_like(&(b, Const, ho, wo))?;
-    let op = locate(&out).expect("fresh tensors parse, as the self-test checked").ptr;
+    let op = locate(&out)
+        .expect("fresh tensors parse, as the self-test checked")
+        .ptr;
     let n_out = b.size() * C * ho * wo;
     let arg = match kind {
         PoolKind::Max => {
@@ -76,7 +78,12 @@ pub(crate) fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>
             // SAFETY: xp is x's buffer (alive), op the fresh output, arg fresh scratch; all
             // sized by `d`.
             section(&ctx, "pool fwd", || unsafe {
-                ctx.launch_n(&KERNELS, "max_forward", n_out, (xp, op, *arg.device_ptr(), d))
+                ctx.launch_n(
+                    &KERNELS,
+                    "max_forward",
+                    n_out,
+                    (xp, op, *arg.device_ptr(), d),
+                )
             })?;
             Some(arg)
         }
