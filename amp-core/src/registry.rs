@@ -130,8 +130,12 @@ impl<M: ?Sized> fmt::Debug for LayerId<M> {
 /// `Net::LAYER1.block(Stage::B0).layer(BasicBlock::CONV1)`. Usable in `const` items.
 pub struct BlockId<M: ?Sized, B: ?Sized> {
     offset: usize,
-    types: PhantomData<(fn() -> M, fn() -> B)>,
+    types: PhantomData<ModelAndBlock<M, B>>,
 }
+
+/// `fn() -> T` marks the types without owning a value of them (so `BlockId` is `Send`,
+/// `Sync` and `Copy` whatever they are).
+type ModelAndBlock<M, B> = (fn() -> M, fn() -> B);
 
 impl<M: ?Sized, B: ?Sized> BlockId<M, B> {
     /// For generated code: the block whose first layer is `M`'s layer `offset`.

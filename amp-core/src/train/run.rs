@@ -9,6 +9,8 @@ use super::{Observer, Provenance, RunRecord, Silent, StopFlag, TrainSettings};
 use crate::method::AmpPolicy;
 
 /// How a run ended.
+// One value per run, moved once: boxing the record would only add an indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
     /// The run is over: finished, or diverged (see [`RunRecord::status`]).
