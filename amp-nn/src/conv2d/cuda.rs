@@ -141,6 +141,11 @@ fn ptr<T>(s: &cudarc::driver::CudaSlice<T>) -> DevPtr {
 }
 
 /// `out = W * im2col(x) + bias`, NCHW.
+///
+/// # Safety
+/// `x`, `w`, `bias` and `out` must be device buffers on `ctx`'s GPU with the sizes `g`
+/// implies, alive until the queued work has run (stream order), and `out` referenced by
+/// nothing else.
 unsafe fn forward(
     ctx: &CudaCtx,
     g: &ConvGeom,
@@ -186,6 +191,10 @@ unsafe fn forward(
 }
 
 /// Accumulates `gx`, `gw` (O x CKK) and `gb` from `gout` (NCHW).
+///
+/// # Safety
+/// As [`forward`]: every pointer a device buffer of the size `g` implies, the gradients
+/// dfdx's slots for x, the weight, the bias and the output.
 #[allow(clippy::too_many_arguments)]
 unsafe fn backward(
     ctx: &CudaCtx,
