@@ -137,3 +137,6 @@ fn report(a: GridReportArgs) -> Result<()> {
     println!("report: {}", dir.join("report.{md,csv,json,png}").display());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
