@@ -19,6 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::super::data;
 use super::super::device::DeviceSpec;
 use super::super::experiment::Job;
+use super::super::run_files::Existing;
 use super::super::sweep::minutes;
 use super::super::Finish;
 use super::cell::{CellDir, CellState};
@@ -54,13 +55,15 @@ fn run_cell(plan: &Plan, cell: &Cell, opts: &RunOptions, stop: &StopFlag) -> Res
     let Some(_lock) = dir.lock()? else {
         bail!("{tag}: another process is running this cell ({} is locked)", dir.dir.join("lock").display());
     };
-    let resume = match dir.state()? {
-        CellState::Finished(r) | CellState::Diverged(r) => {
+    // The files, not `dir.state()`: this process holds the lock now, so the state would
+    // say "running".
+    let resume = match dir.files.existing()? {
+        Existing::Record(r) => {
             eprintln!("{tag}: already done ({}), skipped", r.status.label());
             return Ok(Finish::Done);
         }
-        CellState::Interrupted => true,
-        CellState::Pending | CellState::Running => false,
+        Existing::Checkpoint => true,
+        Existing::Nothing => false,
     };
     amp_core::io::write_atomic(&dir.config, cell.config.to_toml().as_bytes())
         .with_context(|| format!("writing {}", dir.config.display()))?;
