@@ -37,7 +37,10 @@ fn plan_rows(file: &Path) -> Vec<(usize, String, String, String)> {
     String::from_utf8_lossy(&o.stdout)
         .lines()
         .filter_map(|l| {
-            let f: Vec<&str> = l.split('┆').map(|c| c.trim_matches(|c: char| c == '│' || c.is_whitespace())).collect();
+            let f: Vec<&str> = l
+                .split('┆')
+                .map(|c| c.trim_matches(|c: char| c == '│' || c.is_whitespace()))
+                .collect();
             let index = f.first()?.parse().ok()?;
             Some((index, f[1].to_string(), f[4].to_string(), f[6].to_string()))
         })
@@ -60,23 +63,46 @@ fn jobs_2_runs_every_cell_once_then_skips_and_reports_the_records() {
     let out = dir.join("out");
     let rows = plan_rows(&file);
     let names: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
-    assert_eq!(names, ["baseline+lr=0.05", "icv+lr=0.05", "baseline+lr=0.1", "icv+lr=0.1"].repeat(2));
+    assert_eq!(
+        names,
+        [
+            "baseline+lr=0.05",
+            "icv+lr=0.05",
+            "baseline+lr=0.1",
+            "icv+lr=0.1"
+        ]
+        .repeat(2)
+    );
     assert!(rows.iter().all(|r| r.3 == "to run"));
 
     let o = amp(&["grid", "run", s(&file), "--jobs", "2"]);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("8 to run with 2 process(es)"), "{}", text(&o));
+    assert!(
+        text(&o).contains("8 to run with 2 process(es)"),
+        "{}",
+        text(&o)
+    );
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     for (_, id, name, state) in plan_rows(&file) {
         assert!(state.starts_with("finished"), "{name}: {state}");
         let r = json(&record_of(&out, &id));
-        assert_eq!(r["provenance"]["threads"], (cpus / 2).max(1), "RAYON_NUM_THREADS per child");
+        assert_eq!(
+            r["provenance"]["threads"],
+            (cpus / 2).max(1),
+            "RAYON_NUM_THREADS per child"
+        );
         assert_eq!(r["name"], name);
-        assert!(out.join(&id).join("log.txt").exists() && out.join(&id).join("config.toml").exists());
+        assert!(
+            out.join(&id).join("log.txt").exists() && out.join(&id).join("config.toml").exists()
+        );
     }
     let again = amp(&["grid", "run", s(&file), "--jobs", "2"]);
     assert!(again.status.success(), "{}", text(&again));
-    assert!(text(&again).contains("8 cells: 8 done, 0 running elsewhere, 0 to run"), "{}", text(&again));
+    assert!(
+        text(&again).contains("8 cells: 8 done, 0 running elsewhere, 0 to run"),
+        "{}",
+        text(&again)
+    );
 
     // The report against the records: mean of final accuracy over seeds, paired differences.
     let o = amp(&["grid", "report", s(&file)]);
@@ -85,23 +111,54 @@ fn jobs_2_runs_every_cell_once_then_skips_and_reports_the_records() {
     let rows = plan_rows(&file);
     let final_acc = |id: &str| {
         let r = json(&record_of(&out, id));
-        r["epochs"].as_array().unwrap().last().unwrap()["test_acc"].as_f64().unwrap()
+        r["epochs"].as_array().unwrap().last().unwrap()["test_acc"]
+            .as_f64()
+            .unwrap()
     };
     for (k, lr) in ["0.05", "0.1"].iter().enumerate() {
-        let amp_ids: Vec<&str> = rows.iter().filter(|r| r.2 == format!("icv+lr={lr}")).map(|r| r.1.as_str()).collect();
-        let base_ids: Vec<&str> = rows.iter().filter(|r| r.2 == format!("baseline+lr={lr}")).map(|r| r.1.as_str()).collect();
+        let amp_ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.2 == format!("icv+lr={lr}"))
+            .map(|r| r.1.as_str())
+            .collect();
+        let base_ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.2 == format!("baseline+lr={lr}"))
+            .map(|r| r.1.as_str())
+            .collect();
         let a: Vec<f64> = amp_ids.iter().map(|i| final_acc(i)).collect();
         let b: Vec<f64> = base_ids.iter().map(|i| final_acc(i)).collect();
         let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
-        let row = report["rows"].as_array().unwrap().iter().find(|r| r["config"] == format!("icv+lr={lr}")).unwrap();
+        let row = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["config"] == format!("icv+lr={lr}"))
+            .unwrap();
         let (m, sd) = mean_sd(&a);
-        assert!((row["final_acc"]["mean"].as_f64().unwrap() - m).abs() < 1e-12, "lr {lr}");
-        assert!((row["final_acc"]["sd"].as_f64().unwrap() - sd).abs() < 1e-12, "lr {lr}");
+        assert!(
+            (row["final_acc"]["mean"].as_f64().unwrap() - m).abs() < 1e-12,
+            "lr {lr}"
+        );
+        assert!(
+            (row["final_acc"]["sd"].as_f64().unwrap() - sd).abs() < 1e-12,
+            "lr {lr}"
+        );
         let (dm, dsd) = mean_sd(&d);
         let diff = &row["final_diff"];
-        assert!((diff["difference"]["mean"].as_f64().unwrap() - dm).abs() < 1e-12, "lr {lr}");
-        assert!((diff["difference"]["sd"].as_f64().unwrap() - dsd).abs() < 1e-12, "lr {lr}");
-        assert_eq!(diff["better"], d.iter().filter(|x| **x > 0.0).count(), "lr {lr}");
+        assert!(
+            (diff["difference"]["mean"].as_f64().unwrap() - dm).abs() < 1e-12,
+            "lr {lr}"
+        );
+        assert!(
+            (diff["difference"]["sd"].as_f64().unwrap() - dsd).abs() < 1e-12,
+            "lr {lr}"
+        );
+        assert_eq!(
+            diff["better"],
+            d.iter().filter(|x| **x > 0.0).count(),
+            "lr {lr}"
+        );
         assert_eq!(row["baseline"], format!("baseline+lr={lr}"));
         let _ = k;
     }
@@ -140,7 +197,9 @@ fn a_killed_cell_resumes_bit_identical_and_cells_are_named_by_id_or_index() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let ckpt = out.join(&id).join(format!("{name}-cnn-seed0.ckpt.safetensors"));
+    let ckpt = out
+        .join(&id)
+        .join(format!("{name}-cnn-seed0.ckpt.safetensors"));
     wait_for(&ckpt, &mut child);
     child.kill().unwrap();
     child.wait().unwrap();
@@ -150,11 +209,24 @@ fn a_killed_cell_resumes_bit_identical_and_cells_are_named_by_id_or_index() {
     let o = amp(&["grid", "run", s(&file), "--cell", &id]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("resuming"), "{}", text(&o));
-    assert_eq!(results(&record_of(&out, &id)), results(&record_of(&whole, &id)));
+    assert_eq!(
+        results(&record_of(&out, &id)),
+        results(&record_of(&whole, &id))
+    );
     let o = amp(&["grid", "run", s(&file), "--cell", "1"]);
-    assert!(o.status.success() && text(&o).contains("already done (finished), skipped"), "{}", text(&o));
+    assert!(
+        o.status.success() && text(&o).contains("already done (finished), skipped"),
+        "{}",
+        text(&o)
+    );
     let o = amp(&["grid", "run", s(&file), "--cell", "9"]);
-    assert!(!o.status.success() && text(&o).contains("--cell 9: ") && text(&o).contains("indexes 0 to 3"), "{}", text(&o));
+    assert!(
+        !o.status.success()
+            && text(&o).contains("--cell 9: ")
+            && text(&o).contains("indexes 0 to 3"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -165,19 +237,33 @@ fn grid_errors_name_the_file_line_and_field() {
     std::fs::write(&file, text_of.replace("[0.05, 0.1]", "[0.05, \"fast\"]")).unwrap();
     let o = amp(&["grid", "plan", s(&file)]);
     assert_eq!(o.status.code(), Some(1));
-    let want = format!("error: {}:10:21: axes.\"train.lr\"[1]: on mlp, seed 0: train.lr: ", s(&file));
+    let want = format!(
+        "error: {}:10:21: axes.\"train.lr\"[1]: on mlp, seed 0: train.lr: ",
+        s(&file)
+    );
     assert!(text(&o).contains(&want), "{}\nwant {want}", text(&o));
     assert!(!text(&o).contains("panicked"), "{}", text(&o));
     let o = amp(&["grid", "run", s(&dir.join("nope.toml"))]);
-    assert!(text(&o).contains("nope.toml: cannot read the config"), "{}", text(&o));
+    assert!(
+        text(&o).contains("nope.toml: cannot read the config"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// The shipped grid files expand (their configs exist and fit their models).
 #[test]
 fn shipped_grids_expand() {
-    for (file, cells) in [("configs/grids/cifar-cnn-cpu.toml", 12), ("configs/grids/method-section6.toml", 36)] {
+    for (file, cells) in [
+        ("configs/grids/cifar-cnn-cpu.toml", 12),
+        ("configs/grids/method-section6.toml", 36),
+    ] {
         let o = amp(&["grid", "plan", file, "--out", s(&scratch("grid-shipped"))]);
         assert!(o.status.success(), "{file}: {}", text(&o));
-        assert!(text(&o).contains(&format!("{cells} cells (")), "{file}: {}", text(&o));
+        assert!(
+            text(&o).contains(&format!("{cells} cells (")),
+            "{file}: {}",
+            text(&o)
+        );
     }
 }

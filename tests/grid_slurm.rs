@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 mod common;
 use common::{amp, json, mean_sd, s, scratch, text};
 
-const CONFIG: &str = "name = \"icv\"\n[train]\nepochs = 8\nlr = 0.05\nbatch_size = 32\n\
+const CONFIG: &str = "name = \"icv\"\n[train]\nepochs = 10\nlr = 0.05\nbatch_size = 64\n\
 [amp.select]\nkind = \"intelligent\"\nmeasure = \"cv\"\nthreshold = \"mean\"\nobserve_epochs = 1\n";
 
 /// Whether `sinfo` answers with an idle or allocated node.
@@ -28,7 +28,7 @@ fn grid(dir: &Path) -> PathBuf {
     std::fs::write(dir.join("icv.toml"), CONFIG).unwrap();
     let path = dir.join("grid.toml");
     let text = format!(
-        "configs = [\"icv.toml\"]\nmodels = [\"cnn\"]\nseeds = [0]\nlimit = 512\ntest_limit = 128\n\
+        "configs = [\"icv.toml\"]\nmodels = [\"cnn\"]\nseeds = [0]\nlimit = 2500\ntest_limit = 128\n\
          out = \"{}\"\n[axes]\n\"train.lr\" = [0.05, 0.1]\n\"amp.factor\" = [2.0]\n",
         s(&dir.join("out"))
     );
@@ -38,27 +38,44 @@ fn grid(dir: &Path) -> PathBuf {
 
 /// Submits; returns the job id and the script's text.
 fn submit(file: &Path) -> (String, String) {
-    let o = amp(&["grid", "slurm", s(file), "--cpus", "1", "--max-parallel", "2", "--time", "10:00", "--submit"]);
+    let o = amp(&[
+        "grid",
+        "slurm",
+        s(file),
+        "--cpus",
+        "1",
+        "--max-parallel",
+        "2",
+        "--time",
+        "10:00",
+        "--submit",
+    ]);
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     let job = out
         .lines()
         .find_map(|l| l.strip_prefix("submitted job "))
-        .and_then(|l| l.split_whitespace().next())
+        .and_then(|l| l.split(|c: char| c == ';' || c.is_whitespace()).next())
         .unwrap_or_else(|| panic!("no job id in:\n{out}"))
         .to_string();
     (job, out)
 }
 
 fn in_queue(job: &str) -> bool {
-    let o = Command::new("squeue").args(["-h", "-j", job]).output().unwrap();
+    let o = Command::new("squeue")
+        .args(["-h", "-j", job])
+        .output()
+        .unwrap();
     !String::from_utf8_lossy(&o.stdout).trim().is_empty()
 }
 
 fn wait_for_job(job: &str) {
     let start = Instant::now();
     while in_queue(job) {
-        assert!(start.elapsed() < Duration::from_secs(240), "job {job} still queued after 4 minutes");
+        assert!(
+            start.elapsed() < Duration::from_secs(240),
+            "job {job} still queued after 4 minutes"
+        );
         std::thread::sleep(Duration::from_millis(250));
     }
 }
@@ -67,8 +84,14 @@ fn wait_for_job(job: &str) {
 fn midway(out: &Path) -> Option<String> {
     for e in std::fs::read_dir(out).ok()? {
         let dir = e.ok()?.path();
-        let files: Vec<String> = std::fs::read_dir(&dir).ok()?.filter_map(|f| f.ok()).map(|f| f.file_name().to_string_lossy().to_string()).collect();
-        if files.iter().any(|f| f.ends_with(".ckpt.safetensors")) && !files.iter().any(|f| f.ends_with(".json")) {
+        let files: Vec<String> = std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(|f| f.ok())
+            .map(|f| f.file_name().to_string_lossy().to_string())
+            .collect();
+        if files.iter().any(|f| f.ends_with(".ckpt.safetensors"))
+            && !files.iter().any(|f| f.ends_with(".json"))
+        {
             return dir.file_name().map(|n| n.to_string_lossy().to_string());
         }
     }
@@ -81,7 +104,10 @@ fn plan_states(file: &Path) -> Vec<(usize, String, String)> {
     String::from_utf8_lossy(&o.stdout)
         .lines()
         .filter_map(|l| {
-            let f: Vec<&str> = l.split('┆').map(|c| c.trim_matches(|c: char| c == '│' || c.is_whitespace())).collect();
+            let f: Vec<&str> = l
+                .split('┆')
+                .map(|c| c.trim_matches(|c: char| c == '│' || c.is_whitespace()))
+                .collect();
             Some((f.first()?.parse().ok()?, f[1].to_string(), f[6].to_string()))
         })
         .collect()
@@ -101,7 +127,10 @@ fn an_array_job_runs_the_grid_and_a_resubmission_finishes_a_cancelled_task() {
     assert_eq!(cells.len(), 4);
     let (job, printed) = submit(&file);
     assert!(printed.contains("#SBATCH --array=0-3%2"), "{printed}");
-    assert!(printed.contains("--cell \"$SLURM_ARRAY_TASK_ID\" --plan "), "{printed}");
+    assert!(
+        printed.contains("--cell \"$SLURM_ARRAY_TASK_ID\" --plan "),
+        "{printed}"
+    );
 
     // Cancel the first task seen between epochs (array task id = cell index).
     let start = Instant::now();
@@ -109,12 +138,22 @@ fn an_array_job_runs_the_grid_and_a_resubmission_finishes_a_cancelled_task() {
         if let Some(id) = midway(&out) {
             break id;
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "no task wrote a checkpoint");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no task wrote a checkpoint"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let index = cells.iter().find(|c| c.1 == id).unwrap().0;
-    let cancel = Command::new("scancel").arg(format!("{job}_{index}")).status().unwrap();
-    assert!(cancel.success());
+    let cancel = Command::new("scancel")
+        .arg(format!("{job}_{index}"))
+        .output()
+        .unwrap();
+    assert!(
+        cancel.status.success(),
+        "scancel: {}",
+        String::from_utf8_lossy(&cancel.stderr)
+    );
     wait_for_job(&job);
     let states = plan_states(&file);
     for (i, _, state) in &states {
@@ -126,10 +165,20 @@ fn an_array_job_runs_the_grid_and_a_resubmission_finishes_a_cancelled_task() {
     }
 
     let (job2, printed) = submit(&file);
-    assert!(printed.contains(&format!("#SBATCH --array={index}%2")), "{printed}");
+    assert!(
+        printed.contains(&format!("#SBATCH --array={index}%2")),
+        "{printed}"
+    );
     wait_for_job(&job2);
-    assert!(plan_states(&file).iter().all(|c| c.2.starts_with("finished")), "{:?}", plan_states(&file));
-    let log = std::fs::read_to_string(out.join("slurm").join(format!("{job2}_{index}.out"))).unwrap();
+    assert!(
+        plan_states(&file)
+            .iter()
+            .all(|c| c.2.starts_with("finished")),
+        "{:?}",
+        plan_states(&file)
+    );
+    let log =
+        std::fs::read_to_string(out.join("slurm").join(format!("{job2}_{index}.out"))).unwrap();
     assert!(log.contains("resuming"), "{log}");
 
     let o = amp(&["grid", "slurm", s(&file)]);
@@ -139,18 +188,36 @@ fn an_array_job_runs_the_grid_and_a_resubmission_finishes_a_cancelled_task() {
     let report = json(&out.join("report.json"));
     let acc = |id: &str| {
         let dir = out.join(id);
-        let rec = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "json")).unwrap();
-        json(&rec)["epochs"].as_array().unwrap().last().unwrap()["test_acc"].as_f64().unwrap()
+        let rec = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "json"))
+            .unwrap();
+        json(&rec)["epochs"].as_array().unwrap().last().unwrap()["test_acc"]
+            .as_f64()
+            .unwrap()
     };
+    // Each configuration has one seed here: its mean is its record's final accuracy.
+    let o = amp(&["grid", "plan", s(&file)]);
+    let plan = String::from_utf8_lossy(&o.stdout).to_string();
     for row in report["rows"].as_array().unwrap() {
         let name = row["config"].as_str().unwrap();
-        let mine: Vec<&(usize, String, String)> = states.iter().filter(|c| {
-            let o = amp(&["grid", "plan", s(&file)]);
-            String::from_utf8_lossy(&o.stdout).lines().any(|l| l.contains(&c.1) && l.contains(&format!(" {name} ")))
-        }).collect();
-        assert_eq!(mine.len(), 1, "{name}");
-        let (m, _) = mean_sd(&[acc(&mine[0].1)]);
-        assert!((row["final_acc"]["mean"].as_f64().unwrap() - m).abs() < 1e-12, "{name}");
+        let ids: Vec<&String> = states
+            .iter()
+            .map(|c| &c.1)
+            .filter(|id| {
+                plan.lines()
+                    .any(|l| l.contains(id.as_str()) && l.contains(&format!(" {name} ")))
+            })
+            .collect();
+        assert_eq!(ids.len(), 1, "{name}");
+        let (m, _) = mean_sd(&[acc(ids[0])]);
+        assert!(
+            (row["final_acc"]["mean"].as_f64().unwrap() - m).abs() < 1e-12,
+            "{name}"
+        );
+        assert_eq!(row["finished"].as_array().unwrap().len(), 1, "{name}");
     }
+    assert_eq!(report["done"], 4);
     eprintln!("grid_slurm: {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -211,6 +211,9 @@ mod tests {
         let span = span_of(text, "axes.\"train.lr\"[1]").unwrap();
         assert_eq!(&text[span.clone()], "0.4");
         assert_eq!(line_col(text, span.start), (2, 20));
-        assert_eq!(path_at(text, span.start).as_deref(), Some("axes.\"train.lr\"[1]"));
+        assert_eq!(
+            path_at(text, span.start).as_deref(),
+            Some("axes.\"train.lr\"[1]")
+        );
     }
 }

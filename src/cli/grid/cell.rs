@@ -96,17 +96,21 @@ impl CellDir {
         if !self.lock.exists() {
             return Ok(false);
         }
-        let f = File::open(&self.lock).with_context(|| format!("opening {}", self.lock.display()))?;
+        let f =
+            File::open(&self.lock).with_context(|| format!("opening {}", self.lock.display()))?;
         match f.try_lock_shared() {
             Ok(()) => Ok(false),
             Err(TryLockError::WouldBlock) => Ok(true),
-            Err(TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", self.lock.display())),
+            Err(TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("locking {}", self.lock.display()))
+            }
         }
     }
 
     /// Takes the cell's lock; `None` when another process holds it.
     pub fn lock(&self) -> Result<Option<CellLock>> {
-        std::fs::create_dir_all(&self.dir).with_context(|| format!("creating {}", self.dir.display()))?;
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))?;
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -116,7 +120,9 @@ impl CellDir {
         match file.try_lock() {
             Ok(()) => Ok(Some(CellLock { _file: file })),
             Err(TryLockError::WouldBlock) => Ok(None),
-            Err(TryLockError::Error(e)) => Err(e).with_context(|| format!("locking {}", self.lock.display())),
+            Err(TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("locking {}", self.lock.display()))
+            }
         }
     }
 }

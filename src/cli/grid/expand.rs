@@ -45,7 +45,12 @@ impl Cell {
 
     /// `intelligent-cv+lr=0.1 on cnn, seed 2`.
     pub fn describe(&self) -> String {
-        format!("{} on {}, seed {}", self.config.name, model_id(self.model), self.seed)
+        format!(
+            "{} on {}, seed {}",
+            self.config.name,
+            model_id(self.model),
+            self.seed
+        )
     }
 }
 
@@ -83,21 +88,26 @@ impl Plan {
                 }
             }
         }
-        Ok(Plan { spec, cells: b.cells })
+        Ok(Plan {
+            spec,
+            cells: b.cells,
+        })
     }
 
     /// The cell `--cell` names: an id (12 hex digits) or an index.
     pub fn find(&self, cell: &str) -> Result<&Cell, String> {
         let by_id = self.cells.iter().find(|c| c.id == cell);
         let by_index = || cell.parse::<usize>().ok().and_then(|i| self.cells.get(i));
-        by_id.or_else(|| if cell.len() == 12 { None } else { by_index() }).ok_or_else(|| {
-            format!(
-                "--cell {cell}: {} has no such cell (ids are 12 hex digits, indexes 0 to {}; \
+        by_id
+            .or_else(|| if cell.len() == 12 { None } else { by_index() })
+            .ok_or_else(|| {
+                format!(
+                    "--cell {cell}: {} has no such cell (ids are 12 hex digits, indexes 0 to {}; \
                  `amp grid plan` lists them)",
-                self.spec.file(),
-                self.cells.len().saturating_sub(1)
-            )
-        })
+                    self.spec.file(),
+                    self.cells.len().saturating_sub(1)
+                )
+            })
     }
 
     /// A hash of every cell id in order: a Slurm task checks that the plan it runs in is the
@@ -123,7 +133,11 @@ fn load_bases(spec: &GridSpec) -> Result<Vec<Base>, ConfigError> {
         .map(|b| {
             let config = ExperimentConfig::load(&b.path)?;
             let name = b.name.clone().unwrap_or_else(|| config.name.clone());
-            Ok(Base { config, name, field: format!("configs[{}]", b.index) })
+            Ok(Base {
+                config,
+                name,
+                field: format!("configs[{}]", b.index),
+            })
         })
         .collect()
 }
@@ -170,7 +184,11 @@ impl Builder {
         let mut settings: Vec<Setting> = spec
             .set
             .iter()
-            .map(|(p, v)| Setting { path: p, value: v, field: quoted("set", p) })
+            .map(|(p, v)| Setting {
+                path: p,
+                value: v,
+                field: quoted("set", p),
+            })
             .collect();
         let mut labels = Vec::new();
         for (axis, &i) in spec.axes.iter().zip(combo) {
@@ -182,11 +200,21 @@ impl Builder {
             labels.push((axis.path.clone(), axis.labels[i].clone()));
         }
         let name = cell_name(base_name, &labels);
-        let ctx = Context { spec, model, layers, seed, base_field: b.field.clone() };
+        let ctx = Context {
+            spec,
+            model,
+            layers,
+            seed,
+            base_field: b.field.clone(),
+        };
         let config = ctx.resolve(base, &settings, &name)?;
         if config.amp.select.kind == SelectKind::None {
             let recipe: Vec<_> = labels.into_iter().filter(|(p, _)| !is_amp(p)).collect();
-            let config = ctx.resolve(&normalized(base), &recipe_only(&settings), &cell_name(base_name, &recipe))?;
+            let config = ctx.resolve(
+                &normalized(base),
+                &recipe_only(&settings),
+                &cell_name(base_name, &recipe),
+            )?;
             self.baseline(&ctx, config, recipe)?;
             return Ok(());
         }
@@ -208,24 +236,36 @@ impl Builder {
         let mut recipe = recipe_only(settings);
         for (p, v) in &ctx.spec.baseline_set {
             recipe.retain(|s| s.path != p);
-            recipe.push(Setting { path: p, value: v, field: quoted("baseline.set", p) });
+            recipe.push(Setting {
+                path: p,
+                value: v,
+                field: quoted("baseline.set", p),
+            });
         }
         let labels: Vec<(String, String)> = labels
             .iter()
             .filter(|(p, _)| !is_amp(p))
             .map(|(p, l)| {
                 let set = ctx.spec.baseline_set.iter().find(|(q, _)| q == p);
-                (p.clone(), set.map_or_else(|| l.clone(), |(_, v)| label_of(v)))
+                (
+                    p.clone(),
+                    set.map_or_else(|| l.clone(), |(_, v)| label_of(v)),
+                )
             })
             .collect();
         let plain = ctx.resolve(&normalized(base), &recipe, &cell_name("baseline", &labels))?;
-        let key = (model_id(ctx.model), super::super::summary::recipe_key(&plain));
+        let key = (
+            model_id(ctx.model),
+            super::super::summary::recipe_key(&plain),
+        );
         if let Some(&i) = self.baselines.get(&key) {
             return Ok(i);
         }
         // Another recipe already took the plain name (configs that differ in more than
         // amplification): this one is named after its config.
-        let taken = self.names.contains_key(&(key.0.clone(), ctx.seed, plain.name.clone()));
+        let taken = self
+            .names
+            .contains_key(&(key.0.clone(), ctx.seed, plain.name.clone()));
         let config = if taken {
             let own = cell_name(&format!("{base_name}-baseline"), &labels);
             ctx.resolve(&normalized(base), &recipe, &own)?
@@ -236,8 +276,16 @@ impl Builder {
     }
 
     /// Adds a baseline cell unless one with the same recipe exists; returns its index.
-    fn baseline(&mut self, ctx: &Context, config: ExperimentConfig, labels: Vec<(String, String)>) -> Result<usize, ConfigError> {
-        let key = (model_id(ctx.model), super::super::summary::recipe_key(&config));
+    fn baseline(
+        &mut self,
+        ctx: &Context,
+        config: ExperimentConfig,
+        labels: Vec<(String, String)>,
+    ) -> Result<usize, ConfigError> {
+        let key = (
+            model_id(ctx.model),
+            super::super::summary::recipe_key(&config),
+        );
         if let Some(&i) = self.baselines.get(&key) {
             return Ok(i);
         }
@@ -271,7 +319,15 @@ impl Builder {
         self.names.insert(key, id.clone());
         let index = self.cells.len();
         self.by_id.insert(id.clone(), index);
-        self.cells.push(Cell { index, id, model: ctx.model, seed: ctx.seed, config, labels, baseline });
+        self.cells.push(Cell {
+            index,
+            id,
+            model: ctx.model,
+            seed: ctx.seed,
+            config,
+            labels,
+            baseline,
+        });
         Ok(index)
     }
 }
@@ -289,12 +345,23 @@ struct Context<'a> {
 impl Context<'_> {
     /// `base` with `settings`, `name` and the seed applied, parsed and checked again (and
     /// against the model's layers). An error points at the grid field that caused it.
-    fn resolve(&self, base: &ExperimentConfig, settings: &[Setting], name: &str) -> Result<ExperimentConfig, ConfigError> {
-        let mut doc = toml::Value::try_from(base).expect("a config is always representable in TOML");
+    fn resolve(
+        &self,
+        base: &ExperimentConfig,
+        settings: &[Setting],
+        name: &str,
+    ) -> Result<ExperimentConfig, ConfigError> {
+        let mut doc =
+            toml::Value::try_from(base).expect("a config is always representable in TOML");
         let seed = toml::Value::Integer(self.seed as i64);
         let named = toml::Value::String(name.to_string());
-        for (path, value) in settings.iter().map(|s| (s.path, s.value)).chain([("train.seed", &seed), ("name", &named)]) {
-            set_path(&mut doc, path, value.clone()).map_err(|m| self.blame(settings, Some(path), &m))?;
+        for (path, value) in settings
+            .iter()
+            .map(|s| (s.path, s.value))
+            .chain([("train.seed", &seed), ("name", &named)])
+        {
+            set_path(&mut doc, path, value.clone())
+                .map_err(|m| self.blame(settings, Some(path), &m))?;
         }
         let text = toml::to_string(&doc).map_err(|e| self.blame(settings, None, &e.to_string()))?;
         let config = ExperimentConfig::from_toml_str(&text, base.origin())
@@ -313,10 +380,18 @@ impl Context<'_> {
     /// The error at the setting whose path is (a prefix of) `field`, else at the base config.
     fn blame(&self, settings: &[Setting], field: Option<&str>, message: &str) -> ConfigError {
         let culprit = field.and_then(|f| {
-            settings.iter().rev().find(|s| f == s.path || f.starts_with(&format!("{}.", s.path)) || f.starts_with(&format!("{}[", s.path)) || s.path.starts_with(&format!("{f}.")))
+            settings.iter().rev().find(|s| {
+                f == s.path
+                    || f.starts_with(&format!("{}.", s.path))
+                    || f.starts_with(&format!("{}[", s.path))
+                    || s.path.starts_with(&format!("{f}."))
+            })
         });
         let at = culprit.map_or(self.base_field.clone(), |s| s.field.clone());
-        self.spec.origin.invalid(at, format!("on {}, seed {}: {message}", model_id(self.model), self.seed))
+        self.spec.origin.invalid(
+            at,
+            format!("on {}, seed {}: {message}", model_id(self.model), self.seed),
+        )
     }
 }
 
@@ -325,7 +400,9 @@ fn inner(e: &ConfigError) -> (Option<String>, String) {
     match e {
         ConfigError::Syntax { field, message, .. } => (field.clone(), message.clone()),
         ConfigError::Invalid { field, message, .. } => (Some(field.clone()), message.clone()),
-        ConfigError::UnknownLayer { field, source, .. } => (Some(field.clone()), source.to_string()),
+        ConfigError::UnknownLayer { field, source, .. } => {
+            (Some(field.clone()), source.to_string())
+        }
         other => (None, other.to_string()),
     }
 }
@@ -335,12 +412,16 @@ fn set_path(doc: &mut toml::Value, path: &str, value: toml::Value) -> Result<(),
     let mut node = doc;
     let mut parts = path.split('.').peekable();
     while let Some(part) = parts.next() {
-        let table = node.as_table_mut().ok_or_else(|| format!("`{path}`: `{part}` is inside a value that is not a table"))?;
+        let table = node
+            .as_table_mut()
+            .ok_or_else(|| format!("`{path}`: `{part}` is inside a value that is not a table"))?;
         if parts.peek().is_none() {
             table.insert(part.to_string(), value);
             return Ok(());
         }
-        node = table.entry(part.to_string()).or_insert_with(|| toml::Value::Table(Default::default()));
+        node = table
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(Default::default()));
     }
     Ok(())
 }
@@ -354,7 +435,11 @@ fn recipe_only<'a>(settings: &'a [Setting<'a>]) -> Vec<Setting<'a>> {
     settings
         .iter()
         .filter(|s| !is_amp(s.path))
-        .map(|s| Setting { path: s.path, value: s.value, field: s.field.clone() })
+        .map(|s| Setting {
+            path: s.path,
+            value: s.value,
+            field: s.field.clone(),
+        })
         .collect()
 }
 

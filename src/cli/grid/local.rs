@@ -34,7 +34,12 @@ pub struct RunOptions<'a> {
 }
 
 /// Runs the cells named by `--cell`, one after the other, in this process.
-pub fn run_cells(plan: &Plan, cells: &[&Cell], opts: &RunOptions, stop: &StopFlag) -> Result<Finish> {
+pub fn run_cells(
+    plan: &Plan,
+    cells: &[&Cell],
+    opts: &RunOptions,
+    stop: &StopFlag,
+) -> Result<Finish> {
     let mut finish = Finish::Done;
     for cell in cells {
         match run_cell(plan, cell, opts, stop)? {
@@ -53,7 +58,10 @@ fn run_cell(plan: &Plan, cell: &Cell, opts: &RunOptions, stop: &StopFlag) -> Res
     let dir = CellDir::new(&spec.out, cell);
     let tag = format!("cell {} [{}] {}", cell.id, cell.index, cell.describe());
     let Some(_lock) = dir.lock()? else {
-        bail!("{tag}: another process is running this cell ({} is locked)", dir.dir.join("lock").display());
+        bail!(
+            "{tag}: another process is running this cell ({} is locked)",
+            dir.dir.join("lock").display()
+        );
     };
     // The files, not `dir.state()`: this process holds the lock now, so the state would
     // say "running".
@@ -68,7 +76,11 @@ fn run_cell(plan: &Plan, cell: &Cell, opts: &RunOptions, stop: &StopFlag) -> Res
     amp_core::io::write_atomic(&dir.config, cell.config.to_toml().as_bytes())
         .with_context(|| format!("writing {}", dir.config.display()))?;
     let data = data::load(&spec.data, cell.seed, spec.limit, spec.test_limit)?;
-    eprintln!("{tag}: {} ({})", if resume { "resuming" } else { "training" }, data.describe());
+    eprintln!(
+        "{tag}: {} ({})",
+        if resume { "resuming" } else { "training" },
+        data.describe()
+    );
     let outcome = Job {
         config: &cell.config,
         data: &data,
@@ -83,10 +95,19 @@ fn run_cell(plan: &Plan, cell: &Cell, opts: &RunOptions, stop: &StopFlag) -> Res
     .run(cell.model)?;
     match outcome {
         Outcome::Done(r) => {
-            r.save(&dir.files.record)
-                .with_context(|| format!("writing the run record {}", dir.files.record.display()))?;
-            eprintln!("{tag}: {}, final test accuracy {:.4}", r.status.label(), r.final_test_acc());
-            Ok(if r.status.diverged() { Finish::Diverged } else { Finish::Done })
+            r.save(&dir.files.record).with_context(|| {
+                format!("writing the run record {}", dir.files.record.display())
+            })?;
+            eprintln!(
+                "{tag}: {}, final test accuracy {:.4}",
+                r.status.label(),
+                r.final_test_acc()
+            );
+            Ok(if r.status.diverged() {
+                Finish::Diverged
+            } else {
+                Finish::Done
+            })
         }
         Outcome::Stopped { .. } => {
             eprintln!("{tag}: interrupted; its checkpoint is kept and the next run resumes it");
@@ -135,7 +156,13 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
         if running.is_empty() {
             break;
         }
-        bar.set_message(running.iter().map(|r| format!("[{}]", r.cell.index)).collect::<Vec<_>>().join(" "));
+        bar.set_message(
+            running
+                .iter()
+                .map(|r| format!("[{}]", r.cell.index))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
         std::thread::sleep(Duration::from_millis(100));
         let mut still = Vec::new();
         for mut r in running {
@@ -156,20 +183,36 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
         running = still;
     }
     bar.finish_and_clear();
-    eprintln!("amp grid run: wall time {}", minutes(started.elapsed().as_secs_f64()));
+    eprintln!(
+        "amp grid run: wall time {}",
+        minutes(started.elapsed().as_secs_f64())
+    );
     if !failed.is_empty() {
-        bail!("{} cell(s) failed:\n  {}", failed.len(), failed.join("\n  "));
+        bail!(
+            "{} cell(s) failed:\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        );
     }
     if interrupted || stop.requested() {
         eprintln!("interrupted; rerun the same command to continue where it stopped");
         return Ok(Finish::Interrupted);
     }
     eprintln!("report: amp grid report {}", opts.file.display());
-    Ok(if diverged { Finish::Diverged } else { Finish::Done })
+    Ok(if diverged {
+        Finish::Diverged
+    } else {
+        Finish::Done
+    })
 }
 
 /// Starts `amp grid run FILE --cell ID` for `cell`, its output appended to the cell's log.
-fn spawn<'a>(plan: &Plan, cell: &'a Cell, threads: usize, opts: &RunOptions) -> Result<Running<'a>> {
+fn spawn<'a>(
+    plan: &Plan,
+    cell: &'a Cell,
+    threads: usize,
+    opts: &RunOptions,
+) -> Result<Running<'a>> {
     let dir = CellDir::new(&plan.spec.out, cell);
     std::fs::create_dir_all(&dir.dir).with_context(|| format!("creating {}", dir.dir.display()))?;
     let log = std::fs::OpenOptions::new()
@@ -192,7 +235,11 @@ fn spawn<'a>(plan: &Plan, cell: &'a Cell, threads: usize, opts: &RunOptions) -> 
         .stderr(log)
         .spawn()
         .context("starting a cell process")?;
-    Ok(Running { cell, child, started: Instant::now() })
+    Ok(Running {
+        cell,
+        child,
+        started: Instant::now(),
+    })
 }
 
 /// The line printed when a child ends.
@@ -202,7 +249,11 @@ fn ended(plan: &Plan, r: &Running, code: Option<i32>) -> String {
     let what = match (code, dir.state()) {
         (Some(0 | 3), Ok(state)) if state.record().is_some() => {
             let rec = state.record().expect("checked");
-            format!("{}, final test accuracy {:.4}", rec.status.label(), rec.final_test_acc())
+            format!(
+                "{}, final test accuracy {:.4}",
+                rec.status.label(),
+                rec.final_test_acc()
+            )
         }
         (Some(130), _) => "interrupted (checkpoint kept)".to_string(),
         (c, _) => format!(
@@ -211,7 +262,12 @@ fn ended(plan: &Plan, r: &Running, code: Option<i32>) -> String {
             dir.log.display()
         ),
     };
-    format!("[{}] {} {}: {what} ({took})", r.cell.index, r.cell.id, r.cell.describe())
+    format!(
+        "[{}] {} {}: {what} ({took})",
+        r.cell.index,
+        r.cell.id,
+        r.cell.describe()
+    )
 }
 
 fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
@@ -220,8 +276,10 @@ fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(len as u64);
     bar.set_style(
-        ProgressStyle::with_template("grid {bar:30} {pos}/{len} cells, {elapsed} (eta {eta}) running {msg}")
-            .expect("a valid progress template"),
+        ProgressStyle::with_template(
+            "grid {bar:30} {pos}/{len} cells, {elapsed} (eta {eta}) running {msg}",
+        )
+        .expect("a valid progress template"),
     );
     bar
 }

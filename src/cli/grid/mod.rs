@@ -22,7 +22,9 @@ use amp_core::train::StopFlag;
 use anyhow::{bail, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
-use super::args::{GridArgs, GridCommand, GridPlanArgs, GridReportArgs, GridRunArgs, GridSlurmArgs};
+use super::args::{
+    GridArgs, GridCommand, GridPlanArgs, GridReportArgs, GridRunArgs, GridSlurmArgs,
+};
 use super::run_files::{check_out_dir, model_id};
 use super::Finish;
 use cell::CellDir;
@@ -96,11 +98,20 @@ fn run_grid(a: GridRunArgs, stop: &StopFlag) -> Result<Finish> {
         }
     }
     check_out_dir(&plan.spec.out)?;
-    let opts = local::RunOptions { file: &a.file, device: a.device, quiet: a.quiet };
+    let opts = local::RunOptions {
+        file: &a.file,
+        device: a.device,
+        quiet: a.quiet,
+    };
     if a.cell.is_empty() {
         return local::run_all(&plan, a.jobs as usize, &opts, stop);
     }
-    let cells = a.cell.iter().map(|c| plan.find(c)).collect::<Result<Vec<_>, String>>().map_err(anyhow::Error::msg)?;
+    let cells = a
+        .cell
+        .iter()
+        .map(|c| plan.find(c))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(anyhow::Error::msg)?;
     local::run_cells(&plan, &cells, &opts, stop)
 }
 
@@ -108,7 +119,10 @@ fn slurm(a: GridSlurmArgs) -> Result<()> {
     let plan = load(&a.file, a.out.as_deref())?;
     check_out_dir(&plan.spec.out)?;
     let Some(script) = slurm::write_script(&plan, &a.file, &a)? else {
-        println!("every cell of {} is done; nothing to submit", plan.spec.file());
+        println!(
+            "every cell of {} is done; nothing to submit",
+            plan.spec.file()
+        );
         return Ok(());
     };
     println!("{}", script.text);
@@ -120,10 +134,18 @@ fn slurm(a: GridSlurmArgs) -> Result<()> {
     );
     if a.submit {
         let job = slurm::submit(&script)?;
-        println!("submitted job {job}; watch it with `squeue -j {job}`, then `amp grid report {}`", a.file.display());
-        println!("tasks that fail or are preempted: rerun this command; finished cells are skipped");
+        println!(
+            "submitted job {job}; watch it with `squeue -j {job}`, then `amp grid report {}`",
+            a.file.display()
+        );
+        println!(
+            "tasks that fail or are preempted: rerun this command; finished cells are skipped"
+        );
     } else {
-        println!("submit it with `sbatch {}` (or rerun with --submit)", script.path.display());
+        println!(
+            "submit it with `sbatch {}` (or rerun with --submit)",
+            script.path.display()
+        );
     }
     Ok(())
 }

@@ -26,8 +26,10 @@ pub struct PairedDiff {
 impl PairedDiff {
     /// From `(seed, amplified, baseline)` triples; pairs with a NaN side are left out.
     pub fn of(pairs: &[(u64, f64, f64)]) -> PairedDiff {
-        let kept: Vec<&(u64, f64, f64)> =
-            pairs.iter().filter(|(_, a, b)| a.is_finite() && b.is_finite()).collect();
+        let kept: Vec<&(u64, f64, f64)> = pairs
+            .iter()
+            .filter(|(_, a, b)| a.is_finite() && b.is_finite())
+            .collect();
         let d: Vec<f64> = kept.iter().map(|(_, a, b)| a - b).collect();
         PairedDiff {
             seeds: kept.iter().map(|p| p.0).collect(),
@@ -87,7 +89,11 @@ mod tests {
         let p = PairedDiff::of(&[(0, 0.83, 0.80), (4, 0.69, 0.70)]);
         assert_eq!(p.seeds, vec![0, 4]);
         assert_eq!(p.better, 1);
-        close(p.p_value.unwrap(), 1.0 - 2.0 * 0.5f64.atan() / std::f64::consts::PI, 1e-9);
+        close(
+            p.p_value.unwrap(),
+            1.0 - 2.0 * 0.5f64.atan() / std::f64::consts::PI,
+            1e-9,
+        );
     }
 
     #[test]

@@ -87,7 +87,10 @@ pub fn from_states(plan: &Plan, states: &[CellState]) -> GridReport {
         }
         members.entry(key).or_default().push(c);
     }
-    let rows = groups.iter().map(|k| row(plan, states, &members[k])).collect();
+    let rows = groups
+        .iter()
+        .map(|k| row(plan, states, &members[k]))
+        .collect();
     let missing = plan
         .cells
         .iter()
@@ -118,17 +121,28 @@ fn row(plan: &Plan, states: &[CellState], cells: &[&Cell]) -> Row {
         _ => f64::NAN,
     };
     let seeds_where = |p: fn(&CellState) -> bool| -> Vec<u64> {
-        cells.iter().filter(|c| p(&states[c.index])).map(|c| c.seed).collect()
+        cells
+            .iter()
+            .filter(|c| p(&states[c.index]))
+            .map(|c| c.seed)
+            .collect()
     };
     let accs = |f: fn(&amp_core::train::RunRecord) -> f64| -> Vec<f64> {
-        cells.iter().map(|c| finished_acc(c.index, f)).filter(|a| a.is_finite()).collect()
+        cells
+            .iter()
+            .map(|c| finished_acc(c.index, f))
+            .filter(|a| a.is_finite())
+            .collect()
     };
     let use_final = amp_core::train::RunRecord::final_test_acc;
     let use_best = amp_core::train::RunRecord::best_test_acc;
     let paired = |f: fn(&amp_core::train::RunRecord) -> f64| {
         let pairs: Vec<(u64, f64, f64)> = cells
             .iter()
-            .filter_map(|c| c.baseline.map(|b| (c.seed, finished_acc(c.index, f), finished_acc(b, f))))
+            .filter_map(|c| {
+                c.baseline
+                    .map(|b| (c.seed, finished_acc(c.index, f), finished_acc(b, f)))
+            })
             .collect();
         first.baseline.map(|_| PairedDiff::of(&pairs))
     };
@@ -149,7 +163,10 @@ fn row(plan: &Plan, states: &[CellState], cells: &[&Cell]) -> Row {
         best_diff: paired(use_best),
         baseline_diverged: cells
             .iter()
-            .filter(|c| c.baseline.is_some_and(|b| matches!(states[b], CellState::Diverged(_))))
+            .filter(|c| {
+                c.baseline
+                    .is_some_and(|b| matches!(states[b], CellState::Diverged(_)))
+            })
             .map(|c| c.seed)
             .collect(),
     }
@@ -184,8 +201,14 @@ fn cells(r: &Row) -> [String; 12] {
         d.map_or_else(dash, |d| d.difference.display(true)),
         d.map_or_else(dash, |d| format!("{}/{}", d.better, d.difference.n)),
         d.map_or_else(dash, PairedDiff::p_display),
-        r.best_diff.as_ref().map_or_else(dash, |d| d.difference.display(true)),
-        if r.amplified { r.baseline_diverged.len().to_string() } else { dash() },
+        r.best_diff
+            .as_ref()
+            .map_or_else(dash, |d| d.difference.display(true)),
+        if r.amplified {
+            r.baseline_diverged.len().to_string()
+        } else {
+            dash()
+        },
     ]
 }
 
@@ -206,7 +229,10 @@ pub fn markdown(report: &GridReport) -> String {
     } else {
         out += &format!(" Not done ({}):\n\n", report.missing.len());
         for m in &report.missing {
-            out += &format!("- [{}] {} {} on {}, seed {}: {}\n", m.index, m.id, m.config, m.model, m.seed, m.state);
+            out += &format!(
+                "- [{}] {} {} on {}, seed {}: {}\n",
+                m.index, m.id, m.config, m.model, m.seed, m.state
+            );
         }
     }
     out
@@ -219,7 +245,13 @@ best_p_value,baseline_diverged";
 
 /// One line per row; plain numbers, empty where none exists, seed lists space-separated.
 pub fn csv(report: &GridReport) -> String {
-    let num = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
+    let num = |v: f64| {
+        if v.is_finite() {
+            v.to_string()
+        } else {
+            String::new()
+        }
+    };
     let seeds = |s: &[u64]| s.iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
     let diff = |d: &Option<PairedDiff>| match d {
         Some(d) => vec![
@@ -261,11 +293,18 @@ pub fn csv(report: &GridReport) -> String {
 
 /// Writes `report.md`, `report.csv`, `report.json` and `report.png` into `dir`, atomically.
 pub fn write_all(dir: &Path, report: &GridReport) -> Result<()> {
-    let json = serde_json::to_string_pretty(report).expect("a report is always representable in JSON");
-    for (file, text) in [("report.md", markdown(report)), ("report.csv", csv(report)), ("report.json", json)] {
+    let json =
+        serde_json::to_string_pretty(report).expect("a report is always representable in JSON");
+    for (file, text) in [
+        ("report.md", markdown(report)),
+        ("report.csv", csv(report)),
+        ("report.json", json),
+    ] {
         let path = dir.join(file);
-        amp_core::io::write_atomic(&path, text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        amp_core::io::write_atomic(&path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
     }
     let png = dir.join("report.png");
-    super::plot::accuracy_vs_lr(report, &png).with_context(|| format!("writing the plot {}", png.display()))
+    super::plot::accuracy_vs_lr(report, &png)
+        .with_context(|| format!("writing the plot {}", png.display()))
 }

@@ -58,8 +58,16 @@ pub fn write_script(plan: &Plan, file: &Path, args: &GridSlurmArgs) -> Result<Op
 }
 
 /// The sbatch script.
-fn script_text(plan: &Plan, file: &Path, args: &GridSlurmArgs, cells: &[usize], dir: &Path) -> Result<String> {
-    let stem = file.file_stem().map_or("grid".into(), |s| s.to_string_lossy().to_string());
+fn script_text(
+    plan: &Plan,
+    file: &Path,
+    args: &GridSlurmArgs,
+    cells: &[usize],
+    dir: &Path,
+) -> Result<String> {
+    let stem = file
+        .file_stem()
+        .map_or("grid".into(), |s| s.to_string_lossy().to_string());
     let mut array = ranges(cells);
     if let Some(p) = args.max_parallel {
         array.push_str(&format!("%{p}"));
@@ -89,7 +97,11 @@ fn script_text(plan: &Plan, file: &Path, args: &GridSlurmArgs, cells: &[usize], 
     if let Some(g) = args.gpus.filter(|&g| g > 0) {
         s.push_str(&format!("#SBATCH --gres=gpu:{g}\n"));
     }
-    let device = if args.gpus.unwrap_or(0) > 0 { "cuda" } else { "cpu" };
+    let device = if args.gpus.unwrap_or(0) > 0 {
+        "cuda"
+    } else {
+        "cpu"
+    };
     let exe = std::env::current_exe().context("finding the amp binary")?;
     s.push_str(&format!(
         "set -eu\ncd {cwd}\nexport RAYON_NUM_THREADS=\"${{SLURM_CPUS_PER_TASK:-{cpus}}}\"\n\
@@ -113,7 +125,11 @@ pub fn ranges(cells: &[usize]) -> String {
         while i + 1 < cells.len() && cells[i + 1] == cells[i] + 1 {
             i += 1;
         }
-        parts.push(if cells[i] == start { start.to_string() } else { format!("{start}-{}", cells[i]) });
+        parts.push(if cells[i] == start {
+            start.to_string()
+        } else {
+            format!("{start}-{}", cells[i])
+        });
         i += 1;
     }
     parts.join(",")
@@ -126,7 +142,9 @@ pub fn submit(script: &Script) -> Result<String> {
         .arg("--parsable")
         .arg(&script.path)
         .output()
-        .map_err(|e| anyhow::anyhow!("--submit: cannot run sbatch ({e}); is this a Slurm login node?"))?;
+        .map_err(|e| {
+            anyhow::anyhow!("--submit: cannot run sbatch ({e}); is this a Slurm login node?")
+        })?;
     if !out.status.success() {
         bail!(
             "--submit: sbatch {} failed: {}",

@@ -139,7 +139,10 @@ impl GridSpec {
         check_seeds(&origin, &raw.seeds)?;
         for (field, v) in [("limit", raw.limit), ("test_limit", raw.test_limit)] {
             if v == Some(0) {
-                return Err(origin.invalid(field, "0 leaves no image; give at least 1, or leave it out for all"));
+                return Err(origin.invalid(
+                    field,
+                    "0 leaves no image; give at least 1, or leave it out for all",
+                ));
             }
         }
         let set = paths(&origin, "set", raw.set)?;
@@ -155,7 +158,9 @@ impl GridSpec {
             }
         }
         let default_out = || {
-            let stem = path.file_stem().map_or("grid".into(), |s| s.to_string_lossy().to_string());
+            let stem = path
+                .file_stem()
+                .map_or("grid".into(), |s| s.to_string_lossy().to_string());
             PathBuf::from("runs/grid").join(stem)
         };
         Ok(GridSpec {
@@ -166,7 +171,10 @@ impl GridSpec {
             data: raw.data,
             limit: raw.limit,
             test_limit: raw.test_limit,
-            out: out.map(Path::to_path_buf).or(raw.out.map(PathBuf::from)).unwrap_or_else(default_out),
+            out: out
+                .map(Path::to_path_buf)
+                .or(raw.out.map(PathBuf::from))
+                .unwrap_or_else(default_out),
             set,
             axes,
             baseline_set,
@@ -179,7 +187,11 @@ impl GridSpec {
     }
 }
 
-fn base_configs(origin: &Origin, dir: &Path, raw: &[RawConfig]) -> Result<Vec<BaseConfig>, ConfigError> {
+fn base_configs(
+    origin: &Origin,
+    dir: &Path,
+    raw: &[RawConfig],
+) -> Result<Vec<BaseConfig>, ConfigError> {
     if raw.is_empty() {
         return Err(origin.invalid("configs", "no config: list at least one experiment config"));
     }
@@ -205,13 +217,22 @@ fn base_configs(origin: &Origin, dir: &Path, raw: &[RawConfig]) -> Result<Vec<Ba
 
 fn models(origin: &Origin, raw: &[String]) -> Result<Vec<ModelName>, ConfigError> {
     if raw.is_empty() {
-        return Err(origin.invalid("models", "no model: list at least one (`amp layers --help` lists them)"));
+        return Err(origin.invalid(
+            "models",
+            "no model: list at least one (`amp layers --help` lists them)",
+        ));
     }
     let mut out: Vec<ModelName> = Vec::new();
     for (i, m) in raw.iter().enumerate() {
         let model = ModelName::from_name(m).ok_or_else(|| {
-            let valid: Vec<&str> = super::super::models::MODELS.iter().map(|e| e.name).collect();
-            origin.invalid(format!("models[{i}]"), format!("unknown model `{m}`; valid: {}", valid.join(", ")))
+            let valid: Vec<&str> = super::super::models::MODELS
+                .iter()
+                .map(|e| e.name)
+                .collect();
+            origin.invalid(
+                format!("models[{i}]"),
+                format!("unknown model `{m}`; valid: {}", valid.join(", ")),
+            )
         })?;
         if out.contains(&model) {
             return Err(origin.invalid(format!("models[{i}]"), format!("`{m}` is listed twice")));
@@ -223,7 +244,10 @@ fn models(origin: &Origin, raw: &[String]) -> Result<Vec<ModelName>, ConfigError
 
 fn check_seeds(origin: &Origin, seeds: &[u64]) -> Result<(), ConfigError> {
     if seeds.is_empty() {
-        return Err(origin.invalid("seeds", "no seed: list at least one (e.g. `seeds = [0, 1, 2]`)"));
+        return Err(origin.invalid(
+            "seeds",
+            "no seed: list at least one (e.g. `seeds = [0, 1, 2]`)",
+        ));
     }
     for (i, s) in seeds.iter().enumerate() {
         if seeds[..i].contains(s) {
@@ -251,14 +275,19 @@ fn paths(
 fn check_path(path: &str) -> Result<(), String> {
     let first = path.split('.').next().unwrap_or("");
     match first {
-        "model" | "models" => Err("the model is not a config field: list models in `models`".into()),
+        "model" | "models" => {
+            Err("the model is not a config field: list models in `models`".into())
+        }
         "seed" | "seeds" | "train.seed" => Err("seeds are listed in `seeds`".into()),
         "name" => Err("cell names are made from the config's name and the axis labels".into()),
         _ if path == "train.seed" => Err("seeds are listed in `seeds`".into()),
         "train" | "amp" | "schedule" => {
-            let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let ident =
+                |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !path.split('.').all(ident) {
-                Err(format!("`{path}` is not a field path (`train.lr`, `amp.select.ratio`)"))
+                Err(format!(
+                    "`{path}` is not a field path (`train.lr`, `amp.select.ratio`)"
+                ))
             } else {
                 Ok(())
             }
@@ -293,15 +322,27 @@ fn axes(
                 ));
             }
         }
-        out.push(Axis { path, values, labels });
+        out.push(Axis {
+            path,
+            values,
+            labels,
+        });
     }
     if let Some(path) = labels.keys().next() {
-        return Err(origin.invalid(quoted("labels", path), format!("there is no axis `{path}` to label")));
+        return Err(origin.invalid(
+            quoted("labels", path),
+            format!("there is no axis `{path}` to label"),
+        ));
     }
     Ok(out)
 }
 
-fn given_labels(origin: &Origin, path: &str, labels: Vec<String>, n: usize) -> Result<Vec<String>, ConfigError> {
+fn given_labels(
+    origin: &Origin,
+    path: &str,
+    labels: Vec<String>,
+    n: usize,
+) -> Result<Vec<String>, ConfigError> {
     let field = quoted("labels", path);
     if labels.len() != n {
         return Err(origin.invalid(field, format!("{} labels for {n} values", labels.len())));
@@ -330,7 +371,10 @@ pub fn label_of(v: &toml::Value) -> String {
         toml::Value::Table(t) => {
             // `kind` first: it says the most.
             let kind = t.get("kind").map(label_of);
-            let rest = t.iter().filter(|(k, _)| *k != "kind").map(|(_, v)| label_of(v));
+            let rest = t
+                .iter()
+                .filter(|(k, _)| *k != "kind")
+                .map(|(_, v)| label_of(v));
             kind.into_iter().chain(rest).collect::<Vec<_>>().join("-")
         }
     };
@@ -340,6 +384,12 @@ pub fn label_of(v: &toml::Value) -> String {
 /// Keeps the characters a run name may hold besides the `+` and `=` that join labels.
 fn sanitize(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }

@@ -28,7 +28,8 @@ fn grid_dir(test: &str, grid: &str) -> PathBuf {
 
 fn plan(test: &str, grid: &str) -> Result<Plan, String> {
     let dir = grid_dir(test, grid);
-    let spec = GridSpec::load(&dir.join("grid.toml"), Some(&dir.join("out"))).map_err(|e| e.to_string())?;
+    let spec = GridSpec::load(&dir.join("grid.toml"), Some(&dir.join("out")))
+        .map_err(|e| e.to_string())?;
     Plan::expand(spec).map_err(|e| e.to_string())
 }
 
@@ -36,7 +37,11 @@ fn plan(test: &str, grid: &str) -> Result<Plan, String> {
 fn error(test: &str, grid: &str) -> String {
     let e = plan(test, grid).expect_err("an error");
     let dir = grid_dir(test, grid);
-    e.replace(&dir.display().to_string(), "DIR").lines().next().unwrap().to_string()
+    e.replace(&dir.display().to_string(), "DIR")
+        .lines()
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 const GRID: &str = "configs = [\"icv.toml\", { file = \"rand.toml\", name = \"rnd\" }]\n\
@@ -46,8 +51,11 @@ models = [\"mlp\"]\nseeds = [0, 1]\ndata = \"synthetic\"\nlimit = 64\n\
 #[test]
 fn expansion_is_exact_with_shared_baselines() {
     let p = plan("expand", GRID).unwrap();
-    let got: Vec<(usize, String, u64, Option<usize>)> =
-        p.cells.iter().map(|c| (c.index, c.config.name.clone(), c.seed, c.baseline)).collect();
+    let got: Vec<(usize, String, u64, Option<usize>)> = p
+        .cells
+        .iter()
+        .map(|c| (c.index, c.config.name.clone(), c.seed, c.baseline))
+        .collect();
     let mut want = Vec::new();
     for seed in [0u64, 1] {
         let o = 10 * seed as usize;
@@ -69,13 +77,25 @@ fn expansion_is_exact_with_shared_baselines() {
     }
     assert_eq!(got, want);
     let c = &p.cells[14];
-    assert_eq!((c.config.train.lr, c.config.amp.factor, c.config.train.seed), (0.1, 4.0, 1));
+    assert_eq!(
+        (c.config.train.lr, c.config.amp.factor, c.config.train.seed),
+        (0.1, 4.0, 1)
+    );
     assert_eq!(c.config.amp.select.kind.name(), "intelligent");
     let b = &p.cells[10];
-    assert_eq!((b.config.train.lr, b.config.amp.select.kind.name(), b.config.amp.factor), (0.1, "none", 2.0));
+    assert_eq!(
+        (
+            b.config.train.lr,
+            b.config.amp.select.kind.name(),
+            b.config.amp.factor
+        ),
+        (0.1, "none", 2.0)
+    );
     assert_eq!(b.labels, vec![("train.lr".to_string(), "0.1".to_string())]);
     let mut ids: Vec<&str> = p.cells.iter().map(|c| c.id.as_str()).collect();
-    assert!(ids.iter().all(|i| i.len() == 12 && i.bytes().all(|b| b.is_ascii_hexdigit())));
+    assert!(ids
+        .iter()
+        .all(|i| i.len() == 12 && i.bytes().all(|b| b.is_ascii_hexdigit())));
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 20, "every cell has its own id");
@@ -91,20 +111,35 @@ fn ids_are_stable_under_reordering_and_appending() {
         [axes]\n\"amp.factor\" = [4.0, 2.0]\n\"train.lr\" = [0.2, 0.1]\n";
     let q = plan("stable-b", reordered).unwrap();
     let by_id = |p: &Plan| {
-        let mut v: Vec<(String, String, u64)> =
-            p.cells.iter().map(|c| (c.id.clone(), c.config.name.clone(), c.seed)).collect();
+        let mut v: Vec<(String, String, u64)> = p
+            .cells
+            .iter()
+            .map(|c| (c.id.clone(), c.config.name.clone(), c.seed))
+            .collect();
         v.sort();
         v
     };
     assert_eq!(by_id(&p), by_id(&q));
-    assert_ne!(p.fingerprint(), q.fingerprint(), "the order differs, so does the fingerprint");
-    let more = plan("stable-c", &GRID.replace("seeds = [0, 1]", "seeds = [0, 1, 2]")).unwrap();
+    assert_ne!(
+        p.fingerprint(),
+        q.fingerprint(),
+        "the order differs, so does the fingerprint"
+    );
+    let more = plan(
+        "stable-c",
+        &GRID.replace("seeds = [0, 1]", "seeds = [0, 1, 2]"),
+    )
+    .unwrap();
     assert_eq!(more.cells.len(), 30);
     for (a, b) in p.cells.iter().zip(&more.cells) {
         assert_eq!((a.index, &a.id), (b.index, &b.id));
     }
     let other_data = plan("stable-d", &GRID.replace("limit = 64", "limit = 65")).unwrap();
-    assert!(other_data.cells.iter().zip(&p.cells).all(|(a, b)| a.id != b.id));
+    assert!(other_data
+        .cells
+        .iter()
+        .zip(&p.cells)
+        .all(|(a, b)| a.id != b.id));
 }
 
 /// Pinned: a changed id makes a rerun train finished cells again, so the hash input must
@@ -125,7 +160,10 @@ fn cells_are_found_by_id_or_index() {
     assert_eq!(p.find(&id).unwrap().index, 7);
     assert_eq!(p.find("7").unwrap().id, id);
     let e = p.find("20").unwrap_err();
-    assert!(e.starts_with("--cell 20: ") && e.contains("indexes 0 to 19"), "{e}");
+    assert!(
+        e.starts_with("--cell 20: ") && e.contains("indexes 0 to 19"),
+        "{e}"
+    );
     assert!(p.find("0123456789ab").is_err());
 }
 
@@ -156,8 +194,14 @@ fn grid_file_errors_name_file_line_column_and_field() {
         let got = error(test, &grid);
         assert!(got.starts_with(want), "{test}:\n got  {got}\n want {want}");
     }
-    let missing = error("missing", "configs = [\"nope.toml\"]\nmodels = [\"mlp\"]\nseeds = [0]\n");
-    assert!(missing.starts_with("DIR/nope.toml: cannot read the config"), "{missing}");
+    let missing = error(
+        "missing",
+        "configs = [\"nope.toml\"]\nmodels = [\"mlp\"]\nseeds = [0]\n",
+    );
+    assert!(
+        missing.starts_with("DIR/nope.toml: cannot read the config"),
+        "{missing}"
+    );
 }
 
 /// A record whose test accuracy is `best` after epoch 0 and `last` after epoch 1.
@@ -175,7 +219,12 @@ fn record(best: f64, last: f64, diverged: bool) -> RunRecord {
     RunRecord {
         name: "r".into(),
         status: if diverged {
-            RunStatus::Diverged { epoch: 1, step: 0, loss: f64::NAN, reason: "the loss is NaN".into() }
+            RunStatus::Diverged {
+                epoch: 1,
+                step: 0,
+                loss: f64::NAN,
+                reason: "the loss is NaN".into(),
+            }
         } else {
             RunStatus::Finished
         },
@@ -184,7 +233,10 @@ fn record(best: f64, last: f64, diverged: bool) -> RunRecord {
         policy: String::new(),
         mode: "output".into(),
         layers: vec![],
-        epochs: vec![epoch(0, best), epoch(1, if diverged { f64::NAN } else { last })],
+        epochs: vec![
+            epoch(0, best),
+            epoch(1, if diverged { f64::NAN } else { last }),
+        ],
         decisions: vec![],
         stats: Default::default(),
     }
@@ -208,21 +260,35 @@ fn report_numbers_match_hand_computation() {
     assert_eq!(names, ["baseline", "icv"].repeat(4));
     let diverged = CellState::Diverged(Box::new(record(0.3, 0.3, true)));
     let states = vec![
-        done(0.72, 0.70), done(0.76, 0.75), // seed 0
-        done(0.80, 0.80), done(0.82, 0.78), // seed 1
-        diverged, done(0.91, 0.90),          // seed 2
-        CellState::Interrupted, CellState::Pending, // seed 3
+        done(0.72, 0.70),
+        done(0.76, 0.75), // seed 0
+        done(0.80, 0.80),
+        done(0.82, 0.78), // seed 1
+        diverged,
+        done(0.91, 0.90), // seed 2
+        CellState::Interrupted,
+        CellState::Pending, // seed 3
     ];
     let r = from_states(&p, &states);
     assert_eq!((r.cells, r.done), (8, 6));
     let base = &r.rows[0];
     assert_eq!((base.config.as_str(), base.amplified), ("baseline", false));
-    assert_eq!((base.finished.clone(), base.diverged.clone(), base.missing.clone()), (vec![0, 1], vec![2], vec![3]));
+    assert_eq!(
+        (
+            base.finished.clone(),
+            base.diverged.clone(),
+            base.missing.clone()
+        ),
+        (vec![0, 1], vec![2], vec![3])
+    );
     close(base.final_acc.mean, 0.75);
     close(base.final_acc.sd, 0.1 / 2f64.sqrt());
     assert!(base.final_diff.is_none());
     let amp = &r.rows[1];
-    assert_eq!((amp.finished.clone(), amp.missing.clone()), (vec![0, 1, 2], vec![3]));
+    assert_eq!(
+        (amp.finished.clone(), amp.missing.clone()),
+        (vec![0, 1, 2], vec![3])
+    );
     // Final 0.75, 0.78, 0.90: mean 0.81, squared deviations 0.0036 + 0.0009 + 0.0081.
     close(amp.final_acc.mean, 0.81);
     close(amp.final_acc.sd, (0.0126f64 / 2.0).sqrt());
@@ -241,7 +307,11 @@ fn report_numbers_match_hand_computation() {
     let b = amp.best_diff.as_ref().unwrap();
     close(b.difference.mean, 0.03);
     assert_eq!(b.better, 2);
-    let states: Vec<(usize, &str)> = r.missing.iter().map(|m| (m.index, m.state.as_str())).collect();
+    let states: Vec<(usize, &str)> = r
+        .missing
+        .iter()
+        .map(|m| (m.index, m.state.as_str()))
+        .collect();
     assert_eq!(states, vec![(6, "interrupted"), (7, "to run")]);
 
     let md = report::markdown(&r);
@@ -253,13 +323,19 @@ fn report_numbers_match_hand_computation() {
     assert!(md.contains("6 of 8 cells done. Not done (2):"), "{md}");
     let csv = report::csv(&r);
     let amp_line = csv.lines().nth(2).unwrap();
-    assert!(amp_line.starts_with("mlp,icv,true,0.1,0 1 2 3,0 1 2,,3,3,"), "{amp_line}");
+    assert!(
+        amp_line.starts_with("mlp,icv,true,0.1,0 1 2 3,0 1 2,,3,3,"),
+        "{amp_line}"
+    );
     assert!(amp_line.ends_with(",2"), "{amp_line}");
 }
 
 #[test]
 fn default_out_is_named_after_the_grid_file() {
-    let dir = grid_dir("out", "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0]\n");
+    let dir = grid_dir(
+        "out",
+        "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0]\n",
+    );
     let spec = GridSpec::load(&dir.join("grid.toml"), None).unwrap();
     assert_eq!(spec.out, Path::new("runs/grid/grid"));
 }
