@@ -1,7 +1,7 @@
 //! The report's plot: final test accuracy against learning rate, one line per selector
 //! configuration (the config name without its `+lr=` label) and model, mean over seeds with
-//! ± sd error bars. Baselines are drawn dashed-grey-free like any other series; a configuration
-//! with one learning rate is a single point.
+//! ± sd error bars. Baselines are a series like the others; a configuration with
+//! one learning rate is a single point.
 
 use std::collections::BTreeMap;
 use std::path::Path;
