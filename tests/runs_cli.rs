@@ -3,33 +3,11 @@
 //! overwritten, names cannot escape `--out`, and everything is checked before training.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn amp_cmd(args: &[&str]) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_amp"));
-    c.args(args).current_dir(env!("CARGO_MANIFEST_DIR"));
-    c
-}
-
-fn amp(args: &[&str]) -> Output {
-    amp_cmd(args).output().expect("the amp binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("amp-runs-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+mod common;
+use common::{amp, amp_cmd, scratch, text};
 
 /// A small intelligent-amplification config on the CNN: 6 epochs of 4 steps.
 fn config(dir: &Path, name: &str, extra: &str) -> PathBuf {
@@ -59,18 +37,7 @@ fn train_args<'a>(cfg: &'a Path, out: &'a Path) -> Vec<&'a str> {
     ]
 }
 
-/// A record as JSON without the wall-clock measurements (which a resumed run cannot share).
-fn results(path: &Path) -> serde_json::Value {
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    for e in v["epochs"].as_array_mut().unwrap() {
-        e["seconds"] = 0.into();
-    }
-    for f in ["started", "finished", "resumed"] {
-        v["provenance"][f] = serde_json::Value::Null;
-    }
-    v
-}
+use common::results;
 
 fn wait_for(path: &Path, child: &mut std::process::Child) {
     let start = Instant::now();

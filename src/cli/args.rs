@@ -30,6 +30,9 @@ pub enum Command {
     Layers(LayersArgs),
     /// Show saved run records as tables.
     Report(ReportArgs),
+    /// Grids of runs (configs x axes x models x seeds, each amplified run paired with its
+    /// baseline): plan, run locally or as a Slurm job array, report.
+    Grid(GridArgs),
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +176,98 @@ pub struct ReportArgs {
     /// Also print the selection decisions of each run.
     #[arg(long)]
     pub decisions: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GridArgs {
+    #[command(subcommand)]
+    pub command: GridCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GridCommand {
+    /// List the cells (index, stable id, model, seed, config, baseline) and what is done.
+    Plan(GridPlanArgs),
+    /// Run the cells not done on this machine (resuming interrupted ones).
+    Run(GridRunArgs),
+    /// Write an sbatch script for a Slurm job array of the cells not done (--submit submits it).
+    Slurm(GridSlurmArgs),
+    /// The result table (Markdown, CSV, JSON) and plot from the cells finished so far.
+    Report(GridReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GridPlanArgs {
+    /// The grid file (TOML).
+    pub file: PathBuf,
+    /// Results folder; default: the grid file's `out`, else runs/grid/<file stem>.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct GridRunArgs {
+    /// The grid file (TOML).
+    pub file: PathBuf,
+    /// Results folder; default: the grid file's `out`, else runs/grid/<file stem>.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Cell processes at once; the CPUs are divided among them (RAYON_NUM_THREADS).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: u64,
+    /// Run only this cell, in this process: its id (12 hex digits) or its index in plan
+    /// order (what a Slurm array task does). May be repeated.
+    #[arg(long, conflicts_with = "jobs")]
+    pub cell: Vec<String>,
+    /// Refuse to run unless the plan's fingerprint is this (set by `grid slurm` scripts, so
+    /// that an edited grid file cannot make an array index name another cell).
+    #[arg(long, hide = true)]
+    pub plan: Option<String>,
+    /// Where to train: `cpu`, or `cuda` / `cuda:N` (a binary built with `--features cuda`).
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceSpec,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GridSlurmArgs {
+    /// The grid file (TOML).
+    pub file: PathBuf,
+    /// Results folder; default: the grid file's `out`, else runs/grid/<file stem>.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Slurm partition (`#SBATCH --partition`); default: the cluster's default.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Time limit per task (`#SBATCH --time`, e.g. `2:00:00`).
+    #[arg(long)]
+    pub time: Option<String>,
+    /// CPUs per task (also the task's RAYON_NUM_THREADS).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub cpus: u64,
+    /// GPUs per task (`#SBATCH --gres=gpu:N`); the tasks then train with `--device cuda`.
+    #[arg(long)]
+    pub gpus: Option<u64>,
+    /// Tasks running at once (`--array=...%P`).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_parallel: Option<u64>,
+    /// Submit the script with sbatch.
+    #[arg(long)]
+    pub submit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GridReportArgs {
+    /// The grid file (TOML).
+    pub file: PathBuf,
+    /// Results folder; default: the grid file's `out`, else runs/grid/<file stem>.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Where report.{md,csv,json,png} go; default: the results folder.
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
 }
 
 /// The networks the CLI can train: the registry of `models.rs`.

@@ -5,6 +5,7 @@ mod data;
 mod demo;
 pub mod device;
 mod experiment;
+mod grid;
 mod models;
 mod plot;
 mod progress;
@@ -67,5 +68,6 @@ pub fn run(cli: Cli, stop: &StopFlag) -> Result<Finish> {
         Some(Command::Sweep(a)) => sweep::run(a, stop),
         Some(Command::Train(a)) => train_cmd::run(a, stop),
         Some(Command::Check(a)) => done(train_cmd::check(a)),
+        Some(Command::Grid(a)) => grid::run(a, stop),
     }
 }

@@ -173,8 +173,8 @@ impl ModelName {
         panic!("no model of that name in the registry");
     }
 
-    /// Looks a model up by its `--model` name (clap does it through [`clap::ValueEnum`]).
-    #[cfg(test)]
+    /// Looks a model up by its `--model` name (clap does it through [`clap::ValueEnum`];
+    /// grid files through this).
     pub fn from_name(name: &str) -> Option<ModelName> {
         MODELS.iter().find(|m| m.name == name).map(ModelName)
     }

@@ -15,7 +15,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-const COLOURS: [RGBColor; 10] = [
+pub(crate) const COLOURS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -28,7 +28,7 @@ const COLOURS: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 const SHADE: RGBColor = RGBColor(255, 236, 179);
-const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 const PANEL_W: u32 = 640;
 const CHART_H: u32 = 380;
 const LEGEND_ROW: u32 = 18;
@@ -79,7 +79,7 @@ pub fn accuracy_and_gradients_of(runs: &[RunRecord], panels: &[usize], path: &Pa
 }
 
 /// Registers the bundled font once per process.
-fn register_font() -> Result<()> {
+pub(crate) fn register_font() -> Result<()> {
     static ONCE: Once = Once::new();
     let mut result = Ok(());
     ONCE.call_once(|| {
@@ -89,7 +89,7 @@ fn register_font() -> Result<()> {
     result
 }
 
-fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
+pub(crate) fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
     use image::ImageEncoder;
     let mut out = Vec::new();
     image::codecs::png::PngEncoder::new(&mut out)

@@ -122,9 +122,10 @@ fn render(origin: &str, location: Option<&Location>, field: Option<&str>, messag
 }
 
 /// The file a config came from: its name for messages and, when parsed from text, the text,
-/// to point at fields.
+/// to point at fields. Public so that other TOML files of the project (grid files) report
+/// their errors the same way: file:line:col, field, the source line with a caret.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Origin {
+pub struct Origin {
     pub name: String,
     pub text: Option<String>,
 }
@@ -136,6 +137,14 @@ impl fmt::Display for Origin {
 }
 
 impl Origin {
+    /// A file named `name` (for messages) with contents `text`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Origin {
+        Origin {
+            name: name.into(),
+            text: Some(text.into()),
+        }
+    }
+
     fn locate(&self, field: &str) -> Option<Box<Location>> {
         let text = self.text.as_deref()?;
         let span = span_of(text, field)?;

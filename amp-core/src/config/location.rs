@@ -50,22 +50,29 @@ enum Seg<'a> {
     Index(usize),
 }
 
-/// Splits `a.b[2].c` into segments.
+/// Splits `a.b[2].c` into segments; a key in double quotes may hold dots
+/// (`axes."train.lr"[1]`).
 fn segments(path: &str) -> Vec<Seg<'_>> {
     let mut segs = Vec::new();
-    for part in path.split('.').filter(|p| !p.is_empty()) {
-        let mut rest = part;
-        if let Some(open) = rest.find('[') {
-            segs.push(Seg::Key(&rest[..open]));
-            rest = &rest[open..];
-            while let Some(close) = rest.find(']') {
-                if let Ok(i) = rest[1..close].parse() {
-                    segs.push(Seg::Index(i));
-                }
-                rest = &rest[close + 1..];
+    let mut rest = path;
+    while !rest.is_empty() {
+        rest = rest.trim_start_matches('.');
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            segs.push(Seg::Key(&quoted[..end]));
+            rest = quoted.get(end + 1..).unwrap_or("");
+        } else if let Some(index) = rest.strip_prefix('[') {
+            let end = index.find(']').unwrap_or(index.len());
+            if let Ok(i) = index[..end].parse() {
+                segs.push(Seg::Index(i));
             }
+            rest = index.get(end + 1..).unwrap_or("");
         } else {
-            segs.push(Seg::Key(rest));
+            let end = rest.find(['.', '[']).unwrap_or(rest.len());
+            if end > 0 {
+                segs.push(Seg::Key(&rest[..end]));
+            }
+            rest = &rest[end..];
         }
     }
     segs
@@ -105,9 +112,15 @@ fn contains(span: Option<Range<usize>>, offset: usize) -> bool {
     span.is_some_and(|s| s.start <= offset && offset < s.end.max(s.start + 1))
 }
 
+/// `path.key`, with the key in double quotes when it holds a dot or a bracket.
 fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
+    let key = if key.contains(['.', '[', ']']) {
+        format!("\"{key}\"")
+    } else {
         key.to_string()
+    };
+    if path.is_empty() {
+        key
     } else {
         format!("{path}.{key}")
     }
@@ -177,5 +190,30 @@ fn walk_value(value: &Value, path: &str, offset: usize, best: &mut Option<String
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_keys_keep_their_dots() {
+        assert_eq!(
+            segments("axes.\"train.lr\"[1]"),
+            vec![Seg::Key("axes"), Seg::Key("train.lr"), Seg::Index(1)]
+        );
+        assert_eq!(
+            segments("schedule[1].epochs"),
+            vec![Seg::Key("schedule"), Seg::Index(1), Seg::Key("epochs")]
+        );
+        let text = "[axes]\n\"train.lr\" = [0.1, 0.4]\n";
+        let span = span_of(text, "axes.\"train.lr\"[1]").unwrap();
+        assert_eq!(&text[span.clone()], "0.4");
+        assert_eq!(line_col(text, span.start), (2, 20));
+        assert_eq!(
+            path_at(text, span.start).as_deref(),
+            Some("axes.\"train.lr\"[1]")
+        );
     }
 }

@@ -44,7 +44,7 @@ mod location;
 mod plan;
 mod validate;
 
-pub use error::{ConfigError, Location};
+pub use error::{ConfigError, Location, Origin};
 pub use experiment::{
     AmpConfig, EpochRange, ExperimentConfig, PhaseConfig, SelectConfig, SelectKind, TrainConfig,
     DEFAULT_OBSERVE_EPOCHS,

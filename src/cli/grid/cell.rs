@@ -1,0 +1,128 @@
+//! A cell's folder, `<out>/<id>/`, and what it holds: the run's record and checkpoint (named
+//! as `amp train` names them), the resolved config, the log of `grid run --jobs`, and a lock
+//! held while a process runs the cell.
+//!
+//! The folder is named by the cell's content hash, so reruns find their own files and two
+//! tasks of different cells never write to one folder. The lock (`flock` on `lock`, released
+//! by the kernel when the process ends, however it ends) keeps two processes from running the
+//! same cell at once, e.g. a resubmitted array whose earlier tasks still run.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+
+use amp_core::train::RunRecord;
+use anyhow::{Context, Result};
+
+use super::super::run_files::{model_id, Existing, RunFiles};
+use super::expand::Cell;
+
+/// Where a cell stands.
+#[derive(Debug)]
+pub enum CellState {
+    /// Its record says finished.
+    Finished(Box<RunRecord>),
+    /// Its record says diverged: done too (a rerun would diverge the same way).
+    Diverged(Box<RunRecord>),
+    /// A process holds its lock.
+    Running,
+    /// A checkpoint without a record: the next run resumes it.
+    Interrupted,
+    /// Nothing yet.
+    Pending,
+}
+
+impl CellState {
+    /// Finished or diverged: nothing left to run.
+    pub fn done(&self) -> bool {
+        matches!(self, CellState::Finished(_) | CellState::Diverged(_))
+    }
+
+    pub fn record(&self) -> Option<&RunRecord> {
+        match self {
+            CellState::Finished(r) | CellState::Diverged(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            CellState::Finished(_) => "finished",
+            CellState::Diverged(_) => "diverged",
+            CellState::Running => "running",
+            CellState::Interrupted => "interrupted",
+            CellState::Pending => "to run",
+        }
+    }
+}
+
+/// The files of one cell.
+pub struct CellDir {
+    pub dir: PathBuf,
+    pub files: RunFiles,
+    pub log: PathBuf,
+    pub config: PathBuf,
+    lock: PathBuf,
+}
+
+/// Held while this process runs the cell.
+pub struct CellLock {
+    _file: File,
+}
+
+impl CellDir {
+    pub fn new(out: &Path, cell: &Cell) -> CellDir {
+        let dir = out.join(&cell.id);
+        CellDir {
+            files: RunFiles::new(&dir, &cell.config.name, &model_id(cell.model), cell.seed),
+            log: dir.join("log.txt"),
+            config: dir.join("config.toml"),
+            lock: dir.join("lock"),
+            dir,
+        }
+    }
+
+    /// What the folder holds (a record that cannot be read is an error naming it).
+    pub fn state(&self) -> Result<CellState> {
+        Ok(match self.files.existing()? {
+            Existing::Record(r) if r.status.diverged() => CellState::Diverged(r),
+            Existing::Record(r) => CellState::Finished(r),
+            _ if self.locked_elsewhere()? => CellState::Running,
+            Existing::Checkpoint => CellState::Interrupted,
+            Existing::Nothing => CellState::Pending,
+        })
+    }
+
+    fn locked_elsewhere(&self) -> Result<bool> {
+        if !self.lock.exists() {
+            return Ok(false);
+        }
+        let f =
+            File::open(&self.lock).with_context(|| format!("opening {}", self.lock.display()))?;
+        match f.try_lock_shared() {
+            Ok(()) => Ok(false),
+            Err(TryLockError::WouldBlock) => Ok(true),
+            Err(TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("locking {}", self.lock.display()))
+            }
+        }
+    }
+
+    /// Takes the cell's lock; `None` when another process holds it.
+    pub fn lock(&self) -> Result<Option<CellLock>> {
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("creating {}", self.dir.display()))?;
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&self.lock)
+            .with_context(|| format!("opening {}", self.lock.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(CellLock { _file: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("locking {}", self.lock.display()))
+            }
+        }
+    }
+}

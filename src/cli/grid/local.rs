@@ -1,0 +1,290 @@
+//! `amp grid run`: cells on this machine.
+//!
+//! `--cell ID` runs cells in this process (what each Slurm array task does). Without it,
+//! every cell not done is run by up to `--jobs N` child processes, each `amp grid run FILE
+//! --cell ID`, with `RAYON_NUM_THREADS` set to this machine's CPUs divided by N so that the
+//! children do not fight over cores; each child's output goes to its cell's `log.txt`.
+//! Finished cells are skipped and interrupted ones resume from their checkpoints, so rerunning
+//! the command continues a killed grid; a cell that another process runs (its lock is held) is
+//! left to it.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use amp_core::train::{Outcome, StopFlag};
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::super::data;
+use super::super::device::DeviceSpec;
+use super::super::experiment::Job;
+use super::super::run_files::Existing;
+use super::super::sweep::minutes;
+use super::super::Finish;
+use super::cell::{CellDir, CellState};
+use super::expand::{Cell, Plan};
+
+/// How the cells of one invocation run.
+pub struct RunOptions<'a> {
+    /// The grid file as given (children get the same path, from the same folder).
+    pub file: &'a Path,
+    pub device: DeviceSpec,
+    pub quiet: bool,
+}
+
+/// Runs the cells named by `--cell`, one after the other, in this process.
+pub fn run_cells(
+    plan: &Plan,
+    cells: &[&Cell],
+    opts: &RunOptions,
+    stop: &StopFlag,
+) -> Result<Finish> {
+    let mut finish = Finish::Done;
+    for cell in cells {
+        match run_cell(plan, cell, opts, stop)? {
+            Finish::Interrupted => return Ok(Finish::Interrupted),
+            Finish::Diverged => finish = Finish::Diverged,
+            Finish::Done => {}
+        }
+    }
+    Ok(finish)
+}
+
+/// One cell: skipped when done, resumed when interrupted, refused while another process
+/// runs it. The record is written atomically when the run is over.
+fn run_cell(plan: &Plan, cell: &Cell, opts: &RunOptions, stop: &StopFlag) -> Result<Finish> {
+    let spec = &plan.spec;
+    let dir = CellDir::new(&spec.out, cell);
+    let tag = format!("cell {} [{}] {}", cell.id, cell.index, cell.describe());
+    let Some(_lock) = dir.lock()? else {
+        bail!(
+            "{tag}: another process is running this cell ({} is locked)",
+            dir.dir.join("lock").display()
+        );
+    };
+    // The files, not `dir.state()`: this process holds the lock now, so the state would
+    // say "running".
+    let resume = match dir.files.existing()? {
+        Existing::Record(r) => {
+            eprintln!("{tag}: already done ({}), skipped", r.status.label());
+            return Ok(Finish::Done);
+        }
+        Existing::Checkpoint => true,
+        Existing::Nothing => false,
+    };
+    amp_core::io::write_atomic(&dir.config, cell.config.to_toml().as_bytes())
+        .with_context(|| format!("writing {}", dir.config.display()))?;
+    let data = data::load(&spec.data, cell.seed, spec.limit, spec.test_limit)?;
+    eprintln!(
+        "{tag}: {} ({})",
+        if resume { "resuming" } else { "training" },
+        data.describe()
+    );
+    let outcome = Job {
+        config: &cell.config,
+        data: &data,
+        files: &dir.files,
+        limits: (spec.limit, spec.test_limit),
+        resume,
+        stop: stop.clone(),
+        device: opts.device,
+        label: format!("[{}] {}", cell.index, cell.config.name),
+        quiet: opts.quiet,
+    }
+    .run(cell.model)?;
+    match outcome {
+        Outcome::Done(r) => {
+            r.save(&dir.files.record).with_context(|| {
+                format!("writing the run record {}", dir.files.record.display())
+            })?;
+            eprintln!(
+                "{tag}: {}, final test accuracy {:.4}",
+                r.status.label(),
+                r.final_test_acc()
+            );
+            Ok(if r.status.diverged() {
+                Finish::Diverged
+            } else {
+                Finish::Done
+            })
+        }
+        Outcome::Stopped { .. } => {
+            eprintln!("{tag}: interrupted; its checkpoint is kept and the next run resumes it");
+            Ok(Finish::Interrupted)
+        }
+    }
+}
+
+/// A child process running one cell.
+struct Running<'a> {
+    cell: &'a Cell,
+    child: Child,
+    started: Instant,
+}
+
+/// Runs every cell not done with up to `jobs` child processes.
+pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> Result<Finish> {
+    let mut todo = Vec::new();
+    let (mut done, mut elsewhere) = (0, 0);
+    for cell in &plan.cells {
+        match CellDir::new(&plan.spec.out, cell).state()? {
+            s if s.done() => done += 1,
+            CellState::Running => elsewhere += 1,
+            _ => todo.push(cell),
+        }
+    }
+    let threads = (available_cpus() / jobs).max(1);
+    eprintln!(
+        "amp grid run: {} cells: {done} done, {elsewhere} running elsewhere, {} to run with {jobs} \
+         process(es) of {threads} thread(s) into {}",
+        plan.cells.len(),
+        todo.len(),
+        plan.spec.out.display()
+    );
+    let bar = progress_bar(todo.len(), opts.quiet);
+    let mut queue = todo.into_iter();
+    let mut running: Vec<Running> = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    let (mut interrupted, mut diverged) = (false, false);
+    let started = Instant::now();
+    loop {
+        while running.len() < jobs && !stop.requested() {
+            let Some(cell) = queue.next() else { break };
+            running.push(spawn(plan, cell, threads, opts)?);
+        }
+        if running.is_empty() {
+            break;
+        }
+        bar.set_message(
+            running
+                .iter()
+                .map(|r| format!("[{}]", r.cell.index))
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        let mut still = Vec::new();
+        for mut r in running {
+            let Some(status) = r.child.try_wait().context("waiting for a cell process")? else {
+                still.push(r);
+                continue;
+            };
+            bar.inc(1);
+            let line = ended(plan, &r, status.code());
+            match status.code() {
+                Some(0) => {}
+                Some(3) => diverged = true,
+                Some(130) => interrupted = true,
+                _ => failed.push(line.clone()),
+            }
+            bar.suspend(|| eprintln!("{line}"));
+        }
+        running = still;
+    }
+    bar.finish_and_clear();
+    eprintln!(
+        "amp grid run: wall time {}",
+        minutes(started.elapsed().as_secs_f64())
+    );
+    if !failed.is_empty() {
+        bail!(
+            "{} cell(s) failed:\n  {}",
+            failed.len(),
+            failed.join("\n  ")
+        );
+    }
+    if interrupted || stop.requested() {
+        eprintln!("interrupted; rerun the same command to continue where it stopped");
+        return Ok(Finish::Interrupted);
+    }
+    eprintln!("report: amp grid report {}", opts.file.display());
+    Ok(if diverged {
+        Finish::Diverged
+    } else {
+        Finish::Done
+    })
+}
+
+/// Starts `amp grid run FILE --cell ID` for `cell`, its output appended to the cell's log.
+fn spawn<'a>(
+    plan: &Plan,
+    cell: &'a Cell,
+    threads: usize,
+    opts: &RunOptions,
+) -> Result<Running<'a>> {
+    let dir = CellDir::new(&plan.spec.out, cell);
+    std::fs::create_dir_all(&dir.dir).with_context(|| format!("creating {}", dir.dir.display()))?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&dir.log)
+        .with_context(|| format!("opening {}", dir.log.display()))?;
+    let exe = std::env::current_exe().context("finding the amp binary")?;
+    let child = Command::new(exe)
+        .arg("grid")
+        .arg("run")
+        .arg(opts.file)
+        .arg("--out")
+        .arg(&plan.spec.out)
+        .args(["--cell", &cell.id, "--device", &opts.device.to_string()])
+        .args(opts.quiet.then_some("--quiet"))
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("starting a cell process")?;
+    Ok(Running {
+        cell,
+        child,
+        started: Instant::now(),
+    })
+}
+
+/// The line printed when a child ends.
+fn ended(plan: &Plan, r: &Running, code: Option<i32>) -> String {
+    let dir = CellDir::new(&plan.spec.out, r.cell);
+    let took = minutes(r.started.elapsed().as_secs_f64());
+    let what = match (code, dir.state()) {
+        (Some(0 | 3), Ok(state)) if state.record().is_some() => {
+            let rec = state.record().expect("checked");
+            format!(
+                "{}, final test accuracy {:.4}",
+                rec.status.label(),
+                rec.final_test_acc()
+            )
+        }
+        (Some(130), _) => "interrupted (checkpoint kept)".to_string(),
+        (c, _) => format!(
+            "FAILED (exit {}); see {}",
+            c.map_or("by a signal".into(), |c| c.to_string()),
+            dir.log.display()
+        ),
+    };
+    format!(
+        "[{}] {} {}: {what} ({took})",
+        r.cell.index,
+        r.cell.id,
+        r.cell.describe()
+    )
+}
+
+fn progress_bar(len: usize, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "grid {bar:30} {pos}/{len} cells, {elapsed} (eta {eta}) running {msg}",
+        )
+        .expect("a valid progress template"),
+    );
+    bar
+}
+
+/// CPUs this process may use (affinity and cgroup limits respected).
+fn available_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}

@@ -1,0 +1,341 @@
+//! Grid files on hand-written examples: errors with file:line:col, exact expansions, stable
+//! ids, and report numbers computed by hand.
+
+use std::path::{Path, PathBuf};
+
+use amp_core::train::{EpochRecord, Provenance, RunRecord, RunStatus};
+
+use super::cell::CellState;
+use super::expand::Plan;
+use super::report::{self, from_states};
+use super::spec::GridSpec;
+
+const ICV: &str = "name = \"icv\"\n[train]\nepochs = 4\nlr = 0.1\nbatch_size = 32\n\
+[amp.select]\nkind = \"intelligent\"\nmeasure = \"cv\"\nthreshold = \"mean\"\nobserve_epochs = 1\n";
+const RAND: &str = "name = \"rand\"\n[train]\nepochs = 4\nlr = 0.1\nbatch_size = 32\n\
+[amp.select]\nkind = \"random\"\nratio = 0.5\n";
+
+/// A folder with the two configs above and `grid.toml` holding `grid`.
+fn grid_dir(test: &str, grid: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("amp-grid-unit-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("icv.toml"), ICV).unwrap();
+    std::fs::write(dir.join("rand.toml"), RAND).unwrap();
+    std::fs::write(dir.join("grid.toml"), grid).unwrap();
+    dir
+}
+
+fn plan(test: &str, grid: &str) -> Result<Plan, String> {
+    let dir = grid_dir(test, grid);
+    let spec = GridSpec::load(&dir.join("grid.toml"), Some(&dir.join("out")))
+        .map_err(|e| e.to_string())?;
+    Plan::expand(spec).map_err(|e| e.to_string())
+}
+
+/// The first line of the error, with the temp folder replaced by `DIR`.
+fn error(test: &str, grid: &str) -> String {
+    let e = plan(test, grid).expect_err("an error");
+    let dir = grid_dir(test, grid);
+    e.replace(&dir.display().to_string(), "DIR")
+        .lines()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+const GRID: &str = "configs = [\"icv.toml\", { file = \"rand.toml\", name = \"rnd\" }]\n\
+models = [\"mlp\"]\nseeds = [0, 1]\ndata = \"synthetic\"\nlimit = 64\n\
+[axes]\n\"train.lr\" = [0.1, 0.2]\n\"amp.factor\" = [2.0, 4.0]\n";
+
+#[test]
+fn expansion_is_exact_with_shared_baselines() {
+    let p = plan("expand", GRID).unwrap();
+    let got: Vec<(usize, String, u64, Option<usize>)> = p
+        .cells
+        .iter()
+        .map(|c| (c.index, c.config.name.clone(), c.seed, c.baseline))
+        .collect();
+    let mut want = Vec::new();
+    for seed in [0u64, 1] {
+        let o = 10 * seed as usize;
+        let rows: [(&str, Option<usize>); 10] = [
+            ("baseline+lr=0.1", None),
+            ("icv+factor=2+lr=0.1", Some(o)),
+            ("baseline+lr=0.2", None),
+            ("icv+factor=2+lr=0.2", Some(o + 2)),
+            ("icv+factor=4+lr=0.1", Some(o)),
+            ("icv+factor=4+lr=0.2", Some(o + 2)),
+            ("rnd+factor=2+lr=0.1", Some(o)),
+            ("rnd+factor=2+lr=0.2", Some(o + 2)),
+            ("rnd+factor=4+lr=0.1", Some(o)),
+            ("rnd+factor=4+lr=0.2", Some(o + 2)),
+        ];
+        for (i, (name, b)) in rows.into_iter().enumerate() {
+            want.push((o + i, name.to_string(), seed, b));
+        }
+    }
+    assert_eq!(got, want);
+    let c = &p.cells[14];
+    assert_eq!(
+        (c.config.train.lr, c.config.amp.factor, c.config.train.seed),
+        (0.1, 4.0, 1)
+    );
+    assert_eq!(c.config.amp.select.kind.name(), "intelligent");
+    let b = &p.cells[10];
+    assert_eq!(
+        (
+            b.config.train.lr,
+            b.config.amp.select.kind.name(),
+            b.config.amp.factor
+        ),
+        (0.1, "none", 2.0)
+    );
+    assert_eq!(b.labels, vec![("train.lr".to_string(), "0.1".to_string())]);
+    let mut ids: Vec<&str> = p.cells.iter().map(|c| c.id.as_str()).collect();
+    assert!(ids
+        .iter()
+        .all(|i| i.len() == 12 && i.bytes().all(|b| b.is_ascii_hexdigit())));
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "every cell has its own id");
+}
+
+/// Ids name a cell's content: another order of the grid file gives the same cells the same
+/// ids, and adding a seed appends cells without moving the others.
+#[test]
+fn ids_are_stable_under_reordering_and_appending() {
+    let p = plan("stable-a", GRID).unwrap();
+    let reordered = "configs = [{ file = \"rand.toml\", name = \"rnd\" }, \"icv.toml\"]\n\
+        models = [\"mlp\"]\nseeds = [1, 0]\ndata = \"synthetic\"\nlimit = 64\n\
+        [axes]\n\"amp.factor\" = [4.0, 2.0]\n\"train.lr\" = [0.2, 0.1]\n";
+    let q = plan("stable-b", reordered).unwrap();
+    let by_id = |p: &Plan| {
+        let mut v: Vec<(String, String, u64)> = p
+            .cells
+            .iter()
+            .map(|c| (c.id.clone(), c.config.name.clone(), c.seed))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(by_id(&p), by_id(&q));
+    assert_ne!(
+        p.fingerprint(),
+        q.fingerprint(),
+        "the order differs, so does the fingerprint"
+    );
+    let more = plan(
+        "stable-c",
+        &GRID.replace("seeds = [0, 1]", "seeds = [0, 1, 2]"),
+    )
+    .unwrap();
+    assert_eq!(more.cells.len(), 30);
+    for (a, b) in p.cells.iter().zip(&more.cells) {
+        assert_eq!((a.index, &a.id), (b.index, &b.id));
+    }
+    let other_data = plan("stable-d", &GRID.replace("limit = 64", "limit = 65")).unwrap();
+    assert!(other_data
+        .cells
+        .iter()
+        .zip(&p.cells)
+        .all(|(a, b)| a.id != b.id));
+}
+
+/// Pinned: a changed id makes a rerun train finished cells again, so the hash input must
+/// not change by accident.
+#[test]
+fn ids_are_pinned() {
+    let p = plan("pinned", GRID).unwrap();
+    assert_eq!(p.cells[0].id, PINNED[0]);
+    assert_eq!(p.cells[1].id, PINNED[1]);
+}
+
+const PINNED: [&str; 2] = ["a7e2b7c4f3ab", "048fcfab9003"];
+
+#[test]
+fn cells_are_found_by_id_or_index() {
+    let p = plan("find", GRID).unwrap();
+    let id = p.cells[7].id.clone();
+    assert_eq!(p.find(&id).unwrap().index, 7);
+    assert_eq!(p.find("7").unwrap().id, id);
+    let e = p.find("20").unwrap_err();
+    assert!(
+        e.starts_with("--cell 20: ") && e.contains("indexes 0 to 19"),
+        "{e}"
+    );
+    assert!(p.find("0123456789ab").is_err());
+}
+
+#[test]
+fn grid_file_errors_name_file_line_column_and_field() {
+    let base = "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0]\n";
+    let cases: [(&str, String, &str); 9] = [
+        ("model", base.replace("[\"mlp\"]", "[\"mlp\", \"resnet7\"]"),
+         "DIR/grid.toml:2:18: models[1]: unknown model `resnet7`; valid: mlp, cnn"),
+        ("key", format!("{base}sed = 1\n"),
+         "DIR/grid.toml:4:1: sed: unknown field `sed`, expected one of `configs`"),
+        ("seed", base.replace("[0]", "[0, 3, 0]"),
+         "DIR/grid.toml:3:16: seeds[2]: seed 0 is listed twice"),
+        ("lr", format!("{base}[axes]\n\"train.lr\" = [0.1, -1.0]\n"),
+         "DIR/grid.toml:5:20: axes.\"train.lr\"[1]: on mlp, seed 0: train.lr: "),
+        ("field", format!("{base}[axes]\n\"train.lrr\" = [0.1]\n"),
+         "DIR/grid.toml:5:16: axes.\"train.lrr\"[0]: on mlp, seed 0: train.lrr: unknown field `lrr`"),
+        ("layer", format!("{base}[axes]\n\"amp.select\" = [{{ kind = \"explicit\", layers = [\"fc9\"] }}]\n"),
+         "DIR/grid.toml:5:17: axes.\"amp.select\"[0]: on mlp, seed 0: amp.select.layers[0]: "),
+        ("labels", format!("{base}[axes]\n\"train.lr\" = [0.1, 0.2]\n[labels]\n\"train.lr\" = [\"lo\"]\n"),
+         "DIR/grid.toml:7:14: labels.\"train.lr\": 1 labels for 2 values"),
+        ("baseline", format!("{base}[baseline]\nset = {{ \"amp.factor\" = 1.0 }}\n"),
+         "DIR/grid.toml:5:24: baseline.set.\"amp.factor\": a baseline amplifies nothing"),
+        ("seedaxis", format!("{base}[axes]\n\"train.seed\" = [1]\n"),
+         "DIR/grid.toml:5:16: axes.\"train.seed\": seeds are listed in `seeds`"),
+    ];
+    for (test, grid, want) in cases {
+        let got = error(test, &grid);
+        assert!(got.starts_with(want), "{test}:\n got  {got}\n want {want}");
+    }
+    let missing = error(
+        "missing",
+        "configs = [\"nope.toml\"]\nmodels = [\"mlp\"]\nseeds = [0]\n",
+    );
+    assert!(
+        missing.starts_with("DIR/nope.toml: cannot read the config"),
+        "{missing}"
+    );
+}
+
+/// A record whose test accuracy is `best` after epoch 0 and `last` after epoch 1.
+fn record(best: f64, last: f64, diverged: bool) -> RunRecord {
+    let epoch = |e: usize, test_acc: f64| EpochRecord {
+        epoch: e,
+        lr: 0.1,
+        factor: 2.0,
+        amplified: vec![],
+        train_loss: 1.0,
+        train_acc: 0.5,
+        test_acc,
+        seconds: 1.0,
+    };
+    RunRecord {
+        name: "r".into(),
+        status: if diverged {
+            RunStatus::Diverged {
+                epoch: 1,
+                step: 0,
+                loss: f64::NAN,
+                reason: "the loss is NaN".into(),
+            }
+        } else {
+            RunStatus::Finished
+        },
+        provenance: Provenance::default(),
+        config: String::new(),
+        policy: String::new(),
+        mode: "output".into(),
+        layers: vec![],
+        epochs: vec![
+            epoch(0, best),
+            epoch(1, if diverged { f64::NAN } else { last }),
+        ],
+        decisions: vec![],
+        stats: Default::default(),
+    }
+}
+
+fn done(best: f64, last: f64) -> CellState {
+    CellState::Finished(Box::new(record(best, last, false)))
+}
+
+fn close(a: f64, b: f64) {
+    assert!((a - b).abs() < 1e-12, "{a} != {b}");
+}
+
+/// Seeds 0-3 of one amplified config and its baseline; seed 2's baseline diverged, seed 3
+/// is not done (one cell interrupted, one to run).
+#[test]
+fn report_numbers_match_hand_computation() {
+    let grid = "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0, 1, 2, 3]\n";
+    let p = plan("report", grid).unwrap();
+    let names: Vec<&str> = p.cells.iter().map(|c| c.config.name.as_str()).collect();
+    assert_eq!(names, ["baseline", "icv"].repeat(4));
+    let diverged = CellState::Diverged(Box::new(record(0.3, 0.3, true)));
+    let states = vec![
+        done(0.72, 0.70),
+        done(0.76, 0.75), // seed 0
+        done(0.80, 0.80),
+        done(0.82, 0.78), // seed 1
+        diverged,
+        done(0.91, 0.90), // seed 2
+        CellState::Interrupted,
+        CellState::Pending, // seed 3
+    ];
+    let r = from_states(&p, &states);
+    assert_eq!((r.cells, r.done), (8, 6));
+    let base = &r.rows[0];
+    assert_eq!((base.config.as_str(), base.amplified), ("baseline", false));
+    assert_eq!(
+        (
+            base.finished.clone(),
+            base.diverged.clone(),
+            base.missing.clone()
+        ),
+        (vec![0, 1], vec![2], vec![3])
+    );
+    close(base.final_acc.mean, 0.75);
+    close(base.final_acc.sd, 0.1 / 2f64.sqrt());
+    assert!(base.final_diff.is_none());
+    let amp = &r.rows[1];
+    assert_eq!(
+        (amp.finished.clone(), amp.missing.clone()),
+        (vec![0, 1, 2], vec![3])
+    );
+    // Final 0.75, 0.78, 0.90: mean 0.81, squared deviations 0.0036 + 0.0009 + 0.0081.
+    close(amp.final_acc.mean, 0.81);
+    close(amp.final_acc.sd, (0.0126f64 / 2.0).sqrt());
+    close(amp.best_acc.mean, (0.76 + 0.82 + 0.91) / 3.0);
+    assert_eq!(amp.baseline.as_deref(), Some("baseline"));
+    assert_eq!(amp.baseline_diverged, vec![2]);
+    // Paired where both finished: seed 0 +0.05, seed 1 -0.02.
+    let d = amp.final_diff.as_ref().unwrap();
+    assert_eq!((d.seeds.clone(), d.better), (vec![0, 1], 1));
+    close(d.difference.mean, 0.015);
+    close(d.difference.sd, 0.07 / 2f64.sqrt());
+    // t = 0.015 / (0.0495 / √2) = 3/7; one degree of freedom: p = 1 − 2·atan(t)/π.
+    let p_final = 1.0 - 2.0 * (3.0f64 / 7.0).atan() / std::f64::consts::PI;
+    assert!((d.p_value.unwrap() - p_final).abs() < 1e-9);
+    // Best: +0.04 and +0.02.
+    let b = amp.best_diff.as_ref().unwrap();
+    close(b.difference.mean, 0.03);
+    assert_eq!(b.better, 2);
+    let states: Vec<(usize, &str)> = r
+        .missing
+        .iter()
+        .map(|m| (m.index, m.state.as_str()))
+        .collect();
+    assert_eq!(states, vec![(6, "interrupted"), (7, "to run")]);
+
+    let md = report::markdown(&r);
+    let line = format!(
+        "| mlp | icv | 3/4 | 0 | 0.8100 ± 0.0794 | 0.8300 ± 0.0755 | baseline | +0.0150 ± 0.0495 | 1/2 | {:.3} | +0.0300 ± 0.0141 | 1 |",
+        p_final
+    );
+    assert!(md.contains(&line), "{md}\nwant {line}");
+    assert!(md.contains("6 of 8 cells done. Not done (2):"), "{md}");
+    let csv = report::csv(&r);
+    let amp_line = csv.lines().nth(2).unwrap();
+    assert!(
+        amp_line.starts_with("mlp,icv,true,0.1,0 1 2 3,0 1 2,,3,3,"),
+        "{amp_line}"
+    );
+    assert!(amp_line.ends_with(",2"), "{amp_line}");
+}
+
+#[test]
+fn default_out_is_named_after_the_grid_file() {
+    let dir = grid_dir(
+        "out",
+        "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0]\n",
+    );
+    let spec = GridSpec::load(&dir.join("grid.toml"), None).unwrap();
+    assert_eq!(spec.out, Path::new("runs/grid/grid"));
+}

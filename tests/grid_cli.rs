@@ -1,0 +1,269 @@
+//! `amp grid` through the binary on this machine: plan, `run --jobs 2`, skip and resume,
+//! `--cell` by id and by index, the report against the records, and errors.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+mod common;
+use common::{amp, amp_cmd, json, mean_sd, results, s, scratch, text};
+
+/// A config with intelligent selection after one observation epoch.
+const CONFIG: &str = "name = \"icv\"\n[train]\nepochs = 3\nlr = 0.05\nbatch_size = 64\n\
+[amp.select]\nkind = \"intelligent\"\nmeasure = \"cv\"\nthreshold = \"mean\"\nobserve_epochs = 1\n";
+
+/// A grid of `model` on synthetic data: the config above at two learning rates, each with
+/// its baseline, for `seeds`.
+fn grid(dir: &Path, model: &str, seeds: &str, epochs: usize) -> PathBuf {
+    std::fs::write(dir.join("icv.toml"), CONFIG).unwrap();
+    let path = dir.join("grid.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "configs = [\"icv.toml\"]\nmodels = [\"{model}\"]\nseeds = {seeds}\nlimit = 256\n\
+             test_limit = 128\nout = \"{}\"\n[set]\n\"train.epochs\" = {epochs}\n\
+             [axes]\n\"train.lr\" = [0.05, 0.1]\n",
+            s(&dir.join("out"))
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// `(index, id, config, state)` of each row of `amp grid plan`.
+fn plan_rows(file: &Path) -> Vec<(usize, String, String, String)> {
+    let o = amp(&["grid", "plan", s(file)]);
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l
+                .split('┆')
+                .map(|c| c.trim_matches(|c: char| c == '│' || c.is_whitespace()))
+                .collect();
+            let index = f.first()?.parse().ok()?;
+            Some((index, f[1].to_string(), f[4].to_string(), f[6].to_string()))
+        })
+        .collect()
+}
+
+fn record_of(out: &Path, id: &str) -> PathBuf {
+    let dir = out.join(id);
+    std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "json"))
+        .unwrap_or_else(|| panic!("no record in {}", dir.display()))
+}
+
+#[test]
+fn jobs_2_runs_every_cell_once_then_skips_and_reports_the_records() {
+    let dir = scratch("grid-jobs");
+    let file = grid(&dir, "mlp", "[0, 1]", 3);
+    let out = dir.join("out");
+    let rows = plan_rows(&file);
+    let names: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "baseline+lr=0.05",
+            "icv+lr=0.05",
+            "baseline+lr=0.1",
+            "icv+lr=0.1"
+        ]
+        .repeat(2)
+    );
+    assert!(rows.iter().all(|r| r.3 == "to run"));
+
+    let o = amp(&["grid", "run", s(&file), "--jobs", "2"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("8 to run with 2 process(es)"),
+        "{}",
+        text(&o)
+    );
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for (_, id, name, state) in plan_rows(&file) {
+        assert!(state.starts_with("finished"), "{name}: {state}");
+        let r = json(&record_of(&out, &id));
+        assert_eq!(
+            r["provenance"]["threads"],
+            (cpus / 2).max(1),
+            "RAYON_NUM_THREADS per child"
+        );
+        assert_eq!(r["name"], name);
+        assert!(
+            out.join(&id).join("log.txt").exists() && out.join(&id).join("config.toml").exists()
+        );
+    }
+    let again = amp(&["grid", "run", s(&file), "--jobs", "2"]);
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(
+        text(&again).contains("8 cells: 8 done, 0 running elsewhere, 0 to run"),
+        "{}",
+        text(&again)
+    );
+
+    // The report against the records: mean of final accuracy over seeds, paired differences.
+    let o = amp(&["grid", "report", s(&file)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let report = json(&out.join("report.json"));
+    let rows = plan_rows(&file);
+    let final_acc = |id: &str| {
+        let r = json(&record_of(&out, id));
+        r["epochs"].as_array().unwrap().last().unwrap()["test_acc"]
+            .as_f64()
+            .unwrap()
+    };
+    for (k, lr) in ["0.05", "0.1"].iter().enumerate() {
+        let amp_ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.2 == format!("icv+lr={lr}"))
+            .map(|r| r.1.as_str())
+            .collect();
+        let base_ids: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.2 == format!("baseline+lr={lr}"))
+            .map(|r| r.1.as_str())
+            .collect();
+        let a: Vec<f64> = amp_ids.iter().map(|i| final_acc(i)).collect();
+        let b: Vec<f64> = base_ids.iter().map(|i| final_acc(i)).collect();
+        let d: Vec<f64> = a.iter().zip(&b).map(|(x, y)| x - y).collect();
+        let row = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["config"] == format!("icv+lr={lr}"))
+            .unwrap();
+        let (m, sd) = mean_sd(&a);
+        assert!(
+            (row["final_acc"]["mean"].as_f64().unwrap() - m).abs() < 1e-12,
+            "lr {lr}"
+        );
+        assert!(
+            (row["final_acc"]["sd"].as_f64().unwrap() - sd).abs() < 1e-12,
+            "lr {lr}"
+        );
+        let (dm, dsd) = mean_sd(&d);
+        let diff = &row["final_diff"];
+        assert!(
+            (diff["difference"]["mean"].as_f64().unwrap() - dm).abs() < 1e-12,
+            "lr {lr}"
+        );
+        assert!(
+            (diff["difference"]["sd"].as_f64().unwrap() - dsd).abs() < 1e-12,
+            "lr {lr}"
+        );
+        assert_eq!(
+            diff["better"],
+            d.iter().filter(|x| **x > 0.0).count(),
+            "lr {lr}"
+        );
+        assert_eq!(row["baseline"], format!("baseline+lr={lr}"));
+        let _ = k;
+    }
+    assert_eq!(report["done"], 8);
+    for f in ["report.md", "report.csv", "report.png"] {
+        assert!(out.join(f).metadata().unwrap().len() > 100, "{f}");
+    }
+    let png = std::fs::read(out.join("report.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+}
+
+fn wait_for(path: &Path, child: &mut std::process::Child) {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A cell killed after its first epoch is shown as interrupted and resumed by the next
+/// `grid run`, ending with the record of an uninterrupted run; `--cell` takes an index too.
+#[test]
+fn a_killed_cell_resumes_bit_identical_and_cells_are_named_by_id_or_index() {
+    let dir = scratch("grid-resume");
+    let file = grid(&dir, "cnn", "[0]", 6);
+    let whole = scratch("grid-resume-whole").join("out");
+    let rows = plan_rows(&file);
+    let (_, id, name, _) = rows[1].clone();
+    let o = amp(&["grid", "run", s(&file), "--out", s(&whole), "--cell", "1"]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let out = dir.join("out");
+    let mut child = amp_cmd(&["grid", "run", s(&file), "--cell", &id, "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ckpt = out
+        .join(&id)
+        .join(format!("{name}-cnn-seed0.ckpt.safetensors"));
+    wait_for(&ckpt, &mut child);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let states: Vec<String> = plan_rows(&file).into_iter().map(|r| r.3).collect();
+    assert_eq!(states, ["to run", "interrupted", "to run", "to run"]);
+
+    let o = amp(&["grid", "run", s(&file), "--cell", &id]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("resuming"), "{}", text(&o));
+    assert_eq!(
+        results(&record_of(&out, &id)),
+        results(&record_of(&whole, &id))
+    );
+    let o = amp(&["grid", "run", s(&file), "--cell", "1"]);
+    assert!(
+        o.status.success() && text(&o).contains("already done (finished), skipped"),
+        "{}",
+        text(&o)
+    );
+    let o = amp(&["grid", "run", s(&file), "--cell", "9"]);
+    assert!(
+        !o.status.success()
+            && text(&o).contains("--cell 9: ")
+            && text(&o).contains("indexes 0 to 3"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn grid_errors_name_the_file_line_and_field() {
+    let dir = scratch("grid-errors");
+    let file = grid(&dir, "mlp", "[0]", 3);
+    let text_of = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text_of.replace("[0.05, 0.1]", "[0.05, \"fast\"]")).unwrap();
+    let o = amp(&["grid", "plan", s(&file)]);
+    assert_eq!(o.status.code(), Some(1));
+    let want = format!(
+        "error: {}:10:21: axes.\"train.lr\"[1]: on mlp, seed 0: train.lr: ",
+        s(&file)
+    );
+    assert!(text(&o).contains(&want), "{}\nwant {want}", text(&o));
+    assert!(!text(&o).contains("panicked"), "{}", text(&o));
+    let o = amp(&["grid", "run", s(&dir.join("nope.toml"))]);
+    assert!(
+        text(&o).contains("nope.toml: cannot read the config"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// The shipped grid files expand (their configs exist and fit their models).
+#[test]
+fn shipped_grids_expand() {
+    for (file, cells) in [
+        ("configs/grids/cifar-cnn-cpu.toml", 12),
+        ("configs/grids/method-section6.toml", 36),
+    ] {
+        let o = amp(&["grid", "plan", file, "--out", s(&scratch("grid-shipped"))]);
+        assert!(o.status.success(), "{file}: {}", text(&o));
+        assert!(
+            text(&o).contains(&format!("{cells} cells (")),
+            "{file}: {}",
+            text(&o)
+        );
+    }
+}
