@@ -86,7 +86,11 @@ chown munge:munge /run/munge /var/lib/munge /var/log/munge 2>/dev/null || true
 : > "$DIR/pids"
 if ! pgrep -x munged >/dev/null; then
     runuser -u munge -- munged --foreground >"$DIR/log/munged.log" 2>&1 &
-    echo "munged $!" >> "$DIR/pids"
+    RUNUSER=$!
+    # runuser forks munged and waits for it: record munged itself (stopped first) and runuser.
+    for _ in $(seq 50); do MUNGED="$(pgrep -P "$RUNUSER" -x munged || true)"; [ -n "$MUNGED" ] && break; sleep 0.1; done
+    [ -n "$MUNGED" ] && echo "munged $MUNGED" >> "$DIR/pids"
+    echo "runuser $RUNUSER" >> "$DIR/pids"
 fi
 for _ in $(seq 50); do munge -n >/dev/null 2>&1 && break; sleep 0.2; done
 munge -n | unmunge >/dev/null || { log "munged does not answer (see $DIR/log/munged.log)"; exit 1; }
