@@ -52,7 +52,7 @@ impl PairedDiff {
 /// The two-sided p-value of a one-sample t-test of `d` against 0.
 pub fn t_test(d: &[f64]) -> Option<f64> {
     let m = MeanSd::of(d);
-    if m.n < 2 || !(m.sd > 0.0) {
+    if m.n < 2 || m.sd.is_nan() || m.sd <= 0.0 {
         return None;
     }
     let t = m.mean / (m.sd / (m.n as f64).sqrt());
