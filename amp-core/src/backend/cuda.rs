@@ -20,21 +20,31 @@ const MAX_BLOCKS: usize = 1024;
 trait Real: cudarc::driver::DeviceRepr {
     const C_TYPE: &'static str;
     const SUFFIX: &'static str;
+    /// The kernels' names for this type (no formatting on the training step).
+    const MEASURE: &'static str;
+    const ADD_PARTIALS: &'static str;
+    const SCALE: &'static str;
 }
 impl Real for f32 {
     const C_TYPE: &'static str = "float";
     const SUFFIX: &'static str = "f32";
+    const MEASURE: &'static str = "measure_scale_f32";
+    const ADD_PARTIALS: &'static str = "add_partials_f32";
+    const SCALE: &'static str = "scale_f32";
 }
 impl Real for f64 {
     const C_TYPE: &'static str = "double";
     const SUFFIX: &'static str = "f64";
+    const MEASURE: &'static str = "measure_scale_f64";
+    const ADD_PARTIALS: &'static str = "add_partials_f64";
+    const SCALE: &'static str = "scale_f64";
 }
 
 /// Compiles and loads the kernels on `dev` unless already there (once per GPU).
 fn ensure_loaded(dev: &Arc<CudaDevice>) {
     static LOADING: Mutex<()> = Mutex::new(());
     let _one_at_a_time = LOADING.lock().unwrap_or_else(|e| e.into_inner());
-    if dev.has_func(MODULE, "scale_f32") {
+    if dev.has_func(MODULE, f32::SCALE) {
         return;
     }
     let src = include_str!("cuda.cu");
@@ -48,12 +58,12 @@ fn ensure_loaded(dev: &Arc<CudaDevice>) {
         ptx,
         MODULE,
         &[
-            "measure_scale_f32",
-            "add_partials_f32",
-            "scale_f32",
-            "measure_scale_f64",
-            "add_partials_f64",
-            "scale_f64",
+            f32::MEASURE,
+            f32::ADD_PARTIALS,
+            f32::SCALE,
+            f64::MEASURE,
+            f64::ADD_PARTIALS,
+            f64::SCALE,
         ],
     )
     .expect("amp: loading amp-core's CUDA kernels failed");
@@ -128,10 +138,10 @@ fn measure_and_scale<E: Real>(grad: &mut CudaSlice<E>, acc: &NormAcc, slot: usiz
     // `n` elements, `partial` MAX_BLOCKS >= blocks, `sums` `acc.slots()` > slot. The two
     // launches and any later use of `partial` are ordered on the device's stream.
     unsafe {
-        func(&dev, &format!("measure_scale_{}", E::SUFFIX))
+        func(&dev, E::MEASURE)
             .launch(cfg(blocks), (&mut *grad, n, k, scale, &*partial))
             .expect("amp: CUDA gradient kernel failed to launch");
-        func(&dev, &format!("add_partials_{}", E::SUFFIX))
+        func(&dev, E::ADD_PARTIALS)
             .launch(cfg(1), (&*partial, blocks as i32, &mut *sums, slot as i32))
             .expect("amp: CUDA gradient kernel failed to launch");
     }
@@ -150,7 +160,7 @@ fn scale<E: Real>(grad: &mut CudaSlice<E>, k: f64) {
     };
     // SAFETY: `scale_*(REAL* g, size_t n, double k)` over the `n` elements of `grad`.
     unsafe {
-        func(&dev, &format!("scale_{}", E::SUFFIX))
+        func(&dev, E::SCALE)
             .launch(cfg, (&mut *grad, n, k))
             .expect("amp: CUDA gradient kernel failed to launch");
     }

@@ -11,7 +11,6 @@ use super::im2col::{col2im_add, im2col, ConvGeom};
 use crate::cpu_util::{
     gemm_st, grad_mut, put_grad, row_major, take_grad, to_buf, transposed, with_scratch, CpuFloat,
 };
-use crate::shape::conv_out_dim;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -294,18 +293,7 @@ where
     // copy's backward, so our buffers always have the logical NCHW layout.
     let x = x.try_contiguous()?;
     let (b, _, h, w) = *x.shape();
-    let g = ConvGeom {
-        n: b.size(),
-        c: C,
-        h: h.size(),
-        w: w.size(),
-        o: O,
-        k: K,
-        s: stride,
-        p: padding,
-        ho: conv_out_dim(h.size(), K, stride, padding),
-        wo: conv_out_dim(w.size(), K, stride, padding),
-    };
+    let g = ConvGeom::new((b.size(), C, h.size(), w.size()), O, K, stride, padding);
     let (x, mut tape) = x.split_tape();
     let xbuf = to_buf(&x);
     let wbuf = to_buf(weight);

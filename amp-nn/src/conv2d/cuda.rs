@@ -11,7 +11,6 @@ use super::im2col::ConvGeom;
 use crate::cuda::context::{context_for, locate, scratch, slot_ptr, CudaCtx, DevPtr, KernelModule};
 use crate::cuda::gemm::{sgemm, Mat};
 use crate::cuda::profile::section;
-use crate::shape::conv_out_dim;
 use cudarc::driver::{DevicePtr, DeviceRepr};
 use dfdx::prelude::*;
 use dfdx::tensor::{Cuda, CudaError};
@@ -95,18 +94,7 @@ pub(crate) fn conv2d<
         return crate::generic::conv2d(x.put_tape(tape), weight, bias, stride, padding);
     };
     let (b, _, h, w) = *x.shape();
-    let g = ConvGeom {
-        n: b.size(),
-        c: C,
-        h: h.size(),
-        w: w.size(),
-        o: O,
-        k: K,
-        s: stride,
-        p: padding,
-        ho: conv_out_dim(h.size(), K, stride, padding),
-        wo: conv_out_dim(w.size(), K, stride, padding),
-    };
+    let g = ConvGeom::new((b.size(), C, h.size(), w.size()), O, K, stride, padding);
     let mut tape = tape;
     let out: Tensor<(B, Const<O>, usize, usize), f32, Cuda> =
         x.device().try_zeros_like(&(b, Const, g.ho, g.wo))?;

@@ -7,7 +7,7 @@
 //! contiguous, so GEMM reads them with unit stride, and stride-1 rows are
 //! straight `memcpy`s of input rows.
 
-use crate::shape::valid_out_range;
+use crate::shape::{conv_out_dim, valid_out_range};
 use crate::CpuFloat;
 
 /// Geometry of one convolution (all sizes in elements).
@@ -26,6 +26,27 @@ pub(crate) struct ConvGeom {
 }
 
 impl ConvGeom {
+    /// The geometry of an `O`-channel, `K x K` convolution of an `(n, c, h, w)` input.
+    pub fn new(
+        (n, c, h, w): (usize, usize, usize, usize),
+        o: usize,
+        k: usize,
+        stride: usize,
+        padding: usize,
+    ) -> Self {
+        Self {
+            n,
+            c,
+            h,
+            w,
+            o,
+            k,
+            s: stride,
+            p: padding,
+            ho: conv_out_dim(h, k, stride, padding),
+            wo: conv_out_dim(w, k, stride, padding),
+        }
+    }
     pub fn ckk(&self) -> usize {
         self.c * self.k * self.k
     }
