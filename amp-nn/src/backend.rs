@@ -1,9 +1,12 @@
 //! The backend trait that layers dispatch through.
 //!
 //! Layers are written once against [`NnDevice`]; each device decides how to
-//! run the four primitive ops. `Cpu` gets hand-written kernels, other devices
-//! (CUDA behind the `cuda` feature) get [`crate::generic`], which is composed
-//! of public dfdx ops and therefore works wherever dfdx does.
+//! run the four primitive ops. A device with kernels of its own (`Cpu`; `Cuda`
+//! with f32 behind the `cuda` feature) implements each op's kernel trait
+//! (`conv2d/op.rs`, `pool/op.rs`, `batchnorm2d/op.rs`) and routes the methods
+//! to the op's wiring there; any other device keeps the defaults,
+//! [`crate::generic`], composed of public dfdx ops and therefore working
+//! wherever dfdx does.
 
 use dfdx::prelude::*;
 
@@ -115,7 +118,7 @@ where
         stride: usize,
         padding: usize,
     ) -> Result<Tensor<(B, Const<O>, usize, usize), E, Self, T>, Self::Err> {
-        crate::conv2d::cpu::conv2d(x, weight, bias, stride, padding)
+        crate::conv2d::op::conv2d(x, weight, bias, stride, padding)
     }
 
     fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
@@ -125,7 +128,7 @@ where
         stride: usize,
         padding: usize,
     ) -> Result<Tensor<(B, Const<C>, usize, usize), E, Self, T>, Self::Err> {
-        crate::pool::cpu::pool2d(x, kind, kernel, stride, padding)
+        crate::pool::op::pool2d(x, kind, kernel, stride, padding)
     }
 
     fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
@@ -137,7 +140,7 @@ where
         epsilon: f64,
         momentum: f64,
     ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
-        crate::batchnorm2d::cpu::train(x, scale, bias, running_mean, running_var, epsilon, momentum)
+        crate::batchnorm2d::op::train(x, scale, bias, running_mean, running_var, epsilon, momentum)
     }
 
     fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
@@ -148,7 +151,7 @@ where
         running_var: &Tensor<Rank1<C>, E, Self>,
         epsilon: f64,
     ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
-        crate::batchnorm2d::cpu::eval(x, scale, bias, running_mean, running_var, epsilon)
+        crate::batchnorm2d::op::eval(x, scale, bias, running_mean, running_var, epsilon)
     }
 }
 
@@ -172,7 +175,7 @@ impl NnDevice<f32> for dfdx::tensor::Cuda {
         stride: usize,
         padding: usize,
     ) -> Result<Tensor<(B, Const<O>, usize, usize), f32, Self, T>, Self::Err> {
-        crate::conv2d::cuda::conv2d(x, weight, bias, stride, padding)
+        crate::conv2d::op::conv2d(x, weight, bias, stride, padding)
     }
 
     fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Self>>(
@@ -182,7 +185,7 @@ impl NnDevice<f32> for dfdx::tensor::Cuda {
         stride: usize,
         padding: usize,
     ) -> Result<Tensor<(B, Const<C>, usize, usize), f32, Self, T>, Self::Err> {
-        crate::pool::cuda::pool2d(x, kind, kernel, stride, padding)
+        crate::pool::op::pool2d(x, kind, kernel, stride, padding)
     }
 
     fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Self>>(
@@ -194,15 +197,7 @@ impl NnDevice<f32> for dfdx::tensor::Cuda {
         epsilon: f64,
         momentum: f64,
     ) -> Result<Tensor<(B, Const<C>, H, W), f32, Self, T>, Self::Err> {
-        crate::batchnorm2d::cuda::train(
-            x,
-            scale,
-            bias,
-            running_mean,
-            running_var,
-            epsilon,
-            momentum,
-        )
+        crate::batchnorm2d::op::train(x, scale, bias, running_mean, running_var, epsilon, momentum)
     }
 
     fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Self>>(
@@ -213,7 +208,7 @@ impl NnDevice<f32> for dfdx::tensor::Cuda {
         running_var: &Tensor<Rank1<C>, f32, Self>,
         epsilon: f64,
     ) -> Result<Tensor<(B, Const<C>, H, W), f32, Self, T>, Self::Err> {
-        crate::batchnorm2d::cuda::eval(x, scale, bias, running_mean, running_var, epsilon)
+        crate::batchnorm2d::op::eval(x, scale, bias, running_mean, running_var, epsilon)
     }
 }
 

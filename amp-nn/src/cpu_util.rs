@@ -38,35 +38,6 @@ where
     v
 }
 
-/// Mutable slice of the gradient buffer of a tensor or ghost, allocating a
-/// zeroed one if needed. Kernels *accumulate* into it, since a tensor may feed
-/// several ops (e.g. residual connections). A macro because dfdx's
-/// `Tensorlike` bound (which ghosts satisfy) cannot be named outside dfdx.
-macro_rules! grad_mut {
-    ($grads:expr, $t:expr) => {
-        &mut E::cpu_vec($grads.get_or_alloc_mut($t)?)[..]
-    };
-}
-pub(crate) use grad_mut;
-
-/// Takes the gradient buffer of a tensor/ghost out of `grads` (leaving an
-/// empty one) so it can be read while other gradients are written, without a
-/// copy; hand it back with [`put_grad!`].
-macro_rules! take_grad {
-    ($grads:expr, $t:expr) => {
-        std::mem::take(E::cpu_vec($grads.get_or_alloc_mut($t)?))
-    };
-}
-pub(crate) use take_grad;
-
-/// Returns a buffer taken with [`take_grad!`].
-macro_rules! put_grad {
-    ($grads:expr, $t:expr, $buf:expr) => {
-        *E::cpu_vec($grads.get_or_alloc_mut($t)?) = $buf
-    };
-}
-pub(crate) use put_grad;
-
 /// A row-major-or-strided matrix operand: pointer plus (row, col) strides.
 #[derive(Clone, Copy)]
 pub(crate) struct Mat<P> {

@@ -11,12 +11,14 @@
 //! builds with `BuildModule::build(&dev)`, its parameters are seen by dfdx
 //! optimizers, and `alloc_grads`/`zero_grads` work.
 //!
-//! The math lives behind the [`NnDevice`] backend trait: [`Cpu`](dfdx::tensor::Cpu)
-//! uses hand-written im2col + GEMM / fused kernels (`*/cpu.rs`); `Cuda` (behind
-//! the `cuda` feature, f32) keeps every buffer on the GPU with cuBLAS GEMMs and
-//! NVRTC-compiled kernels (`*/cuda.rs`, `*/cuda.cu`, plumbing in [`cuda`]); any
-//! other device uses a path built only from public dfdx ops ([`generic`]), which
-//! is also callable on `Cpu` and `Cuda` so tests can compare against it.
+//! The math lives behind the [`NnDevice`] backend trait. Each op's folder has the same
+//! layout, after dfdx's own ops: `op.rs` declares the op's kernel trait (forward and
+//! backward kernels of one device) and wires the backward pass onto the tape, once for all
+//! devices; [`Cpu`](dfdx::tensor::Cpu) implements it with hand-written im2col + GEMM / fused
+//! kernels (`cpu.rs`); `Cuda` (behind the `cuda` feature, f32) keeps every buffer on the GPU
+//! with cuBLAS GEMMs and NVRTC-compiled kernels (`cuda.rs`, `cuda.cu`, plumbing in [`cuda`]);
+//! any other device uses a path built only from public dfdx ops (`generic.rs`, see
+//! [`generic`]), which is also callable on `Cpu` and `Cuda` so tests can compare against it.
 
 // Tensor types with 4-D shapes, tapes and devices are long by nature in dfdx;
 // aliasing each one would hide more than it helps.
@@ -29,6 +31,7 @@ mod conv2d;
 mod cpu_util;
 pub mod cuda;
 mod flatten;
+mod grad_slot;
 mod malloc;
 mod patches;
 mod pool;

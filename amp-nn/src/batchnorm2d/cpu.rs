@@ -7,7 +7,8 @@
 //! `sum(dy*(x-mean))` per channel, one fused pass for `dx`.
 //! Statistics are accumulated in `f64` per plane for accuracy.
 
-use crate::cpu_util::{grad_mut, put_grad, take_grad, to_buf, CpuFloat};
+use super::op::{BatchNorm2DKernel, BnGeom};
+use crate::cpu_util::{to_buf, CpuFloat};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -47,27 +48,14 @@ fn lane_sum2<E: CpuFloat>(xs: &[E], ys: &[E], f: impl Fn(E, E) -> E) -> f64 {
     s + acc.iter().map(|v| v.to_f64().unwrap()).sum::<f64>()
 }
 
-/// Geometry: `n` images, `c` channels, `hw` pixels per plane.
-#[derive(Clone, Copy)]
-struct BnGeom {
-    n: usize,
-    c: usize,
-    hw: usize,
-}
-
-impl BnGeom {
-    fn count(&self) -> usize {
-        self.n * self.hw
-    }
-    /// The `n` planes of channel `ch` in an NCHW buffer.
-    fn planes<'a, E>(&self, buf: &'a [E], ch: usize) -> impl Iterator<Item = &'a [E]> + 'a {
-        let (c, hw) = (self.c, self.hw);
-        (0..self.n).map(move |i| &buf[(i * c + ch) * hw..][..hw])
-    }
+/// The `n` planes of channel `ch` in an NCHW buffer.
+fn planes<'a, E>(g: &BnGeom, buf: &'a [E], ch: usize) -> impl Iterator<Item = &'a [E]> + 'a {
+    let (c, hw) = (g.c, g.hw);
+    (0..g.n).map(move |i| &buf[(i * c + ch) * hw..][..hw])
 }
 
 /// `out = x * a[c] + b[c]` per plane, in parallel.
-fn affine<E: CpuFloat>(g: BnGeom, x: &[E], a: &[E], b: &[E], out: &mut [E]) {
+fn affine<E: CpuFloat>(g: &BnGeom, x: &[E], a: &[E], b: &[E], out: &mut [E]) {
     out.par_chunks_mut(g.hw)
         .zip(x.par_chunks(g.hw))
         .enumerate()
@@ -82,13 +70,13 @@ fn to_e<E: CpuFloat>(v: f64) -> E {
 }
 
 /// Per-channel `(sum(dy), sum(dy * (x - center)))`.
-fn grad_sums<E: CpuFloat>(g: BnGeom, x: &[E], dy: &[E], center: &[f64]) -> Vec<(f64, f64)> {
+fn grad_sums<E: CpuFloat>(g: &BnGeom, x: &[E], dy: &[E], center: &[f64]) -> Vec<(f64, f64)> {
     (0..g.c)
         .into_par_iter()
         .map(|ch| {
             let m: E = to_e(center[ch]);
             let mut s = (0.0, 0.0);
-            for (xp, dp) in g.planes(x, ch).zip(g.planes(dy, ch)) {
+            for (xp, dp) in planes(g, x, ch).zip(planes(g, dy, ch)) {
                 s.0 += lane_sum(dp, |v| v);
                 s.1 += lane_sum2(xp, dp, |x, d| d * (x - m));
             }
@@ -98,7 +86,7 @@ fn grad_sums<E: CpuFloat>(g: BnGeom, x: &[E], dy: &[E], center: &[f64]) -> Vec<(
 }
 
 /// `gx += dy * ka[c] + x * kb[c] + kc[c]`, per plane in parallel.
-fn grad_affine<E: CpuFloat>(g: BnGeom, x: &[E], dy: &[E], k: &[(E, E, E)], gx: &mut [E]) {
+fn grad_affine<E: CpuFloat>(g: &BnGeom, x: &[E], dy: &[E], k: &[(E, E, E)], gx: &mut [E]) {
     gx.par_chunks_mut(g.hw)
         .zip(x.par_chunks(g.hw).zip(dy.par_chunks(g.hw)))
         .enumerate()
@@ -110,190 +98,158 @@ fn grad_affine<E: CpuFloat>(g: BnGeom, x: &[E], dy: &[E], k: &[(E, E, E)], gx: &
         });
 }
 
-fn geom<B: Dim, const C: usize, H: Dim, W: Dim>(s: &(B, Const<C>, H, W)) -> BnGeom {
-    BnGeom {
-        n: s.0.size(),
-        c: C,
-        hw: s.2.size() * s.3.size(),
-    }
+/// What backward needs from either mode: the input, the scale, and the statistics the
+/// forward pass normalised with.
+pub(crate) struct Saved<E> {
+    /// The input (empty when nothing records a backward pass, which then never runs).
+    x: Vec<E>,
+    gamma: Vec<E>,
+    /// Per-channel mean and `1 / sqrt(var + eps)` used forward.
+    mean: Vec<f64>,
+    inv_std: Vec<f64>,
+    /// Training mode: the statistics depend on `x`, which adds two terms to its gradient.
+    batch_stats: bool,
 }
 
-/// The `Cpu` implementation of [`crate::NnDevice::batchnorm2d_train`].
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn train<B: Dim, const C: usize, H: Dim, W: Dim, E: CpuFloat, T: Tape<E, Cpu>>(
-    x: Tensor<(B, Const<C>, H, W), E, Cpu, T>,
-    scale: &Tensor<Rank1<C>, E, Cpu>,
-    bias: &Tensor<Rank1<C>, E, Cpu>,
-    running_mean: &mut Tensor<Rank1<C>, E, Cpu>,
-    running_var: &mut Tensor<Rank1<C>, E, Cpu>,
-    epsilon: f64,
-    momentum: f64,
-) -> Result<Tensor<(B, Const<C>, H, W), E, Cpu, T>, CpuError>
+/// `y = x * a + b` with `a = gamma * inv_std`, `b = beta - mean * a`, per channel.
+fn affine_coefficients<E: CpuFloat>(
+    gamma: &[E],
+    beta: &[E],
+    mean: &[f64],
+    inv_std: &[f64],
+) -> (Vec<E>, Vec<E>) {
+    let a: Vec<E> = (gamma.iter().zip(inv_std))
+        .map(|(g, is)| to_e(g.to_f64().unwrap() * is))
+        .collect();
+    let b: Vec<E> = (beta.iter().zip(mean).zip(&a))
+        .map(|((b, m), a)| to_e(b.to_f64().unwrap() - m * a.to_f64().unwrap()))
+        .collect();
+    (a, b)
+}
+
+impl<E: CpuFloat> BatchNorm2DKernel<E> for Cpu
 where
     Cpu: Device<E>,
 {
-    let x = x.try_contiguous()?;
-    let shape = *x.shape();
-    let g = geom(&shape);
-    let count = g.count() as f64;
-    assert!(
-        g.count() > 1,
-        "batch norm needs more than one value per channel"
-    );
-    let (x, mut tape) = x.split_tape();
-    let xbuf = to_buf(&x);
-    let gamma = to_buf(scale);
-    let beta = to_buf(bias);
+    type Saved = Saved<E>;
 
-    let stats: Vec<(f64, f64)> = (0..C)
-        .into_par_iter()
-        .map(|ch| {
-            let mean = g.planes(&xbuf, ch).map(|p| lane_sum(p, |v| v)).sum::<f64>() / count;
-            let m: E = to_e(mean);
-            let var = g
-                .planes(&xbuf, ch)
-                .map(|p| lane_sum(p, |v| (v - m) * (v - m)))
-                .sum::<f64>()
-                / count;
-            (mean, var)
-        })
-        .collect();
-    let mean: Vec<f64> = stats.iter().map(|s| s.0).collect();
-    let inv_std: Vec<f64> = stats.iter().map(|s| 1.0 / (s.1 + epsilon).sqrt()).collect();
-    let a: Vec<E> = (0..C)
-        .map(|c| to_e(gamma[c].to_f64().unwrap() * inv_std[c]))
-        .collect();
-    let b: Vec<E> = (0..C)
-        .map(|c| to_e(beta[c].to_f64().unwrap() - mean[c] * a[c].to_f64().unwrap()))
-        .collect();
-    let mut out = vec![E::zero(); xbuf.len()];
-    affine(g, &xbuf, &a, &b, &mut out);
+    fn bn_train_forward<S: Shape, const C: usize>(
+        g: &BnGeom,
+        x: &Tensor<S, E, Cpu>,
+        scale: &Tensor<Rank1<C>, E, Cpu>,
+        bias: &Tensor<Rank1<C>, E, Cpu>,
+        running_mean: &mut Tensor<Rank1<C>, E, Cpu>,
+        running_var: &mut Tensor<Rank1<C>, E, Cpu>,
+    ) -> Result<Option<(Tensor<S, E, Cpu>, Saved<E>)>, CpuError> {
+        let count = g.count() as f64;
+        let xbuf = to_buf(x);
+        let gamma = to_buf(scale);
+        let stats: Vec<(f64, f64)> = (0..C)
+            .into_par_iter()
+            .map(|ch| {
+                let mean = planes(g, &xbuf, ch)
+                    .map(|p| lane_sum(p, |v| v))
+                    .sum::<f64>()
+                    / count;
+                let m: E = to_e(mean);
+                let var = planes(g, &xbuf, ch)
+                    .map(|p| lane_sum(p, |v| (v - m) * (v - m)))
+                    .sum::<f64>()
+                    / count;
+                (mean, var)
+            })
+            .collect();
+        let mean: Vec<f64> = stats.iter().map(|s| s.0).collect();
+        let inv_std: Vec<f64> = (stats.iter())
+            .map(|s| 1.0 / (s.1 + g.epsilon).sqrt())
+            .collect();
+        let (a, b) = affine_coefficients(&gamma, &to_buf(bias), &mean, &inv_std);
+        let mut out = vec![E::zero(); xbuf.len()];
+        affine(g, &xbuf, &a, &b, &mut out);
 
-    // Running statistics (off tape), unbiased variance like PyTorch.
-    let rm = to_buf(running_mean);
-    let rv = to_buf(running_var);
-    let new_rm: Vec<E> = (0..C)
-        .map(|c| to_e((1.0 - momentum) * rm[c].to_f64().unwrap() + momentum * mean[c]))
-        .collect();
-    let new_rv: Vec<E> = (0..C)
-        .map(|c| {
-            let unbiased = stats[c].1 * count / (count - 1.0);
-            to_e((1.0 - momentum) * rv[c].to_f64().unwrap() + momentum * unbiased)
-        })
-        .collect();
-    running_mean.copy_from(&new_rm);
-    running_var.copy_from(&new_rv);
+        // Running statistics (off tape), unbiased variance like PyTorch.
+        let mom = g.momentum;
+        let blend = |old: E, new: f64| to_e::<E>((1.0 - mom) * old.to_f64().unwrap() + mom * new);
+        let new_rm: Vec<E> = (to_buf(running_mean).into_iter().zip(&mean))
+            .map(|(old, m)| blend(old, *m))
+            .collect();
+        let new_rv: Vec<E> = (to_buf(running_var).into_iter().zip(&stats))
+            .map(|(old, (_, var))| blend(old, var * count / (count - 1.0)))
+            .collect();
+        running_mean.copy_from(&new_rm);
+        running_var.copy_from(&new_rv);
 
-    let out = x.device().try_tensor_from_vec(out, shape)?;
-    if T::OWNS_TAPE {
-        let (x_g, s_g, b_g, o_g) = (x.ghost(), scale.ghost(), bias.ghost(), out.ghost());
-        drop(x);
-        tape.add_backward_op(move |grads| {
-            let dy = take_grad!(grads, &o_g);
-            let sums = grad_sums(g, &xbuf, &dy, &mean);
-            {
-                let gs = grad_mut!(grads, &s_g);
-                for c in 0..C {
-                    gs[c] += to_e::<E>(sums[c].1 * inv_std[c]);
-                }
-            }
-            {
-                let gb = grad_mut!(grads, &b_g);
-                for c in 0..C {
-                    gb[c] += to_e::<E>(sums[c].0);
-                }
-            }
-            let k: Vec<(E, E, E)> = (0..C)
-                .map(|c| {
-                    let gm = gamma[c].to_f64().unwrap();
-                    let is = inv_std[c];
-                    let ka = gm * is;
-                    let kb = -gm * is * is * is * sums[c].1 / count;
-                    let kc = -gm * is * sums[c].0 / count - kb * mean[c];
-                    (to_e(ka), to_e(kb), to_e(kc))
-                })
-                .collect();
-            {
-                let gx = grad_mut!(grads, &x_g);
-                grad_affine(g, &xbuf, &dy, &k, gx);
-            }
-            put_grad!(grads, &o_g, dy);
-            Ok(())
-        });
+        let out = x.device().try_tensor_from_vec(out, *x.shape())?;
+        let saved = Saved {
+            x: xbuf,
+            gamma,
+            mean,
+            inv_std,
+            batch_stats: true,
+        };
+        Ok(Some((out, saved)))
     }
-    Ok(out.put_tape(tape))
-}
 
-/// The `Cpu` implementation of [`crate::NnDevice::batchnorm2d_eval`].
-pub(crate) fn eval<B: Dim, const C: usize, H: Dim, W: Dim, E: CpuFloat, T: Tape<E, Cpu>>(
-    x: Tensor<(B, Const<C>, H, W), E, Cpu, T>,
-    scale: &Tensor<Rank1<C>, E, Cpu>,
-    bias: &Tensor<Rank1<C>, E, Cpu>,
-    running_mean: &Tensor<Rank1<C>, E, Cpu>,
-    running_var: &Tensor<Rank1<C>, E, Cpu>,
-    epsilon: f64,
-) -> Result<Tensor<(B, Const<C>, H, W), E, Cpu, T>, CpuError>
-where
-    Cpu: Device<E>,
-{
-    let x = x.try_contiguous()?;
-    let shape = *x.shape();
-    let g = geom(&shape);
-    let (x, mut tape) = x.split_tape();
-    let mut buf = to_buf(&x);
-    let gamma = to_buf(scale);
-    let beta = to_buf(bias);
-    let mean: Vec<f64> = to_buf(running_mean)
-        .iter()
-        .map(|v| v.to_f64().unwrap())
-        .collect();
-    let inv_std: Vec<f64> = to_buf(running_var)
-        .iter()
-        .map(|v| 1.0 / (v.to_f64().unwrap() + epsilon).sqrt())
-        .collect();
-    let a: Vec<E> = (0..C)
-        .map(|c| to_e(gamma[c].to_f64().unwrap() * inv_std[c]))
-        .collect();
-    let b: Vec<E> = (0..C)
-        .map(|c| to_e(beta[c].to_f64().unwrap() - mean[c] * a[c].to_f64().unwrap()))
-        .collect();
-    // Only a recording tape needs the input kept for backward.
-    let saved = if T::OWNS_TAPE {
-        Some(buf.clone())
-    } else {
-        None
-    };
-    buf.par_chunks_mut(g.hw).enumerate().for_each(|(pl, p)| {
-        let (a, b) = (a[pl % C], b[pl % C]);
-        p.iter_mut().for_each(|v| *v = *v * a + b);
-    });
-    let out = x.device().try_tensor_from_vec(buf, shape)?;
-    if let Some(xbuf) = saved {
-        let (x_g, s_g, b_g, o_g) = (x.ghost(), scale.ghost(), bias.ghost(), out.ghost());
-        drop(x);
-        tape.add_backward_op(move |grads| {
-            let dy = take_grad!(grads, &o_g);
-            let sums = grad_sums(g, &xbuf, &dy, &mean);
-            {
-                let gs = grad_mut!(grads, &s_g);
-                for c in 0..C {
-                    gs[c] += to_e::<E>(sums[c].1 * inv_std[c]);
-                }
-            }
-            {
-                let gb = grad_mut!(grads, &b_g);
-                for c in 0..C {
-                    gb[c] += to_e::<E>(sums[c].0);
-                }
-            }
-            let k: Vec<(E, E, E)> = (0..C).map(|c| (a[c], E::zero(), E::zero())).collect();
-            {
-                let gx = grad_mut!(grads, &x_g);
-                grad_affine(g, &xbuf, &dy, &k, gx);
-            }
-            put_grad!(grads, &o_g, dy);
-            Ok(())
+    fn bn_eval_forward<S: Shape, const C: usize>(
+        g: &BnGeom,
+        x: &Tensor<S, E, Cpu>,
+        scale: &Tensor<Rank1<C>, E, Cpu>,
+        bias: &Tensor<Rank1<C>, E, Cpu>,
+        running_mean: &Tensor<Rank1<C>, E, Cpu>,
+        running_var: &Tensor<Rank1<C>, E, Cpu>,
+        record: bool,
+    ) -> Result<Option<(Tensor<S, E, Cpu>, Saved<E>)>, CpuError> {
+        let mut buf = to_buf(x);
+        let gamma = to_buf(scale);
+        let mean: Vec<f64> = (to_buf(running_mean).iter())
+            .map(|v| v.to_f64().unwrap())
+            .collect();
+        let inv_std: Vec<f64> = (to_buf(running_var).iter())
+            .map(|v| 1.0 / (v.to_f64().unwrap() + g.epsilon).sqrt())
+            .collect();
+        let (a, b) = affine_coefficients(&gamma, &to_buf(bias), &mean, &inv_std);
+        let saved = Saved {
+            x: if record { buf.clone() } else { Vec::new() },
+            gamma,
+            mean,
+            inv_std,
+            batch_stats: false,
+        };
+        buf.par_chunks_mut(g.hw).enumerate().for_each(|(pl, p)| {
+            let (a, b) = (a[pl % C], b[pl % C]);
+            p.iter_mut().for_each(|v| *v = *v * a + b);
         });
+        let out = x.device().try_tensor_from_vec(buf, *x.shape())?;
+        Ok(Some((out, saved)))
     }
-    Ok(out.put_tape(tape))
+
+    fn bn_backward(
+        g: &BnGeom,
+        s: &Saved<E>,
+        dy: &Vec<E>,
+        gx: &mut Vec<E>,
+        gs: &mut Vec<E>,
+        gb: &mut Vec<E>,
+    ) -> Result<(), CpuError> {
+        let count = g.count() as f64;
+        let sums = grad_sums(g, &s.x, dy, &s.mean);
+        for c in 0..g.c {
+            gs[c] += to_e::<E>(sums[c].1 * s.inv_std[c]);
+            gb[c] += to_e::<E>(sums[c].0);
+        }
+        let k: Vec<(E, E, E)> = (0..g.c)
+            .map(|c| {
+                let (gm, is) = (s.gamma[c].to_f64().unwrap(), s.inv_std[c]);
+                let ka = gm * is;
+                if !s.batch_stats {
+                    return (to_e(ka), E::zero(), E::zero());
+                }
+                let kb = -gm * is * is * is * sums[c].1 / count;
+                let kc = -gm * is * sums[c].0 / count - kb * s.mean[c];
+                (to_e(ka), to_e(kb), to_e(kc))
+            })
+            .collect();
+        grad_affine(g, &s.x, dy, &k, gx);
+        Ok(())
+    }
 }

@@ -5,9 +5,12 @@
 //! The running statistics are replaced by fresh tensors the kernel writes (never written in
 //! place, so a clone of the old ones held elsewhere keeps its values).
 
-use crate::cuda::context::{context_for, locate, scratch, slot_ptr, CudaCtx, DevPtr, KernelModule};
+use super::op::{BatchNorm2DKernel, BnGeom};
+use crate::cuda::context::{
+    context_for, hold, locate, scratch, CudaCtx, DevPtr, Held, KernelModule,
+};
 use crate::cuda::profile::section;
-use cudarc::driver::{DevicePtr, DeviceRepr};
+use cudarc::driver::{CudaSlice, DevicePtr, DeviceRepr};
 use dfdx::prelude::*;
 use dfdx::tensor::{Cuda, CudaError};
 use std::sync::Arc;
@@ -51,8 +54,6 @@ struct BnArgs {
 // (the same padding before `eps` on both sides).
 unsafe impl DeviceRepr for BnArgs {}
 
-type Img<B, const C: usize, H, W, T> = Tensor<(B, Const<C>, H, W), f32, Cuda, T>;
-
 /// Context and the pointers of x, scale, bias, running mean and var; `None`: generic path.
 fn locate_all<S: Shape, const C: usize>(
     x: &Tensor<S, f32, Cuda>,
@@ -74,154 +75,140 @@ fn fresh<S: Shape>(t: &Tensor<S, f32, Cuda>) -> DevPtr {
         .ptr
 }
 
-fn dims<B: Dim, const C: usize, H: Dim, W: Dim>(s: &(B, Const<C>, H, W)) -> (i32, i32, i32) {
-    let i = |v: usize| i32::try_from(v).expect("batch-norm dimension above i32::MAX");
-    (i(s.0.size()), i(C), i(s.2.size() * s.3.size()))
-}
-
-/// The `Cuda` (f32) implementation of [`crate::NnDevice::batchnorm2d_train`].
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>(
-    x: Img<B, C, H, W, T>,
-    scale: &Tensor<Rank1<C>, f32, Cuda>,
-    bias: &Tensor<Rank1<C>, f32, Cuda>,
-    running_mean: &mut Tensor<Rank1<C>, f32, Cuda>,
-    running_var: &mut Tensor<Rank1<C>, f32, Cuda>,
-    epsilon: f64,
-    momentum: f64,
-) -> Result<Img<B, C, H, W, T>, CudaError> {
-    let (x, mut tape) = x.try_contiguous()?.split_tape();
-    let Some((ctx, [xp, sp, bp, rmp, rvp])) =
-        locate_all(&x, [scale, bias, running_mean, running_var])
-    else {
-        let x = x.put_tape(tape);
-        return crate::generic::batchnorm2d_train(
+impl BnArgs {
+    /// The arguments shared by every kernel: input, parameters, running statistics, sizes.
+    fn new(g: &BnGeom, [x, scale, bias, rmean, rvar]: [DevPtr; 5]) -> Self {
+        let i = |v: usize| i32::try_from(v).expect("batch-norm dimension above i32::MAX");
+        Self {
             x,
             scale,
             bias,
-            running_mean,
-            running_var,
-            epsilon,
-            momentum,
-        );
-    };
-    let shape = *x.shape();
-    let (n, c, hw) = dims(&shape);
-    assert!(
-        n * hw > 1,
-        "batch norm needs more than one value per channel"
-    );
-    let dev = x.device().clone();
-    let out: Img<B, C, H, W, NoneTape> = dev.try_zeros_like(&shape)?;
-    let new_rm: Tensor<Rank1<C>, f32, Cuda> = dev.try_zeros()?;
-    let new_rv: Tensor<Rank1<C>, f32, Cuda> = dev.try_zeros()?;
-    let saved = scratch::<f64>(&ctx, 2 * C)?;
-    let args = BnArgs {
-        x: xp,
-        scale: sp,
-        bias: bp,
-        rmean: rmp,
-        rvar: rvp,
-        y: fresh(&out),
-        new_rmean: fresh(&new_rm),
-        new_rvar: fresh(&new_rv),
-        saved: *saved.device_ptr(),
-        n,
-        c,
-        hw,
-        eps: epsilon,
-        momentum,
-        ..Default::default()
-    };
-    // SAFETY: the pointers are the buffers of the tensors above (alive during the call) with
-    // the shapes in `args`; y, new_rmean, new_rvar are fresh tensors referenced nowhere else.
-    section(&ctx, "batchnorm train fwd", || unsafe {
-        ctx.launch_blocks(&KERNELS, "bn_train_forward", C, (args,))
-    })?;
-    *running_mean = new_rm;
-    *running_var = new_rv;
-    if T::OWNS_TAPE {
-        let (x_g, s_g, b_g, o_g) = (x.ghost(), scale.ghost(), bias.ghost(), out.ghost());
-        let keep = (x, scale.clone(), saved);
-        tape.add_backward_op(move |grads| {
-            let _ = &keep;
-            let args = BnArgs {
-                gy: slot_ptr!(grads, &o_g),
-                gscale: slot_ptr!(grads, &s_g),
-                gbias: slot_ptr!(grads, &b_g),
-                gx: slot_ptr!(grads, &x_g),
-                ..args
-            };
-            // SAFETY: as in the forward pass; `saved` (held) has the statistics it wrote.
-            section(&ctx, "batchnorm train bwd", || unsafe {
-                ctx.launch_blocks(&KERNELS, "bn_train_backward", C, (args,))
-            })
-        });
+            rmean,
+            rvar,
+            n: i(g.n),
+            c: i(g.c),
+            hw: i(g.hw),
+            eps: g.epsilon,
+            momentum: g.momentum,
+            ..Default::default()
+        }
     }
-    Ok(out.put_tape(tape))
 }
 
-/// The `Cuda` (f32) implementation of [`crate::NnDevice::batchnorm2d_eval`].
-pub(crate) fn eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>(
-    x: Img<B, C, H, W, T>,
-    scale: &Tensor<Rank1<C>, f32, Cuda>,
-    bias: &Tensor<Rank1<C>, f32, Cuda>,
-    running_mean: &Tensor<Rank1<C>, f32, Cuda>,
-    running_var: &Tensor<Rank1<C>, f32, Cuda>,
-    epsilon: f64,
-) -> Result<Img<B, C, H, W, T>, CudaError> {
-    let (x, mut tape) = x.try_contiguous()?.split_tape();
-    let Some((ctx, [xp, sp, bp, rmp, rvp])) =
-        locate_all(&x, [scale, bias, running_mean, running_var])
-    else {
-        let x = x.put_tape(tape);
-        return crate::generic::batchnorm2d_eval(
-            x,
-            scale,
-            bias,
-            running_mean,
-            running_var,
-            epsilon,
-        );
-    };
-    let shape = *x.shape();
-    let (n, c, hw) = dims(&shape);
-    let out: Img<B, C, H, W, NoneTape> = x.device().try_zeros_like(&shape)?;
-    let args = BnArgs {
-        x: xp,
-        scale: sp,
-        bias: bp,
-        rmean: rmp,
-        rvar: rvp,
-        y: fresh(&out),
-        n,
-        c,
-        hw,
-        eps: epsilon,
-        ..Default::default()
-    };
-    let total = shape.num_elements();
-    // SAFETY: as in `train`; `y` is the fresh `out`.
-    section(&ctx, "batchnorm eval fwd", || unsafe {
-        ctx.launch_n(&KERNELS, "bn_eval_forward", total, (args,))
-    })?;
-    if T::OWNS_TAPE {
-        let (x_g, s_g, b_g, o_g) = (x.ghost(), scale.ghost(), bias.ghost(), out.ghost());
-        let keep = (x, scale.clone(), running_mean.clone(), running_var.clone());
-        tape.add_backward_op(move |grads| {
-            let _ = &keep;
-            let args = BnArgs {
-                gy: slot_ptr!(grads, &o_g),
-                gscale: slot_ptr!(grads, &s_g),
-                gbias: slot_ptr!(grads, &b_g),
-                gx: slot_ptr!(grads, &x_g),
-                ..args
-            };
-            // SAFETY: as in the forward pass, with the inputs held by the closure.
-            section(&ctx, "batchnorm eval bwd", || unsafe {
-                ctx.launch_blocks(&KERNELS, "bn_eval_backward", C, (args,))
-            })
-        });
+/// What the backward pass needs: the kernel arguments of the forward pass (pointers into the
+/// held tensors and the saved statistics), and which backward kernel runs them.
+pub(crate) struct Saved {
+    ctx: Arc<CudaCtx>,
+    args: BnArgs,
+    kernel: &'static str,
+    label: &'static str,
+    _held: Vec<Held>,
+    _stats: Option<CudaSlice<f64>>,
+}
+
+impl BatchNorm2DKernel<f32> for Cuda {
+    type Saved = Saved;
+
+    fn bn_train_forward<S: Shape, const C: usize>(
+        g: &BnGeom,
+        x: &Tensor<S, f32, Cuda>,
+        scale: &Tensor<Rank1<C>, f32, Cuda>,
+        bias: &Tensor<Rank1<C>, f32, Cuda>,
+        running_mean: &mut Tensor<Rank1<C>, f32, Cuda>,
+        running_var: &mut Tensor<Rank1<C>, f32, Cuda>,
+    ) -> Result<Option<(Tensor<S, f32, Cuda>, Saved)>, CudaError> {
+        let Some((ctx, ptrs)) = locate_all(x, [scale, bias, running_mean, running_var]) else {
+            return Ok(None);
+        };
+        let dev = x.device().clone();
+        let out: Tensor<S, f32, Cuda> = dev.try_zeros_like(x.shape())?;
+        let new_rm: Tensor<Rank1<C>, f32, Cuda> = dev.try_zeros()?;
+        let new_rv: Tensor<Rank1<C>, f32, Cuda> = dev.try_zeros()?;
+        let stats = scratch::<f64>(&ctx, 2 * C)?;
+        let args = BnArgs {
+            y: fresh(&out),
+            new_rmean: fresh(&new_rm),
+            new_rvar: fresh(&new_rv),
+            saved: *stats.device_ptr(),
+            ..BnArgs::new(g, ptrs)
+        };
+        // SAFETY: the pointers are the buffers of the tensors above (alive during the call)
+        // with the shapes in `args`; y, new_rmean, new_rvar are fresh tensors referenced
+        // nowhere else.
+        section(&ctx, "batchnorm train fwd", || unsafe {
+            ctx.launch_blocks(&KERNELS, "bn_train_forward", C, (args,))
+        })?;
+        *running_mean = new_rm;
+        *running_var = new_rv;
+        let saved = Saved {
+            ctx,
+            args,
+            kernel: "bn_train_backward",
+            label: "batchnorm train bwd",
+            // The old running statistics are not read backward.
+            _held: vec![hold(x), hold(scale)],
+            _stats: Some(stats),
+        };
+        Ok(Some((out, saved)))
     }
-    Ok(out.put_tape(tape))
+
+    fn bn_eval_forward<S: Shape, const C: usize>(
+        g: &BnGeom,
+        x: &Tensor<S, f32, Cuda>,
+        scale: &Tensor<Rank1<C>, f32, Cuda>,
+        bias: &Tensor<Rank1<C>, f32, Cuda>,
+        running_mean: &Tensor<Rank1<C>, f32, Cuda>,
+        running_var: &Tensor<Rank1<C>, f32, Cuda>,
+        record: bool,
+    ) -> Result<Option<(Tensor<S, f32, Cuda>, Saved)>, CudaError> {
+        let Some((ctx, ptrs)) = locate_all(x, [scale, bias, running_mean, running_var]) else {
+            return Ok(None);
+        };
+        let out: Tensor<S, f32, Cuda> = x.device().try_zeros_like(x.shape())?;
+        let args = BnArgs {
+            y: fresh(&out),
+            ..BnArgs::new(g, ptrs)
+        };
+        let total = g.count() * g.c;
+        // SAFETY: as in `bn_train_forward`; `y` is the fresh `out`.
+        section(&ctx, "batchnorm eval fwd", || unsafe {
+            ctx.launch_n(&KERNELS, "bn_eval_forward", total, (args,))
+        })?;
+        let held = match record {
+            true => vec![hold(x), hold(scale), hold(running_mean), hold(running_var)],
+            false => Vec::new(),
+        };
+        let saved = Saved {
+            ctx,
+            args,
+            kernel: "bn_eval_backward",
+            label: "batchnorm eval bwd",
+            _held: held,
+            _stats: None,
+        };
+        Ok(Some((out, saved)))
+    }
+
+    fn bn_backward(
+        g: &BnGeom,
+        s: &Saved,
+        gy: &DevPtr,
+        gx: &mut DevPtr,
+        gscale: &mut DevPtr,
+        gbias: &mut DevPtr,
+    ) -> Result<(), CudaError> {
+        let args = BnArgs {
+            gy: *gy,
+            gx: *gx,
+            gscale: *gscale,
+            gbias: *gbias,
+            ..s.args
+        };
+        let ctx = &s.ctx;
+        // SAFETY: the forward pass's pointers, into tensors and statistics `s` holds; the
+        // gradient slots have the shapes of their tensors.
+        section(ctx, s.label, || unsafe {
+            ctx.launch_blocks(&KERNELS, s.kernel, g.c, (args,))
+        })
+    }
 }

@@ -4,6 +4,7 @@ pub(crate) mod cpu;
 #[cfg(feature = "cuda")]
 pub(crate) mod cuda;
 pub(crate) mod generic;
+pub(crate) mod op;
 
 use crate::NnDevice;
 use dfdx::nn::tensor_collection::*;

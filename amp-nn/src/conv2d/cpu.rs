@@ -8,9 +8,8 @@
 //! cheap memory pass next to the GEMMs.
 
 use super::im2col::{col2im_add, im2col, ConvGeom};
-use crate::cpu_util::{
-    gemm_st, grad_mut, put_grad, row_major, take_grad, to_buf, transposed, with_scratch, CpuFloat,
-};
+use super::op::Conv2DKernel;
+use crate::cpu_util::{gemm_st, row_major, to_buf, transposed, with_scratch, CpuFloat};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -269,62 +268,37 @@ fn lane_sum<E: CpuFloat>(xs: &[E]) -> E {
     acc.iter().fold(tail, |a, v| a + *v)
 }
 
-/// The `Cpu` implementation of [`crate::NnDevice::conv2d`].
-pub(crate) fn conv2d<
-    B: Dim,
-    const C: usize,
-    H: Dim,
-    W: Dim,
-    const O: usize,
-    const K: usize,
-    E: CpuFloat,
-    T: Tape<E, Cpu>,
->(
-    x: Tensor<(B, Const<C>, H, W), E, Cpu, T>,
-    weight: &Tensor<Rank4<O, C, K, K>, E, Cpu>,
-    bias: Option<&Tensor<Rank1<O>, E, Cpu>>,
-    stride: usize,
-    padding: usize,
-) -> Result<Tensor<(B, Const<O>, usize, usize), E, Cpu, T>, CpuError>
+/// The `Cpu` kernels keep the input and weight values (host copies) for backward.
+impl<E: CpuFloat> Conv2DKernel<E> for Cpu
 where
     Cpu: Device<E>,
 {
-    // Free when already contiguous; otherwise dfdx copies and records the
-    // copy's backward, so our buffers always have the logical NCHW layout.
-    let x = x.try_contiguous()?;
-    let (b, _, h, w) = *x.shape();
-    let g = ConvGeom::new((b.size(), C, h.size(), w.size()), O, K, stride, padding);
-    let (x, mut tape) = x.split_tape();
-    let xbuf = to_buf(&x);
-    let wbuf = to_buf(weight);
-    let bbuf = bias.map(to_buf);
-    let mut out = vec![E::zero(); g.n * g.out_img()];
-    forward(&g, &xbuf, &wbuf, bbuf.as_deref(), &mut out);
-    let out = x
-        .device()
-        .try_tensor_from_vec(out, (b, Const::<O>, g.ho, g.wo))?;
-    if T::OWNS_TAPE {
-        let (x_g, w_g, o_g) = (x.ghost(), weight.ghost(), out.ghost());
-        let b_g = bias.map(|b| b.ghost());
-        drop(x);
-        tape.add_backward_op(move |grads| {
-            let gout = take_grad!(grads, &o_g);
-            let mut gw = take_grad!(grads, &w_g);
-            let mut gb = match &b_g {
-                Some(b_g) => Some(take_grad!(grads, b_g)),
-                None => None,
-            };
-            {
-                let gx = grad_mut!(grads, &x_g);
-                backward(&g, &xbuf, &wbuf, &gout, gx, &mut gw, gb.as_deref_mut());
-            }
-            put_grad!(grads, &o_g, gout);
-            put_grad!(grads, &w_g, gw);
-            if let (Some(b_g), Some(gb)) = (&b_g, gb) {
-                put_grad!(grads, b_g, gb);
-            }
-            Ok(())
-        });
+    type Saved = (Vec<E>, Vec<E>);
+
+    fn conv2d_forward<S: Shape, Sw: Shape, Sb: Shape, So: Shape>(
+        g: &ConvGeom,
+        x: &Tensor<S, E, Cpu>,
+        w: &Tensor<Sw, E, Cpu>,
+        b: Option<&Tensor<Sb, E, Cpu>>,
+        out_shape: So,
+    ) -> Result<Option<(Tensor<So, E, Cpu>, Self::Saved)>, CpuError> {
+        let (xbuf, wbuf) = (to_buf(x), to_buf(w));
+        let bbuf = b.map(to_buf);
+        let mut out = vec![E::zero(); g.n * g.out_img()];
+        forward(g, &xbuf, &wbuf, bbuf.as_deref(), &mut out);
+        let out = x.device().try_tensor_from_vec(out, out_shape)?;
+        Ok(Some((out, (xbuf, wbuf))))
     }
-    Ok(out.put_tape(tape))
+
+    fn conv2d_backward(
+        g: &ConvGeom,
+        (x, w): &Self::Saved,
+        gout: &Vec<E>,
+        gx: &mut Vec<E>,
+        gw: &mut Vec<E>,
+        gb: Option<&mut Vec<E>>,
+    ) -> Result<(), CpuError> {
+        backward(g, x, w, gout, gx, gw, gb.map(|b| &mut b[..]));
+        Ok(())
+    }
 }

@@ -8,12 +8,16 @@
 //! atomics; cuBLAS is deterministic on one stream).
 
 use super::im2col::ConvGeom;
-use crate::cuda::context::{context_for, locate, scratch, slot_ptr, CudaCtx, DevPtr, KernelModule};
+use super::op::Conv2DKernel;
+use crate::cuda::context::{
+    context_for, hold, locate, scratch, CudaCtx, DevPtr, Held, KernelModule,
+};
 use crate::cuda::gemm::{sgemm, Mat};
 use crate::cuda::profile::section;
 use cudarc::driver::{DevicePtr, DeviceRepr};
 use dfdx::prelude::*;
 use dfdx::tensor::{Cuda, CudaError};
+use std::sync::Arc;
 
 pub(crate) static KERNELS: KernelModule = KernelModule {
     name: "amp_nn_conv2d",
@@ -62,66 +66,63 @@ impl From<&ConvGeom> for ConvDims {
     }
 }
 
-/// The `Cuda` (f32) implementation of [`crate::NnDevice::conv2d`]; runs the generic path when
-/// the fast kernels are unavailable on this GPU.
-pub(crate) fn conv2d<
-    B: Dim,
-    const C: usize,
-    H: Dim,
-    W: Dim,
-    const O: usize,
-    const K: usize,
-    T: Tape<f32, Cuda>,
->(
-    x: Tensor<(B, Const<C>, H, W), f32, Cuda, T>,
-    weight: &Tensor<Rank4<O, C, K, K>, f32, Cuda>,
-    bias: Option<&Tensor<Rank1<O>, f32, Cuda>>,
-    stride: usize,
-    padding: usize,
-) -> Result<Tensor<(B, Const<O>, usize, usize), f32, Cuda, T>, CudaError> {
-    let (x, tape) = x.try_contiguous()?.split_tape();
-    let located = (|| {
-        let xl = locate(&x)?;
-        let ctx = context_for(&xl, x.device())?;
-        let wl = locate(weight)?;
-        let bl = match bias {
-            Some(b) => Some(locate(b)?.ptr),
-            None => None,
-        };
-        Some((ctx, xl.ptr, wl.ptr, bl))
-    })();
-    let Some((ctx, xp, wp, bp)) = located else {
-        return crate::generic::conv2d(x.put_tape(tape), weight, bias, stride, padding);
-    };
-    let (b, _, h, w) = *x.shape();
-    let g = ConvGeom::new((b.size(), C, h.size(), w.size()), O, K, stride, padding);
-    let mut tape = tape;
-    let out: Tensor<(B, Const<O>, usize, usize), f32, Cuda> =
-        x.device().try_zeros_like(&(b, Const, g.ho, g.wo))?;
-    let op = locate(&out).expect("a tensor created here parses as the self-test checked");
-    // SAFETY: xp, wp, bp are the buffers of x, weight, bias (alive for this call) with the
-    // shapes in `g`; op is the fresh `out`, referenced nowhere else.
-    unsafe { forward(&ctx, &g, xp, wp, bp, op.ptr)? };
-    if T::OWNS_TAPE {
-        let (x_g, w_g, o_g) = (x.ghost(), weight.ghost(), out.ghost());
-        let b_g = bias.map(|b| b.ghost());
-        // Held by the closure so that xp and wp stay valid (and unmodified: dfdx copies a
-        // shared buffer before writing to it) until the backward pass.
-        let keep = (x, weight.clone());
-        tape.add_backward_op(move |grads| {
-            let _ = &keep;
-            let gout = slot_ptr!(grads, &o_g);
-            let gw = slot_ptr!(grads, &w_g);
-            let gb = match &b_g {
-                Some(b_g) => Some(slot_ptr!(grads, b_g)),
+/// What the backward pass needs: the GPU's context and the input and weight buffers, kept
+/// alive (and, since dfdx copies a shared buffer before writing to it, unmodified) by the
+/// tensors held here.
+pub(crate) struct Saved {
+    ctx: Arc<CudaCtx>,
+    x: DevPtr,
+    w: DevPtr,
+    _held: [Held; 2],
+}
+
+impl Conv2DKernel<f32> for Cuda {
+    type Saved = Saved;
+
+    fn conv2d_forward<S: Shape, Sw: Shape, Sb: Shape, So: Shape>(
+        g: &ConvGeom,
+        x: &Tensor<S, f32, Cuda>,
+        w: &Tensor<Sw, f32, Cuda>,
+        b: Option<&Tensor<Sb, f32, Cuda>>,
+        out_shape: So,
+    ) -> Result<Option<(Tensor<So, f32, Cuda>, Saved)>, CudaError> {
+        let located = (|| {
+            let xl = locate(x)?;
+            let ctx = context_for(&xl, x.device())?;
+            let bp = match b {
+                Some(b) => Some(locate(b)?.ptr),
                 None => None,
             };
-            let gx = slot_ptr!(grads, &x_g);
-            // SAFETY: gradient slots have the shapes of their tensors; xp, wp as above.
-            unsafe { backward(&ctx, &g, xp, wp, gout, gx, gw, gb) }
-        });
+            Some((ctx, xl.ptr, locate(w)?.ptr, bp))
+        })();
+        let Some((ctx, xp, wp, bp)) = located else {
+            return Ok(None);
+        };
+        let out: Tensor<So, f32, Cuda> = x.device().try_zeros_like(&out_shape)?;
+        let op = locate(&out).expect("a tensor created here parses as the self-test checked");
+        // SAFETY: xp, wp, bp are the buffers of x, w, b (alive for this call) with the shapes
+        // in `g`; op is the fresh `out`, referenced nowhere else.
+        unsafe { forward(&ctx, g, xp, wp, bp, op.ptr)? };
+        let saved = Saved {
+            ctx,
+            x: xp,
+            w: wp,
+            _held: [hold(x), hold(w)],
+        };
+        Ok(Some((out, saved)))
     }
-    Ok(out.put_tape(tape))
+
+    fn conv2d_backward(
+        g: &ConvGeom,
+        s: &Saved,
+        gout: &DevPtr,
+        gx: &mut DevPtr,
+        gw: &mut DevPtr,
+        gb: Option<&mut DevPtr>,
+    ) -> Result<(), CudaError> {
+        // SAFETY: gradient slots have the shapes of their tensors; s.x, s.w as kept above.
+        unsafe { backward(&s.ctx, g, s.x, s.w, *gout, *gx, *gw, gb.map(|b| *b)) }
+    }
 }
 
 fn ptr<T>(s: &cudarc::driver::CudaSlice<T>) -> DevPtr {

@@ -6,6 +6,7 @@ pub(crate) mod cpu;
 pub(crate) mod cuda;
 pub(crate) mod generic;
 mod im2col;
+pub(crate) mod op;
 
 use crate::NnDevice;
 use dfdx::nn::tensor_collection::*;

@@ -247,15 +247,15 @@ fn self_test(dev: &Cuda, cdev: &Arc<CudaDevice>, context: u64) -> Result<(), Str
 /// A raw device pointer as a kernel argument (`const float*` / `float*` in CUDA C).
 pub(crate) type DevPtr = u64;
 
-/// A gradient slot's device pointer. The slot is allocated (zeroed) if absent, as dfdx does.
-macro_rules! slot_ptr {
-    ($grads:expr, $t:expr) => {{
-        use cudarc::driver::DevicePtrMut;
-        let slot: &mut cudarc::driver::CudaSlice<f32> = $grads.get_or_alloc_mut($t)?;
-        *slot.device_ptr_mut()
-    }};
+/// A clone of a tensor, held by a backward op so that the buffer behind a pointer it
+/// launches kernels on stays alive, and unmodified: dfdx copies a buffer that is shared
+/// before writing to it. The shape is erased, since what an op saves does not depend on it.
+pub(crate) struct Held(#[allow(dead_code)] Box<dyn std::any::Any>);
+
+/// Holds a clone of `t` (a reference count, no copy of the data).
+pub(crate) fn hold<S: Shape>(t: &Tensor<S, f32, Cuda>) -> Held {
+    Held(Box::new(t.clone()))
 }
-pub(crate) use slot_ptr;
 
 /// Scratch memory on the device for the duration of one op (stream-ordered: freed after the
 /// kernels queued before the drop).

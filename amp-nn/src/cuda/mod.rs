@@ -1,8 +1,11 @@
 //! The device-resident `Cuda` path: what amp-nn's CUDA kernels share.
 //!
-//! Each op keeps its CUDA code beside its other implementations: `conv2d/cuda.rs` (the tape
-//! wiring and launches) and `conv2d/cuda.cu` (the kernels, compiled at run time by NVRTC, so
-//! no nvcc is needed for amp-nn's own kernels), likewise for `batchnorm2d/` and `pool/`.
+//! Each op keeps its CUDA code beside its other implementations: `conv2d/op.rs` declares the
+//! op's kernel trait and records its backward pass on the tape (once, for every device);
+//! `conv2d/cuda.rs` implements that trait for `Cuda` (locating buffers, launching) and
+//! `conv2d/cuda.cu` holds the kernels, compiled at run time by NVRTC, so no nvcc is needed for
+//! amp-nn's own kernels; likewise for `batchnorm2d/` and `pool/`. A new GPU kernel goes into
+//! its op's `cuda.cu`, its module into `context.rs`'s `MODULES`.
 //! GEMMs go through cuBLAS ([`gemm`]). This module holds the plumbing they share:
 //!
 //! - [`locate`]: a `Cuda` tensor's device pointer, which dfdx 0.13 keeps private, read from

@@ -3,38 +3,14 @@
 //! arg-max of every window (first maximum wins, like PyTorch) so backward is a
 //! scatter.
 
+use super::op::{Pool2DKernel, PoolGeom};
 use crate::backend::PoolKind;
-use crate::cpu_util::{grad_mut, put_grad, take_grad, to_buf, CpuFloat};
-use crate::shape::{conv_out_dim, valid_out_range};
+use crate::cpu_util::{to_buf, CpuFloat};
+use crate::shape::valid_out_range;
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
-#[derive(Clone, Copy)]
-struct PoolGeom {
-    h: usize,
-    w: usize,
-    ho: usize,
-    wo: usize,
-    k: usize,
-    s: usize,
-    p: usize,
-}
-
-impl PoolGeom {
-    /// Input rows/cols (as a range) covered by output `(oh, ow)`'s window.
-    #[inline]
-    fn window(&self, oh: usize, ow: usize) -> (std::ops::Range<usize>, std::ops::Range<usize>) {
-        let r0 = (oh * self.s) as isize - self.p as isize;
-        let c0 = (ow * self.s) as isize - self.p as isize;
-        let clip = |a: isize, n: usize| a.clamp(0, n as isize) as usize;
-        (
-            clip(r0, self.h)..clip(r0 + self.k as isize, self.h),
-            clip(c0, self.w)..clip(c0 + self.k as isize, self.w),
-        )
-    }
-}
-
-fn max_forward<E: CpuFloat>(g: PoolGeom, x: &[E], out: &mut [E], arg: &mut [u32]) {
+fn max_forward<E: CpuFloat>(g: &PoolGeom, x: &[E], out: &mut [E], arg: &mut [u32]) {
     let (hw, howo) = (g.h * g.w, g.ho * g.wo);
     out.par_chunks_mut(howo)
         .zip(arg.par_chunks_mut(howo))
@@ -62,7 +38,7 @@ fn max_forward<E: CpuFloat>(g: PoolGeom, x: &[E], out: &mut [E], arg: &mut [u32]
         });
 }
 
-fn avg_forward<E: CpuFloat>(g: PoolGeom, x: &[E], out: &mut [E]) {
+fn avg_forward<E: CpuFloat>(g: &PoolGeom, x: &[E], out: &mut [E]) {
     let (hw, howo) = (g.h * g.w, g.ho * g.wo);
     let inv = E::one() / E::from_usize(g.k * g.k).unwrap();
     out.par_chunks_mut(howo).enumerate().for_each(|(pl, o)| {
@@ -82,7 +58,19 @@ fn avg_forward<E: CpuFloat>(g: PoolGeom, x: &[E], out: &mut [E]) {
     });
 }
 
-fn avg_backward<E: CpuFloat>(g: PoolGeom, gy: &[E], gx: &mut [E]) {
+/// Scatters each output gradient to its window's arg-max.
+fn max_backward<E: CpuFloat>(g: &PoolGeom, arg: &[u32], gy: &[E], gx: &mut [E]) {
+    let (hw, howo) = (g.h * g.w, g.ho * g.wo);
+    gx.par_chunks_mut(hw).enumerate().for_each(|(pl, gxp)| {
+        let gyp = &gy[pl * howo..(pl + 1) * howo];
+        let ap = &arg[pl * howo..(pl + 1) * howo];
+        for (v, i) in gyp.iter().zip(ap) {
+            gxp[*i as usize] += *v;
+        }
+    });
+}
+
+fn avg_backward<E: CpuFloat>(g: &PoolGeom, gy: &[E], gx: &mut [E]) {
     let (hw, howo) = (g.h * g.w, g.ho * g.wo);
     let inv = E::one() / E::from_usize(g.k * g.k).unwrap();
     gx.par_chunks_mut(hw).enumerate().for_each(|(pl, gxp)| {
@@ -103,75 +91,45 @@ fn avg_backward<E: CpuFloat>(g: PoolGeom, gy: &[E], gx: &mut [E]) {
     });
 }
 
-/// The `Cpu` implementation of [`crate::NnDevice::pool2d`].
-pub(crate) fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, E: CpuFloat, T: Tape<E, Cpu>>(
-    x: Tensor<(B, Const<C>, H, W), E, Cpu, T>,
-    kind: PoolKind,
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-) -> Result<Tensor<(B, Const<C>, usize, usize), E, Cpu, T>, CpuError>
+/// Max pooling's `Cpu` kernels keep each window's arg-max (an index into its plane).
+impl<E: CpuFloat> Pool2DKernel<E> for Cpu
 where
     Cpu: Device<E>,
 {
-    assert!(
-        2 * padding <= kernel,
-        "pool padding {padding} must be at most half the kernel size {kernel}"
-    );
-    let x = x.try_contiguous()?;
-    let (b, _, h, w) = *x.shape();
-    let g = PoolGeom {
-        h: h.size(),
-        w: w.size(),
-        ho: conv_out_dim(h.size(), kernel, stride, padding),
-        wo: conv_out_dim(w.size(), kernel, stride, padding),
-        k: kernel,
-        s: stride,
-        p: padding,
-    };
-    let (x, mut tape) = x.split_tape();
-    let xbuf = to_buf(&x);
-    let planes = b.size() * C;
-    let mut out = vec![E::zero(); planes * g.ho * g.wo];
-    let arg = match kind {
-        PoolKind::Max => {
-            let mut arg = vec![0u32; out.len()];
-            max_forward(g, &xbuf, &mut out, &mut arg);
-            Some(arg)
-        }
-        PoolKind::Avg => {
-            avg_forward(g, &xbuf, &mut out);
-            None
-        }
-    };
-    drop(xbuf);
-    let out = x
-        .device()
-        .try_tensor_from_vec(out, (b, Const::<C>, g.ho, g.wo))?;
-    if T::OWNS_TAPE {
-        let (x_g, o_g) = (x.ghost(), out.ghost());
-        drop(x);
-        tape.add_backward_op(move |grads| {
-            let gy = take_grad!(grads, &o_g);
-            {
-                let gx = grad_mut!(grads, &x_g);
-                match &arg {
-                    Some(arg) => {
-                        let (hw, howo) = (g.h * g.w, g.ho * g.wo);
-                        gx.par_chunks_mut(hw).enumerate().for_each(|(pl, gxp)| {
-                            let gyp = &gy[pl * howo..(pl + 1) * howo];
-                            let ap = &arg[pl * howo..(pl + 1) * howo];
-                            for (v, i) in gyp.iter().zip(ap) {
-                                gxp[*i as usize] += *v;
-                            }
-                        });
-                    }
-                    None => avg_backward(g, &gy, gx),
-                }
+    type Saved = Option<Vec<u32>>;
+
+    fn pool2d_forward<S: Shape, So: Shape>(
+        g: &PoolGeom,
+        x: &Tensor<S, E, Cpu>,
+        out_shape: So,
+    ) -> Result<Option<(Tensor<So, E, Cpu>, Self::Saved)>, CpuError> {
+        let xbuf = to_buf(x);
+        let mut out = vec![E::zero(); g.planes * g.ho * g.wo];
+        let arg = match g.kind {
+            PoolKind::Max => {
+                let mut arg = vec![0u32; out.len()];
+                max_forward(g, &xbuf, &mut out, &mut arg);
+                Some(arg)
             }
-            put_grad!(grads, &o_g, gy);
-            Ok(())
-        });
+            PoolKind::Avg => {
+                avg_forward(g, &xbuf, &mut out);
+                None
+            }
+        };
+        let out = x.device().try_tensor_from_vec(out, out_shape)?;
+        Ok(Some((out, arg)))
     }
-    Ok(out.put_tape(tape))
+
+    fn pool2d_backward(
+        g: &PoolGeom,
+        arg: &Option<Vec<u32>>,
+        gy: &Vec<E>,
+        gx: &mut Vec<E>,
+    ) -> Result<(), CpuError> {
+        match arg {
+            Some(arg) => max_backward(g, arg, gy, gx),
+            None => avg_backward(g, gy, gx),
+        }
+        Ok(())
+    }
 }

@@ -2,13 +2,14 @@
 //! records the arg-max), one thread per input element backward, gathering. Kernels in
 //! `cuda.cu`.
 
+use super::op::{Pool2DKernel, PoolGeom};
 use crate::backend::PoolKind;
-use crate::cuda::context::{context_for, locate, scratch, slot_ptr, DevPtr, KernelModule};
+use crate::cuda::context::{context_for, locate, scratch, CudaCtx, DevPtr, KernelModule};
 use crate::cuda::profile::section;
-use crate::shape::conv_out_dim;
-use cudarc::driver::{DevicePtr, DeviceRepr};
+use cudarc::driver::{CudaSlice, DevicePtr, DeviceRepr};
 use dfdx::prelude::*;
 use dfdx::tensor::{Cuda, CudaError};
+use std::sync::Arc;
 
 pub(crate) static KERNELS: KernelModule = KernelModule {
     name: "amp_nn_pool",
@@ -33,81 +34,85 @@ struct PoolDims {
 // SAFETY: a plain `repr(C)` struct of `int`s, laid out as cuda.cu's `PoolDims`.
 unsafe impl DeviceRepr for PoolDims {}
 
-/// The `Cuda` (f32) implementation of [`crate::NnDevice::pool2d`].
-pub(crate) fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Cuda>>(
-    x: Tensor<(B, Const<C>, H, W), f32, Cuda, T>,
-    kind: PoolKind,
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-) -> Result<Tensor<(B, Const<C>, usize, usize), f32, Cuda, T>, CudaError> {
-    assert!(
-        2 * padding <= kernel,
-        "pool padding {padding} must be at most half the kernel size {kernel}"
-    );
-    let (x, mut tape) = x.try_contiguous()?.split_tape();
-    let located = locate(&x).and_then(|l| Some((context_for(&l, x.device())?, l.ptr)));
-    let Some((ctx, xp)) = located else {
-        return crate::generic::pool2d(x.put_tape(tape), kind, kernel, stride, padding);
-    };
-    let (b, _, h, w) = *x.shape();
-    let (ho, wo) = (
-        conv_out_dim(h.size(), kernel, stride, padding),
-        conv_out_dim(w.size(), kernel, stride, padding),
-    );
-    let i = |v: usize| i32::try_from(v).expect("pooling dimension above i32::MAX");
-    let d = PoolDims {
-        planes: i(b.size() * C),
-        h: i(h.size()),
-        w: i(w.size()),
-        ho: i(ho),
-        wo: i(wo),
-        k: i(kernel),
-        s: i(stride),
-        p: i(padding),
-    };
-    let out: Tensor<(B, Const<C>, usize, usize), f32, Cuda> =
-        x.device().try_zeros_like(&(b, Const, ho, wo))?;
-    let op = locate(&out)
-        .expect("fresh tensors parse, as the self-test checked")
-        .ptr;
-    let n_out = b.size() * C * ho * wo;
-    let arg = match kind {
-        PoolKind::Max => {
-            let arg = scratch::<i32>(&ctx, n_out)?;
-            // SAFETY: xp is x's buffer (alive), op the fresh output, arg fresh scratch; all
-            // sized by `d`.
-            section(&ctx, "pool fwd", || unsafe {
-                ctx.launch_n(
-                    &KERNELS,
-                    "max_forward",
-                    n_out,
-                    (xp, op, *arg.device_ptr(), d),
-                )
-            })?;
-            Some(arg)
+impl From<&PoolGeom> for PoolDims {
+    fn from(g: &PoolGeom) -> Self {
+        let i = |v: usize| i32::try_from(v).expect("pooling dimension above i32::MAX");
+        Self {
+            planes: i(g.planes),
+            h: i(g.h),
+            w: i(g.w),
+            ho: i(g.ho),
+            wo: i(g.wo),
+            k: i(g.k),
+            s: i(g.s),
+            p: i(g.p),
         }
-        PoolKind::Avg => {
-            // SAFETY: as above.
-            section(&ctx, "pool fwd", || unsafe {
-                ctx.launch_n(&KERNELS, "avg_forward", n_out, (xp, op, d))
-            })?;
-            None
-        }
-    };
-    if T::OWNS_TAPE {
-        // Backward needs no input values: max pooling's arg-max says where each gradient goes.
-        let (x_g, o_g) = (x.ghost(), out.ghost());
-        tape.add_backward_op(move |grads| {
-            let gy = slot_ptr!(grads, &o_g);
-            let gx = slot_ptr!(grads, &x_g);
-            let argp: DevPtr = arg.as_ref().map_or(0, |a| *a.device_ptr());
-            let n_in = d.planes as usize * d.h as usize * d.w as usize;
-            // SAFETY: gradient slots shaped as x and out; `arg` (held) as written forward.
-            section(&ctx, "pool bwd", || unsafe {
-                ctx.launch_n(&KERNELS, "pool_backward", n_in, (gy, argp, gx, d))
-            })
-        });
     }
-    Ok(out.put_tape(tape))
+}
+
+/// What the backward pass needs: the context and, for max pooling, the arg-max of each window
+/// (backward needs no input values).
+pub(crate) struct Saved {
+    ctx: Arc<CudaCtx>,
+    arg: Option<CudaSlice<i32>>,
+}
+
+impl Pool2DKernel<f32> for Cuda {
+    type Saved = Saved;
+
+    fn pool2d_forward<S: Shape, So: Shape>(
+        g: &PoolGeom,
+        x: &Tensor<S, f32, Cuda>,
+        out_shape: So,
+    ) -> Result<Option<(Tensor<So, f32, Cuda>, Saved)>, CudaError> {
+        let located = locate(x).and_then(|l| Some((context_for(&l, x.device())?, l.ptr)));
+        let Some((ctx, xp)) = located else {
+            return Ok(None);
+        };
+        let d = PoolDims::from(g);
+        let out: Tensor<So, f32, Cuda> = x.device().try_zeros_like(&out_shape)?;
+        let op = locate(&out)
+            .expect("fresh tensors parse, as the self-test checked")
+            .ptr;
+        let n_out = g.planes * g.ho * g.wo;
+        let arg = match g.kind {
+            PoolKind::Max => {
+                let arg = scratch::<i32>(&ctx, n_out)?;
+                // SAFETY: xp is x's buffer (alive), op the fresh output, arg fresh scratch;
+                // all sized by `d`.
+                section(&ctx, "pool fwd", || unsafe {
+                    ctx.launch_n(
+                        &KERNELS,
+                        "max_forward",
+                        n_out,
+                        (xp, op, *arg.device_ptr(), d),
+                    )
+                })?;
+                Some(arg)
+            }
+            PoolKind::Avg => {
+                // SAFETY: as above.
+                section(&ctx, "pool fwd", || unsafe {
+                    ctx.launch_n(&KERNELS, "avg_forward", n_out, (xp, op, d))
+                })?;
+                None
+            }
+        };
+        Ok(Some((out, Saved { ctx, arg })))
+    }
+
+    fn pool2d_backward(
+        g: &PoolGeom,
+        s: &Saved,
+        gy: &DevPtr,
+        gx: &mut DevPtr,
+    ) -> Result<(), CudaError> {
+        let argp: DevPtr = s.arg.as_ref().map_or(0, |a| *a.device_ptr());
+        let n_in = g.planes * g.h * g.w;
+        let (ctx, d, gy, gx) = (&s.ctx, PoolDims::from(g), *gy, *gx);
+        // SAFETY: gradient slots shaped as x and out; `arg` (saved) as written forward.
+        section(ctx, "pool bwd", || unsafe {
+            ctx.launch_n(&KERNELS, "pool_backward", n_in, (gy, argp, gx, d))
+        })
+    }
 }

@@ -5,6 +5,7 @@ pub(crate) mod cpu;
 #[cfg(feature = "cuda")]
 pub(crate) mod cuda;
 pub(crate) mod generic;
+pub(crate) mod op;
 
 use crate::{NnDevice, PoolKind};
 use dfdx::nn::{Module, NonMutableModule, ZeroSizedModule};
