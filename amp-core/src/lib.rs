@@ -21,8 +21,9 @@
 //!    per epoch) set with [`AmpState::set_amplified`];
 //! 3. [`AmpState::activate`] around each step's forward and backward: the taps find the run
 //!    through it (without it the model is the plain network);
-//! 4. after backward, read the norms ([`layer_grads::layer_grad_norms`],
-//!    [`AmpState::take_output_norms`]) and, on the first step, [`tap::check_taps`]: it
+//! 4. after backward, read the norms ([`layer_grads::step_norms`]: both vectors in one
+//!    transfer; or [`layer_grads::layer_grad_norms`] and [`AmpState::take_output_norms`]
+//!    apart) and, on the first step, [`tap::check_taps`]: it
 //!    catches declarations that compile but would amplify the wrong thing;
 //! 5. in `param` mode, [`layer_grads::scale_layer_grads`] before the optimizer: in that mode
 //!    the taps only measure, and nothing is amplified unless the loop scales the gradients.

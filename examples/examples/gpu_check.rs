@@ -18,7 +18,7 @@
 
 use std::time::Instant;
 
-use amp_core::layer_grads::layer_grad_norms;
+use amp_core::layer_grads::{layer_grad_norms, step_norms};
 use amp_core::train::optim::Sgd;
 use amp_core::train::Classifier;
 use amp_core::{AmpDevice, AmpState, Mode};
@@ -389,8 +389,7 @@ where
         drop(active);
         if taps {
             phase("phase: norms read", &mut || {
-                let _ = layer_grad_norms(net, grads);
-                let _ = state.take_output_norms();
+                let _ = step_norms(net, grads, &state);
             });
         }
         phase("phase: SGD update", &mut || opt.update(net, grads).unwrap());

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use amp_core::layer_grads::{layer_grad_norms, scale_layer_grads};
+use amp_core::layer_grads::{scale_layer_grads, step_norms};
 use amp_core::{AmpState, Amplifiable, Mode};
 use amp_models::ResNet18;
 use dfdx::losses::cross_entropy_with_logits_loss;
@@ -59,8 +59,7 @@ fn main() {
                 grads = cross_entropy_with_logits_loss(logits, y.clone()).backward();
             }
             if let Some(s) = &state {
-                let _ = layer_grad_norms(&net, &mut grads);
-                let _ = s.take_output_norms();
+                let _ = step_norms(&net, &mut grads, s);
                 if s.mode() == Mode::Param {
                     scale_layer_grads(&net, &mut grads, &s.factors());
                 }

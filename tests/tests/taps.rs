@@ -1,6 +1,6 @@
 //! Taps against the un-tapped network and against analytic gradients (METHOD.md section 1).
 
-use amp_core::layer_grads::{layer_grad_norms, scale_layer_grads};
+use amp_core::layer_grads::{layer_grad_norms, scale_layer_grads, step_norms};
 use amp_core::{amplifiable, AmpDevice, AmpDtype, AmpState, Amplifiable, Mode};
 use amp_models::Mlp;
 use dfdx::nn::modules::{Linear, ReLU};
@@ -252,6 +252,43 @@ fn parameter_gradient_norms_per_layer() {
     for (n, (w, b)) in norms.iter().zip(analytic()) {
         assert!((n - (w * w + b * b).sqrt()).abs() < 1e-12);
     }
+}
+
+/// `step_norms` reads both vectors at once: the analytic values (layer 3 amplified in
+/// `output` mode; its tap measures before scaling), the same bits as the separate reads, and
+/// nothing carried over into the next step.
+#[test]
+fn step_norms_read_both_vectors_and_reset() {
+    let dev = Cpu::default();
+    let mut c = chain(&dev);
+    let state = AmpState::new(3, Mode::Output);
+    state.set_amplified(&[false, false, true], 2.0);
+    let x: Tensor<Rank2<1, 1>, f64, Cpu> = dev.tensor([[X]]);
+    let step = |c: &mut Chain<f64, Cpu>| {
+        let _run = state.activate();
+        c.forward_mut(x.clone().traced(c.alloc_grads()))
+            .sum()
+            .backward()
+    };
+    let mut g = step(&mut c);
+    let both = step_norms(&c, &mut g, &state);
+    let a = analytic();
+    // `output` mode scales the gradient at layer 3's output, so every layer's parameters.
+    let want_param: Vec<f64> = (a.iter())
+        .map(|(w, b)| 2.0 * (w * w + b * b).sqrt())
+        .collect();
+    let want_output = [2.0 * (W[2] * W[1]).abs(), 2.0 * W[2].abs(), 1.0];
+    for l in 0..3 {
+        assert!((both.param[l] - want_param[l]).abs() < 1e-12, "{both:?}");
+        assert!((both.output[l] - want_output[l]).abs() < 1e-12, "{both:?}");
+    }
+    // The same step again (no update in between): its accumulators started from zero, and
+    // the separate reads agree bit for bit.
+    let mut g = step(&mut c);
+    let separate = (layer_grad_norms(&c, &mut g), state.take_output_norms());
+    assert_eq!(both.param, separate.0);
+    assert_eq!(both.output, separate.1);
+    assert_eq!(state.take_output_norms(), vec![0.0; 3]);
 }
 
 /// Gradients of a tapped network against central finite differences of its loss.

@@ -69,7 +69,9 @@ impl<S: Shape, E: Dtype, D: AmpDevice<E>, T: Tape<E, D>> Tappable for Tensor<S, 
         tape.add_backward_op(move |grads| {
             let g = grads.get_or_alloc_mut(&ghost)?;
             let k = state.output_factor(layer);
-            dev.measure_and_scale(g, state.output_sq(), layer, k);
+            if let Some(acc) = state.output_acc(layer) {
+                dev.measure_and_scale(g, acc, layer, k);
+            }
             Ok(())
         });
         y.put_tape(tape)

@@ -19,9 +19,13 @@ pub struct AmpState {
 #[derive(Debug)]
 struct Shared {
     state: Mutex<StateInner>,
-    /// Squared L2 norm of dL/d(output) per layer, accumulated over the current step by the
-    /// device that runs the backward pass (on a GPU: in GPU memory, read once per step).
-    output_sq: NormAcc,
+    /// Number of candidate layers, `L`.
+    layers: usize,
+    /// Squared L2 norms of one step, summed by the device that runs the backward pass (on a
+    /// GPU: in GPU memory): slots `0..L` the gradient at each layer's output (added by the
+    /// taps), slots `L..2L` each layer's parameter gradients (added by
+    /// [`crate::layer_grads::step_norms`], which reads all `2L` in one transfer).
+    norms: NormAcc,
 }
 
 #[derive(Debug)]
@@ -58,7 +62,8 @@ impl AmpState {
                         ..TapLog::default()
                     },
                 }),
-                output_sq: NormAcc::new(layers),
+                layers,
+                norms: NormAcc::new(2 * layers),
             }),
         }
     }
@@ -71,7 +76,7 @@ impl AmpState {
 
     /// Number of candidate layers.
     pub fn layers(&self) -> usize {
-        self.lock().factors.len()
+        self.inner.layers
     }
 
     /// The mode of this run.
@@ -107,9 +112,17 @@ impl AmpState {
         self.lock().factors.iter_mut().for_each(|f| *f = 1.0);
     }
 
-    /// Where output taps add the squared norms of the gradients they see (slot = layer).
-    pub(crate) fn output_sq(&self) -> &NormAcc {
-        &self.inner.output_sq
+    /// Where the output tap of `layer` adds the squared norm of the gradient it sees (slot =
+    /// layer); `None` for a tap beyond the last candidate layer (which
+    /// [`super::check_taps`] reports).
+    pub(crate) fn output_acc(&self, layer: usize) -> Option<&NormAcc> {
+        (layer < self.inner.layers).then_some(&self.inner.norms)
+    }
+
+    /// The step's accumulators: slots `0..L` output-gradient, `L..2L` parameter-gradient
+    /// squared norms.
+    pub(crate) fn norms(&self) -> &NormAcc {
+        &self.inner.norms
     }
 
     /// Called by an output tap in the backward pass: the factor to multiply the gradient at
@@ -165,13 +178,11 @@ impl AmpState {
     /// Takes the output-gradient norms of the step that just finished (L2, not squared) and
     /// resets the accumulators for the next one.
     ///
-    /// On a GPU this is the step's one read of the output-gradient norms.
+    /// On a GPU this is one transfer. [`crate::layer_grads::step_norms`] reads these and the
+    /// parameter-gradient norms in a single one, as the trainer does.
     pub fn take_output_norms(&self) -> Vec<f64> {
-        self.inner
-            .output_sq
-            .take()
-            .into_iter()
-            .map(f64::sqrt)
-            .collect()
+        let mut all = self.inner.norms.take();
+        all.truncate(self.inner.layers);
+        all.into_iter().map(f64::sqrt).collect()
     }
 }

@@ -19,7 +19,7 @@ use super::run::{Outcome, Trainer};
 use super::tensors::{check_tensors, read_tensors, write_tensors};
 use super::{streams, BatchShape, EpochRecord, Observer, RunRecord, RunStatus, TrainSettings};
 use crate::data::{assemble, epoch_order, Augment, ImageSet};
-use crate::layer_grads::{layer_grad_norms, scale_layer_grads};
+use crate::layer_grads::{scale_layer_grads, step_norms, StepNorms};
 use crate::method::{AmpPolicy, EpochPlan};
 use crate::stats::{EpochRecorder, StatsHistory};
 use crate::{AmpDevice, AmpState, LayerParams, Mode};
@@ -501,8 +501,10 @@ impl Trainer<'_> {
             *grads = loss.backward();
             (loss_value, logits_values)
         };
-        let param_norms = layer_grad_norms(model, grads);
-        let output_norms = state.take_output_norms();
+        let StepNorms {
+            param: param_norms,
+            output: output_norms,
+        } = step_norms(model, grads, state);
         if !self.taps_checked {
             // Every candidate's tap ran exactly once, none inside another: a forward that
             // bypassed its taps fails here, on the first step, not silently.
