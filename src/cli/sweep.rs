@@ -40,11 +40,9 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
     data::check_limits(args.limit, args.test_limit)?;
     check_out_dir(&args.out)?;
     let runs = plan_runs(&configs, &args);
-    // Decoded once; each seed draws its subsets and normalizes from it.
-    let mut raw: Option<amp_core::data::RawData> = None;
+    let mut data = SeedData::default();
     let started = Instant::now();
     let (mut trained, mut records) = (0usize, HashMap::new());
-    let mut data: Option<(u64, Data)> = None;
     let left = |records: &HashMap<String, RunRecord>| runs.len() - records.len();
     eprintln!(
         "amp sweep: {} runs ({} configs and their baselines x {} seeds) into {}",
@@ -64,14 +62,6 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
             Existing::Checkpoint => true,
             Existing::Nothing => false,
         };
-        let seed = run.config.train.seed;
-        if data.as_ref().map(|d| d.0) != Some(seed) {
-            if raw.is_none() {
-                raw = Some(data::load_raw(&args.data)?);
-            }
-            let raw = raw.as_ref().expect("loaded above");
-            data = Some((seed, data::prepare(raw, seed, args.limit, args.test_limit)?));
-        }
         let per_run = (trained > 0).then(|| started.elapsed().as_secs_f64() / trained as f64);
         eprintln!(
             "{tag}: {} (sweep: {} elapsed{})",
@@ -84,7 +74,7 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
         );
         let outcome = Job {
             config: &run.config,
-            data: &data.as_ref().expect("loaded above").1,
+            data: data.for_seed(run.config.train.seed, &args)?,
             files: &run.files,
             limits: (args.limit, args.test_limit),
             resume,
@@ -117,7 +107,35 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
         .iter()
         .filter_map(|r| records.get(&r.files.stem).cloned())
         .collect();
-    let comparisons = super::summary::compare(&all);
+    summarize(&all, &args, started)?;
+    Ok(Finish::Done)
+}
+
+/// The data of the seed being run: the data set is decoded once, and each seed draws its
+/// subsets and normalizes from it when its first run starts (runs go seed by seed).
+#[derive(Default)]
+struct SeedData {
+    raw: Option<amp_core::data::RawData>,
+    current: Option<(u64, Data)>,
+}
+
+impl SeedData {
+    fn for_seed(&mut self, seed: u64, args: &SweepArgs) -> Result<&Data> {
+        if self.current.as_ref().map(|d| d.0) != Some(seed) {
+            if self.raw.is_none() {
+                self.raw = Some(data::load_raw(&args.data)?);
+            }
+            let raw = self.raw.as_ref().expect("loaded above");
+            let prepared = data::prepare(raw, seed, args.limit, args.test_limit)?;
+            self.current = Some((seed, prepared));
+        }
+        Ok(&self.current.as_ref().expect("prepared above").1)
+    }
+}
+
+/// Prints the sweep's comparison table and writes it to `--out` in three formats.
+fn summarize(records: &[RunRecord], args: &SweepArgs, started: Instant) -> Result<()> {
+    let comparisons = super::summary::compare(records);
     println!("{}", super::summary::table(&comparisons));
     super::summary::write_all(&args.out, &comparisons)?;
     eprintln!(
@@ -125,7 +143,7 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
         args.out.display(),
         minutes(started.elapsed().as_secs_f64())
     );
-    Ok(Finish::Done)
+    Ok(())
 }
 
 /// The runs in order: per seed, each config's baseline (once per distinct recipe) and then

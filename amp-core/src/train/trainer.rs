@@ -413,6 +413,41 @@ impl Trainer<'_> {
                 return self.stopped(model, opt, progress).map(Some);
             }
         }
+        self.finish_epoch::<M, S, D, C>(
+            progress,
+            &plan,
+            acc,
+            (clock, before),
+            model,
+            dev,
+            test_set,
+        )?;
+        if epoch + 1 < self.settings.epochs && self.stop_requested() {
+            return self.stopped(model, opt, progress).map(Some);
+        }
+        self.save(model, opt, progress)?;
+        Ok(None)
+    }
+
+    /// Closes the accounting of the epoch `plan` is for: its gradient statistics, the test
+    /// accuracy, its record (whose seconds include the evaluation), and the next position.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_epoch<M, S, D, const C: usize>(
+        &mut self,
+        progress: &mut Progress,
+        plan: &EpochPlan,
+        acc: PartialEpoch,
+        (clock, before): (Instant, f64),
+        model: &mut M,
+        dev: &D,
+        test_set: &ImageSet,
+    ) -> Result<(), TrainError>
+    where
+        M: Classifier<S, D, C>,
+        S: BatchShape,
+        D: AmpDevice<f32>,
+    {
+        let epoch = progress.next.epoch;
         progress.record.stats.epochs.push(acc.recorder.finish());
         let test_acc = evaluate_with::<M, S, D, C>(
             model,
@@ -440,11 +475,7 @@ impl Trainer<'_> {
             epoch: epoch + 1,
             step: 0,
         };
-        if epoch + 1 < self.settings.epochs && self.stop_requested() {
-            return self.stopped(model, opt, progress).map(Some);
-        }
-        self.save(model, opt, progress)?;
-        Ok(None)
+        Ok(())
     }
 
     /// The policy's plan for `epoch`, its decision recorded.
