@@ -99,118 +99,75 @@ pub trait NnDevice<E: Dtype>: Device<E> {
     }
 }
 
-impl<E: crate::CpuFloat> NnDevice<E> for Cpu
-where
-    Cpu: Device<E>,
-{
-    fn conv2d<
-        B: Dim,
-        const C: usize,
-        H: Dim,
-        W: Dim,
-        const O: usize,
-        const K: usize,
-        T: Tape<E, Self>,
-    >(
-        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
-        weight: &Tensor<Rank4<O, C, K, K>, E, Self>,
-        bias: Option<&Tensor<Rank1<O>, E, Self>>,
-        stride: usize,
-        padding: usize,
-    ) -> Result<Tensor<(B, Const<O>, usize, usize), E, Self, T>, Self::Err> {
-        crate::conv2d::op::conv2d(x, weight, bias, stride, padding)
-    }
+/// `NnDevice` for a device that implements every op's kernel trait (`conv2d/op.rs`,
+/// `pool/op.rs`, `batchnorm2d/op.rs`): each method runs the op's wiring on the device's
+/// kernels. Arguments: the element type, then the impl's header.
+macro_rules! with_kernels {
+    ($E:ty, $($header:tt)*) => {
+        $($header)* {
+            fn conv2d<
+                B: Dim,
+                const C: usize,
+                H: Dim,
+                W: Dim,
+                const O: usize,
+                const K: usize,
+                T: Tape<$E, Self>,
+            >(
+                x: Tensor<(B, Const<C>, H, W), $E, Self, T>,
+                weight: &Tensor<Rank4<O, C, K, K>, $E, Self>,
+                bias: Option<&Tensor<Rank1<O>, $E, Self>>,
+                stride: usize,
+                padding: usize,
+            ) -> Result<Tensor<(B, Const<O>, usize, usize), $E, Self, T>, Self::Err> {
+                crate::conv2d::op::conv2d(x, weight, bias, stride, padding)
+            }
 
-    fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
-        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
-        kind: PoolKind,
-        kernel: usize,
-        stride: usize,
-        padding: usize,
-    ) -> Result<Tensor<(B, Const<C>, usize, usize), E, Self, T>, Self::Err> {
-        crate::pool::op::pool2d(x, kind, kernel, stride, padding)
-    }
+            fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<$E, Self>>(
+                x: Tensor<(B, Const<C>, H, W), $E, Self, T>,
+                kind: PoolKind,
+                kernel: usize,
+                stride: usize,
+                padding: usize,
+            ) -> Result<Tensor<(B, Const<C>, usize, usize), $E, Self, T>, Self::Err> {
+                crate::pool::op::pool2d(x, kind, kernel, stride, padding)
+            }
 
-    fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
-        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
-        scale: &Tensor<Rank1<C>, E, Self>,
-        bias: &Tensor<Rank1<C>, E, Self>,
-        running_mean: &mut Tensor<Rank1<C>, E, Self>,
-        running_var: &mut Tensor<Rank1<C>, E, Self>,
-        epsilon: f64,
-        momentum: f64,
-    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
-        crate::batchnorm2d::op::train(x, scale, bias, running_mean, running_var, epsilon, momentum)
-    }
+            fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<$E, Self>>(
+                x: Tensor<(B, Const<C>, H, W), $E, Self, T>,
+                scale: &Tensor<Rank1<C>, $E, Self>,
+                bias: &Tensor<Rank1<C>, $E, Self>,
+                running_mean: &mut Tensor<Rank1<C>, $E, Self>,
+                running_var: &mut Tensor<Rank1<C>, $E, Self>,
+                epsilon: f64,
+                momentum: f64,
+            ) -> Result<Tensor<(B, Const<C>, H, W), $E, Self, T>, Self::Err> {
+                let (rm, rv) = (running_mean, running_var);
+                crate::batchnorm2d::op::train(x, scale, bias, rm, rv, epsilon, momentum)
+            }
 
-    fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
-        x: Tensor<(B, Const<C>, H, W), E, Self, T>,
-        scale: &Tensor<Rank1<C>, E, Self>,
-        bias: &Tensor<Rank1<C>, E, Self>,
-        running_mean: &Tensor<Rank1<C>, E, Self>,
-        running_var: &Tensor<Rank1<C>, E, Self>,
-        epsilon: f64,
-    ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
-        crate::batchnorm2d::op::eval(x, scale, bias, running_mean, running_var, epsilon)
-    }
+            fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<$E, Self>>(
+                x: Tensor<(B, Const<C>, H, W), $E, Self, T>,
+                scale: &Tensor<Rank1<C>, $E, Self>,
+                bias: &Tensor<Rank1<C>, $E, Self>,
+                running_mean: &Tensor<Rank1<C>, $E, Self>,
+                running_var: &Tensor<Rank1<C>, $E, Self>,
+                epsilon: f64,
+            ) -> Result<Tensor<(B, Const<C>, H, W), $E, Self, T>, Self::Err> {
+                crate::batchnorm2d::op::eval(x, scale, bias, running_mean, running_var, epsilon)
+            }
+        }
+    };
 }
 
-/// CUDA, f32: amp-nn's device-resident kernels (`*/cuda.rs`). Each op falls back to the
-/// device-generic path, saying so once, if the kernels cannot run on the GPU (see
-/// `crate::cuda`).
+// Cpu: amp-nn's hand-written kernels (`*/cpu.rs`), f32 and f64.
+with_kernels!(E, impl<E: crate::CpuFloat> NnDevice<E> for Cpu where Cpu: Device<E>);
+
+// CUDA, f32: amp-nn's device-resident kernels (`*/cuda.rs`). Each op falls back to the
+// device-generic path, saying so once, if the kernels cannot run on the GPU (see
+// `crate::cuda`).
 #[cfg(feature = "cuda")]
-impl NnDevice<f32> for dfdx::tensor::Cuda {
-    fn conv2d<
-        B: Dim,
-        const C: usize,
-        H: Dim,
-        W: Dim,
-        const O: usize,
-        const K: usize,
-        T: Tape<f32, Self>,
-    >(
-        x: Tensor<(B, Const<C>, H, W), f32, Self, T>,
-        weight: &Tensor<Rank4<O, C, K, K>, f32, Self>,
-        bias: Option<&Tensor<Rank1<O>, f32, Self>>,
-        stride: usize,
-        padding: usize,
-    ) -> Result<Tensor<(B, Const<O>, usize, usize), f32, Self, T>, Self::Err> {
-        crate::conv2d::op::conv2d(x, weight, bias, stride, padding)
-    }
-
-    fn pool2d<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Self>>(
-        x: Tensor<(B, Const<C>, H, W), f32, Self, T>,
-        kind: PoolKind,
-        kernel: usize,
-        stride: usize,
-        padding: usize,
-    ) -> Result<Tensor<(B, Const<C>, usize, usize), f32, Self, T>, Self::Err> {
-        crate::pool::op::pool2d(x, kind, kernel, stride, padding)
-    }
-
-    fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Self>>(
-        x: Tensor<(B, Const<C>, H, W), f32, Self, T>,
-        scale: &Tensor<Rank1<C>, f32, Self>,
-        bias: &Tensor<Rank1<C>, f32, Self>,
-        running_mean: &mut Tensor<Rank1<C>, f32, Self>,
-        running_var: &mut Tensor<Rank1<C>, f32, Self>,
-        epsilon: f64,
-        momentum: f64,
-    ) -> Result<Tensor<(B, Const<C>, H, W), f32, Self, T>, Self::Err> {
-        crate::batchnorm2d::op::train(x, scale, bias, running_mean, running_var, epsilon, momentum)
-    }
-
-    fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<f32, Self>>(
-        x: Tensor<(B, Const<C>, H, W), f32, Self, T>,
-        scale: &Tensor<Rank1<C>, f32, Self>,
-        bias: &Tensor<Rank1<C>, f32, Self>,
-        running_mean: &Tensor<Rank1<C>, f32, Self>,
-        running_var: &Tensor<Rank1<C>, f32, Self>,
-        epsilon: f64,
-    ) -> Result<Tensor<(B, Const<C>, H, W), f32, Self, T>, Self::Err> {
-        crate::batchnorm2d::op::eval(x, scale, bias, running_mean, running_var, epsilon)
-    }
-}
+with_kernels!(f32, impl NnDevice<f32> for dfdx::tensor::Cuda);
 
 /// CUDA, f64: the device-generic path (amp-nn's CUDA kernels are f32).
 #[cfg(feature = "cuda")]
