@@ -334,6 +334,15 @@ where
     M: Classifier<Images, Cuda, 10> + BuildModule<Cuda, f32>,
 {
     let gpu = Cuda::seed_from_u64(0);
+    // As `amp` does, unless AMP_CUDA_POOL=release asks for the driver's default (memory
+    // returned at every sync), to measure what keeping it saves.
+    let pool = match std::env::var("AMP_CUDA_POOL").as_deref() {
+        Ok("release") => "released at syncs".to_string(),
+        _ => match amp_nn::cuda::retain_freed_memory(&gpu) {
+            Ok(()) => "retained".to_string(),
+            Err(why) => format!("released at syncs ({why})"),
+        },
+    };
     let mut net = M::build(&gpu);
     let mut opt = Sgd::<Cuda>::new(SgdConfig {
         lr: 0.1,
@@ -442,7 +451,7 @@ where
         return;
     }
     println!(
-        "RESULT bench | {name} taps {} | {ms:.2} | ms/step, {:.0} img/s, batch {n}, {steps} steps; {memory}; {path}; TF32 {}",
+        "RESULT bench | {name} taps {} | {ms:.2} | ms/step, {:.0} img/s, batch {n}, {steps} steps; {memory}, {pool}; {path}; TF32 {}",
         if taps { "on (output mode, all measured, all x2)" } else { "off" },
         n as f64 * 1000.0 / ms,
         if amp_nn::cuda::tf32_requested() { "on" } else { "off" },

@@ -116,8 +116,15 @@ pub fn open_cuda(spec: DeviceSpec, ordinal: usize, seed: u64) -> Result<dfdx::te
                 .join(", ")
         );
     }
-    dfdx::tensor::Cuda::try_build(ordinal, seed)
-        .map_err(|e| anyhow!("--device {spec}: opening the GPU failed: {e:?}"))
+    let dev = dfdx::tensor::Cuda::try_build(ordinal, seed)
+        .map_err(|e| anyhow!("--device {spec}: opening the GPU failed: {e:?}"))?;
+    // As `retain_freed_memory` for the CPU in main: keep the step's memory for the next step.
+    if let Err(why) = amp_nn::cuda::retain_freed_memory(&dev) {
+        eprintln!(
+            "amp: --device {spec}: freed GPU memory goes back to the driver at every sync ({why})"
+        );
+    }
+    Ok(dev)
 }
 
 /// cudarc's error name and the driver's description of it. Its own `Debug` unwraps the

@@ -189,7 +189,7 @@ pub fn tf32_requested() -> bool {
 
 /// cudarc's device behind a dfdx `Cuda`, reached through a gradient slot (the only public
 /// handle on a `CudaSlice`).
-fn device_of(dev: &Cuda) -> Result<Arc<CudaDevice>, CudaError> {
+pub(crate) fn device_of(dev: &Cuda) -> Result<Arc<CudaDevice>, CudaError> {
     let probe: Tensor<Rank1<1>, f32, Cuda> = dev.try_zeros()?;
     let mut grads = Gradients::<f32, Cuda>::leaky();
     let slot = grads.get_or_alloc_mut(&probe)?;

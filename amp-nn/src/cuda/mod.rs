@@ -12,7 +12,8 @@
 //!   its `Debug` output (compiled and unit-tested everywhere; used only with `cuda`);
 //! - `context`: per-GPU set-up (cuBLAS handle, kernel modules, the pointer self-test) and the
 //!   fallback to the device-generic path when set-up fails;
-//! - [`gemm`]: row-major SGEMM on raw device pointers (the layout mapping is tested anywhere).
+//! - [`gemm`]: row-major SGEMM on raw device pointers (the layout mapping is tested anywhere);
+//! - `memory`: `retain_freed_memory`, the GPU memory pool kept between steps.
 //!
 //! Only `f32` runs these kernels; `Cuda` with `f64` runs the device-generic path.
 
@@ -22,10 +23,14 @@ pub mod locate;
 pub(crate) mod context;
 pub mod gemm;
 #[cfg(feature = "cuda")]
+pub mod memory;
+#[cfg(feature = "cuda")]
 pub mod profile;
 
 #[cfg(feature = "cuda")]
 pub use context::{kernels_status, tf32_requested};
+#[cfg(feature = "cuda")]
+pub use memory::retain_freed_memory;
 
 /// `AMP_NN_CUDA=generic` runs dfdx's generic ops on `Cuda` instead of amp-nn's kernels:
 /// the reference to compare the kernels with, and a way around a kernel bug.

@@ -1,7 +1,9 @@
 # amp on the GPU: ResNet-18 and VGG-16, CIFAR 32x32, batch 128, fp32 (TF32 off unless
 # AMP_CUDA_TF32=1), one train step = forward, cross-entropy, backward, SGD; taps off and on
 # (output mode, every candidate measured and amplified). Then ResNet-18 on dfdx's generic
-# ops (AMP_NN_CUDA=generic): the path before amp-nn's kernels, for comparison.
+# ops (AMP_NN_CUDA=generic): the path before amp-nn's kernels, for comparison, and with the
+# GPU memory pool returning freed memory at every sync (AMP_CUDA_POOL=release, the driver's
+# default; amp keeps it, see amp_nn::cuda::retain_freed_memory).
 # AMP_BENCH_MODELS (default "resnet18 vgg16") and AMP_BENCH_EXTRA=0 (skip the TF32 and generic
 # rows) shorten it.
 stage_bench() {
@@ -17,6 +19,8 @@ stage_bench() {
     AMP_NN_CUDA_PROFILE=1 AMP_BENCH_STEPS=5 timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 profile" FAIL "see above"
     gpu_rows "$log"
     AMP_CUDA_TF32=1 timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 tf32" FAIL "see above"
+    gpu_rows "$log"
+    AMP_CUDA_POOL=release timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 pool released" FAIL "see above"
     gpu_rows "$log"
     AMP_NN_CUDA=generic AMP_BENCH_STEPS=3 timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 generic" FAIL "see above"
     gpu_rows "$log"
