@@ -3,6 +3,11 @@
 //! A device with fast kernels implements [`Conv2DKernel`] (`cpu.rs`, `cuda.rs`); [`conv2d`]
 //! does the rest: layout, geometry, the fallback to the device-generic path, and recording
 //! the backward pass on the tape.
+//!
+//! The ghosts of the op's tensors never leave this function: dfdx keeps the bound they
+//! satisfy (`Tensorlike`) private, so no trait method could take one. The kernels get
+//! gradient handles instead ([`GradSlots`]), which this function takes out of dfdx's slots
+//! and puts back.
 
 use super::im2col::ConvGeom;
 use crate::grad_slot::GradSlots;

@@ -123,8 +123,50 @@ struct Running<'a> {
     started: Instant,
 }
 
-/// Runs every cell not done with up to `jobs` child processes.
-pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> Result<Finish> {
+/// How the cell processes of one `grid run` ended.
+#[derive(Default)]
+struct Tally {
+    /// The log line of each cell that failed.
+    failed: Vec<String>,
+    interrupted: bool,
+    diverged: bool,
+}
+
+impl Tally {
+    /// Notes a cell's exit code (those of [`Finish`]) and its log line.
+    fn note(&mut self, code: Option<i32>, line: &str) {
+        match code {
+            Some(0) => {}
+            Some(3) => self.diverged = true,
+            Some(130) => self.interrupted = true,
+            _ => self.failed.push(line.to_string()),
+        }
+    }
+
+    /// What the whole run comes to: an error listing the failed cells, or how it finished.
+    fn finish(self, stop: &StopFlag, opts: &RunOptions) -> Result<Finish> {
+        if !self.failed.is_empty() {
+            bail!(
+                "{} cell(s) failed:\n  {}",
+                self.failed.len(),
+                self.failed.join("\n  ")
+            );
+        }
+        if self.interrupted || stop.requested() {
+            eprintln!("interrupted; rerun the same command to continue where it stopped");
+            return Ok(Finish::Interrupted);
+        }
+        eprintln!("report: amp grid report {}", opts.file.display());
+        Ok(if self.diverged {
+            Finish::Diverged
+        } else {
+            Finish::Done
+        })
+    }
+}
+
+/// The cells still to run, and how many are done and how many running in another process.
+fn pending(plan: &Plan) -> Result<(Vec<&Cell>, usize, usize)> {
     let mut todo = Vec::new();
     let (mut done, mut elsewhere) = (0, 0);
     for cell in &plan.cells {
@@ -134,6 +176,12 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
             _ => todo.push(cell),
         }
     }
+    Ok((todo, done, elsewhere))
+}
+
+/// Runs every cell not done with up to `jobs` child processes.
+pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> Result<Finish> {
+    let (todo, done, elsewhere) = pending(plan)?;
     let threads = (available_cpus() / jobs).max(1);
     eprintln!(
         "amp grid run: {} cells: {done} done, {elsewhere} running elsewhere, {} to run with {jobs} \
@@ -145,8 +193,7 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
     let bar = progress_bar(todo.len(), opts.quiet);
     let mut queue = todo.into_iter();
     let mut running: Vec<Running> = Vec::new();
-    let mut failed: Vec<String> = Vec::new();
-    let (mut interrupted, mut diverged) = (false, false);
+    let mut tally = Tally::default();
     let started = Instant::now();
     loop {
         while running.len() < jobs && !stop.requested() {
@@ -172,12 +219,7 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
             };
             bar.inc(1);
             let line = ended(plan, &r, status.code());
-            match status.code() {
-                Some(0) => {}
-                Some(3) => diverged = true,
-                Some(130) => interrupted = true,
-                _ => failed.push(line.clone()),
-            }
+            tally.note(status.code(), &line);
             bar.suspend(|| eprintln!("{line}"));
         }
         running = still;
@@ -187,23 +229,7 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
         "amp grid run: wall time {}",
         minutes(started.elapsed().as_secs_f64())
     );
-    if !failed.is_empty() {
-        bail!(
-            "{} cell(s) failed:\n  {}",
-            failed.len(),
-            failed.join("\n  ")
-        );
-    }
-    if interrupted || stop.requested() {
-        eprintln!("interrupted; rerun the same command to continue where it stopped");
-        return Ok(Finish::Interrupted);
-    }
-    eprintln!("report: amp grid report {}", opts.file.display());
-    Ok(if diverged {
-        Finish::Diverged
-    } else {
-        Finish::Done
-    })
+    tally.finish(stop, opts)
 }
 
 /// Starts `amp grid run FILE --cell ID` for `cell`, its output appended to the cell's log.
