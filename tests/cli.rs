@@ -1,30 +1,10 @@
 //! End-to-end tests of the `amp` binary: configs are checked against real models, errors name
 //! the file, line and column, and a short run writes a record that `amp report` reads.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn amp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_amp"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the amp binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("amp-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use common::{amp, scratch, text};
+use std::path::Path;
 
 #[test]
 fn every_shipped_config_is_valid_for_resnet18() {

@@ -2,15 +2,11 @@
 //! exports, the seed-paired comparison against hand-computed numbers, diverged and old-format
 //! records, a bad file among good ones, and the plots.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn amp(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_amp"))
-        .args(args)
-        .output()
-        .expect("the amp binary runs")
-}
+use common::{amp, scratch};
+use std::path::Path;
+use std::process::Output;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string()
@@ -18,13 +14,6 @@ fn stdout(o: &Output) -> String {
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).to_string()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("amp-report-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn config(name: &str, seed: u64, select: &str) -> String {
