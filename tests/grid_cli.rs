@@ -3,10 +3,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 mod common;
-use common::{amp, amp_cmd, json, mean_sd, results, s, scratch, text};
+use common::{amp, amp_cmd, json, mean_sd, plan_rows, results, s, scratch, text, wait_for};
 
 /// A config with intelligent selection after one observation epoch.
 const CONFIG: &str = "name = \"icv\"\n[train]\nepochs = 3\nlr = 0.05\nbatch_size = 64\n\
@@ -28,23 +27,6 @@ fn grid(dir: &Path, model: &str, seeds: &str, epochs: usize) -> PathBuf {
     )
     .unwrap();
     path
-}
-
-/// `(index, id, config, state)` of each row of `amp grid plan`.
-fn plan_rows(file: &Path) -> Vec<(usize, String, String, String)> {
-    let o = amp(&["grid", "plan", s(file)]);
-    assert!(o.status.success(), "{}", text(&o));
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l
-                .split('┆')
-                .map(|c| c.trim_matches(|c: char| c == '│' || c.is_whitespace()))
-                .collect();
-            let index = f.first()?.parse().ok()?;
-            Some((index, f[1].to_string(), f[4].to_string(), f[6].to_string()))
-        })
-        .collect()
 }
 
 fn record_of(out: &Path, id: &str) -> PathBuf {
@@ -168,15 +150,6 @@ fn jobs_2_runs_every_cell_once_then_skips_and_reports_the_records() {
     }
     let png = std::fs::read(out.join("report.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-}
-
-fn wait_for(path: &Path, child: &mut std::process::Child) {
-    let start = Instant::now();
-    while !path.exists() {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 /// A cell killed after its first epoch is shown as interrupted and resumed by the next

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{amp, json, mean_sd, s, scratch, text};
+use common::{amp, json, mean_sd, plan_rows, s, scratch, text};
 
 const CONFIG: &str = "name = \"icv\"\n[train]\nepochs = 10\nlr = 0.05\nbatch_size = 64\n\
 [amp.select]\nkind = \"intelligent\"\nmeasure = \"cv\"\nthreshold = \"mean\"\nobserve_epochs = 1\n";
@@ -98,21 +98,6 @@ fn midway(out: &Path) -> Option<String> {
     None
 }
 
-fn plan_states(file: &Path) -> Vec<(usize, String, String)> {
-    let o = amp(&["grid", "plan", s(file)]);
-    assert!(o.status.success(), "{}", text(&o));
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .filter_map(|l| {
-            let f: Vec<&str> = l
-                .split('┆')
-                .map(|c| c.trim_matches(|c: char| c == '│' || c.is_whitespace()))
-                .collect();
-            Some((f.first()?.parse().ok()?, f[1].to_string(), f[6].to_string()))
-        })
-        .collect()
-}
-
 #[test]
 fn an_array_job_runs_the_grid_and_a_resubmission_finishes_a_cancelled_task() {
     if !slurm_up() {
@@ -123,7 +108,7 @@ fn an_array_job_runs_the_grid_and_a_resubmission_finishes_a_cancelled_task() {
     let dir = scratch("grid-slurm");
     let file = grid(&dir);
     let out = dir.join("out");
-    let cells = plan_states(&file);
+    let cells = plan_rows(&file);
     assert_eq!(cells.len(), 4);
     let (job, printed) = submit(&file);
     assert!(printed.contains("#SBATCH --array=0-3%2"), "{printed}");
@@ -155,8 +140,8 @@ fn an_array_job_runs_the_grid_and_a_resubmission_finishes_a_cancelled_task() {
         String::from_utf8_lossy(&cancel.stderr)
     );
     wait_for_job(&job);
-    let states = plan_states(&file);
-    for (i, _, state) in &states {
+    let states = plan_rows(&file);
+    for (i, _, _, state) in &states {
         if *i == index {
             assert_eq!(state, "interrupted", "the cancelled cell");
         } else {
@@ -171,11 +156,9 @@ fn an_array_job_runs_the_grid_and_a_resubmission_finishes_a_cancelled_task() {
     );
     wait_for_job(&job2);
     assert!(
-        plan_states(&file)
-            .iter()
-            .all(|c| c.2.starts_with("finished")),
+        plan_rows(&file).iter().all(|c| c.3.starts_with("finished")),
         "{:?}",
-        plan_states(&file)
+        plan_rows(&file)
     );
     let log =
         std::fs::read_to_string(out.join("slurm").join(format!("{job2}_{index}.out"))).unwrap();

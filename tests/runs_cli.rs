@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{amp, amp_cmd, scratch, text};
+use common::{amp, amp_cmd, results, scratch, text, wait_for};
 
 /// A small intelligent-amplification config on the CNN: 6 epochs of 4 steps.
 fn config(dir: &Path, name: &str, extra: &str) -> PathBuf {
@@ -35,17 +35,6 @@ fn train_args<'a>(cfg: &'a Path, out: &'a Path) -> Vec<&'a str> {
         "--out",
         out.to_str().unwrap(),
     ]
-}
-
-use common::results;
-
-fn wait_for(path: &Path, child: &mut std::process::Child) {
-    let start = Instant::now();
-    while !path.exists() {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint");
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 /// `amp ARGS` from the repository root.
 pub fn amp_cmd(args: &[&str]) -> Command {
@@ -60,4 +61,32 @@ pub fn mean_sd(v: &[f64]) -> (f64, f64) {
     let m = v.iter().sum::<f64>() / n;
     let sd = (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
     (m, sd)
+}
+
+/// `(index, id, config, state)` of each row of `amp grid plan`.
+pub fn plan_rows(file: &Path) -> Vec<(usize, String, String, String)> {
+    let o = amp(&["grid", "plan", s(file)]);
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l
+                .split('┆')
+                .map(|c| c.trim_matches(|c: char| c == '│' || c.is_whitespace()))
+                .collect();
+            let index = f.first()?.parse().ok()?;
+            Some((index, f[1].to_string(), f[4].to_string(), f[6].to_string()))
+        })
+        .collect()
+}
+
+/// Waits until the running `amp` process `child` has written `path` (a checkpoint), failing
+/// if it ends first or takes over two minutes.
+pub fn wait_for(path: &Path, child: &mut std::process::Child) {
+    let start = Instant::now();
+    while !path.exists() {
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
