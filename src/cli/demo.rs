@@ -68,8 +68,7 @@ pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
             Outcome::Done(run) => run,
             Outcome::Stopped { .. } => return Ok(Finish::Interrupted),
         };
-        run.save(&files.record)
-            .with_context(|| format!("writing the run record {}", files.record.display()))?;
+        files.save_record(&run)?;
         runs.push(run);
     }
 

@@ -39,6 +39,13 @@ impl RunFiles {
         }
     }
 
+    /// Writes the record of a run that is over (atomically, as `RunRecord::save` does).
+    pub fn save_record(&self, record: &RunRecord) -> Result<()> {
+        record
+            .save(&self.record)
+            .with_context(|| format!("writing the run record {}", self.record.display()))
+    }
+
     /// What is there; an unreadable record is an error naming it (never overwritten).
     pub fn existing(&self) -> Result<Existing> {
         if self.record.exists() {

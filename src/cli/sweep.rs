@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use amp_core::config::{ExperimentConfig, Overrides};
 use amp_core::train::{Outcome, RunRecord, StopFlag};
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::args::SweepArgs;
 use super::data::{self, Data};
@@ -86,9 +86,7 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
         .run(args.model)?;
         match outcome {
             Outcome::Done(r) => {
-                r.save(&run.files.record).with_context(|| {
-                    format!("writing the run record {}", run.files.record.display())
-                })?;
+                run.files.save_record(&r)?;
                 eprintln!(
                     "{tag}: {}, final test accuracy {:.4}",
                     r.status.label(),

@@ -5,7 +5,7 @@
 
 use amp_core::config::{ExperimentConfig, Overrides};
 use amp_core::train::{Outcome, RunRecord, StopFlag};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 
 use super::args::{CheckArgs, ModelName, TrainArgs};
 use super::data;
@@ -98,9 +98,7 @@ pub fn run(args: TrainArgs, stop: &StopFlag) -> Result<Finish> {
 
 /// Saves and shows the record of a run that is over.
 fn finished(record: &RunRecord, files: &RunFiles) -> Result<Finish> {
-    record
-        .save(&files.record)
-        .with_context(|| format!("writing the run record {}", files.record.display()))?;
+    files.save_record(record)?;
     println!("{}", report::epochs_table(std::slice::from_ref(record)));
     println!("{}", report::summary_table(std::slice::from_ref(record)));
     for d in &record.decisions {

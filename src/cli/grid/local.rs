@@ -95,9 +95,7 @@ fn run_cell(plan: &Plan, cell: &Cell, opts: &RunOptions, stop: &StopFlag) -> Res
     .run(cell.model)?;
     match outcome {
         Outcome::Done(r) => {
-            r.save(&dir.files.record).with_context(|| {
-                format!("writing the run record {}", dir.files.record.display())
-            })?;
+            dir.files.save_record(&r)?;
             eprintln!(
                 "{tag}: {}, final test accuracy {:.4}",
                 r.status.label(),
