@@ -8,6 +8,7 @@ use dfdx::nn::tensor_collection::{
     RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorRef,
 };
 use dfdx::prelude::*;
+use dfdx::tensor::Storage;
 
 use crate::backend::{AmpDevice, NormAcc};
 use crate::registry::{LayerParams, LayerVisitor};
@@ -60,18 +61,15 @@ where
     StepNorms { param, output: all }
 }
 
-/// Adds each candidate layer's squared parameter-gradient norm into slot `offset + layer`.
+/// Adds each candidate layer's squared parameter-gradient norm into slot `offset + layer`
+/// (the device may measure all of them in one go: [`AmpDevice::add_layer_sq_norms`]).
 fn add_param_sq<E, D, M>(model: &M, grads: &mut Gradients<E, D>, acc: &NormAcc, offset: usize)
 where
     E: Dtype,
     D: AmpDevice<E>,
     M: LayerParams<E, D>,
 {
-    let mut v = PerLayer {
-        grads,
-        op: Op::SqNorm { acc, offset },
-    };
-    model.visit_layers(0, &mut v);
+    D::add_layer_sq_norms(model, grads, acc, offset);
 }
 
 /// Multiplies the parameter gradients of layer `i` by `factors[i]` (1.0 leaves it untouched).
@@ -89,35 +87,43 @@ where
     if factors.iter().all(|&k| k == 1.0) {
         return;
     }
-    let mut v = PerLayer {
-        grads,
-        op: Op::Scale(factors),
-    };
-    model.visit_layers(0, &mut v);
+    for_each_param_grad(model, grads, &mut |dev, g, layer| {
+        if factors[layer] != 1.0 {
+            dev.grad_scale(g, factors[layer]);
+        }
+    });
 }
 
-#[derive(Clone, Copy)]
-enum Op<'a> {
-    /// Sums layer `i` into slot `offset + i` of the accumulator, read once at the end (one
-    /// GPU transfer for all layers).
-    SqNorm {
-        acc: &'a NormAcc,
-        offset: usize,
-    },
-    Scale(&'a [f64]),
+/// What [`for_each_param_grad`] calls per tensor: the tensor's device, its gradient buffer and
+/// the index of the candidate layer it belongs to.
+pub(crate) type ParamGradFn<'f, E, D> = dyn FnMut(&D, &mut <D as Storage<E>>::Vec, usize) + 'f;
+
+/// Calls `f` on every trainable parameter's gradient of every candidate layer, in the model's
+/// order (layers in forward order, each layer's tensors in dfdx's order), allocating the
+/// gradients `grads` lacks.
+pub(crate) fn for_each_param_grad<E, D, M>(
+    model: &M,
+    grads: &mut Gradients<E, D>,
+    f: &mut ParamGradFn<'_, E, D>,
+) where
+    E: Dtype,
+    D: AmpDevice<E>,
+    M: LayerParams<E, D>,
+{
+    model.visit_layers(0, &mut PerLayer { grads, f });
 }
 
-struct PerLayer<'g, 'a, E: Dtype, D: Device<E>> {
+struct PerLayer<'g, 'f, 'h, E: Dtype, D: Device<E>> {
     grads: &'g mut Gradients<E, D>,
-    op: Op<'a>,
+    f: &'f mut ParamGradFn<'h, E, D>,
 }
 
-impl<'g, 'a, E: Dtype, D: AmpDevice<E>> LayerVisitor<E, D> for PerLayer<'g, 'a, E, D> {
+impl<E: Dtype, D: AmpDevice<E>> LayerVisitor<E, D> for PerLayer<'_, '_, '_, E, D> {
     fn visit<M: TensorCollection<E, D>>(&mut self, index: usize, layer: &M) {
         let mut t = EachTensor {
             grads: self.grads,
             index,
-            op: self.op,
+            f: self.f,
         };
         // The visitor below never fails: its only fallible step (allocating a missing
         // gradient) is reported by dfdx as a device error, which on CPU cannot happen.
@@ -128,13 +134,13 @@ impl<'g, 'a, E: Dtype, D: AmpDevice<E>> LayerVisitor<E, D> for PerLayer<'g, 'a, 
     }
 }
 
-struct EachTensor<'g, 'a, E: Dtype, D: Device<E>> {
+struct EachTensor<'g, 'f, 'h, E: Dtype, D: Device<E>> {
     grads: &'g mut Gradients<E, D>,
     index: usize,
-    op: Op<'a>,
+    f: &'f mut ParamGradFn<'h, E, D>,
 }
 
-impl<'g, 'a, E: Dtype, D: AmpDevice<E>> TensorVisitor<E, D> for EachTensor<'g, 'a, E, D> {
+impl<E: Dtype, D: AmpDevice<E>> TensorVisitor<E, D> for EachTensor<'_, '_, '_, E, D> {
     type Viewer = ViewTensorRef;
     type Err = D::Err;
     type E2 = E;
@@ -148,16 +154,8 @@ impl<'g, 'a, E: Dtype, D: AmpDevice<E>> TensorVisitor<E, D> for EachTensor<'g, '
         if !opts.do_gradient_update {
             return Ok(None);
         }
-        let dev = t.device().clone();
         let g = self.grads.get_or_alloc_mut(t)?;
-        match self.op {
-            Op::SqNorm { acc, offset } => dev.measure_and_scale(g, acc, offset + self.index, 1.0),
-            Op::Scale(k) => {
-                if k[self.index] != 1.0 {
-                    dev.grad_scale(g, k[self.index]);
-                }
-            }
-        }
+        (self.f)(t.device(), g, self.index);
         Ok(None)
     }
 }

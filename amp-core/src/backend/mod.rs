@@ -11,6 +11,9 @@ use dfdx::prelude::*;
 use dfdx::tensor::Storage;
 use rayon::prelude::*;
 
+use crate::layer_grads::for_each_param_grad;
+use crate::registry::LayerParams;
+
 #[cfg(feature = "cuda")]
 mod cuda;
 mod norm_acc;
@@ -38,6 +41,25 @@ pub trait AmpDevice<E: Dtype>: Device<E> {
     /// Overwrites a buffer (of the same length) with host values: how a checkpoint's
     /// optimizer state goes back into the buffers dfdx's SGD kernel updates.
     fn buffer_write(&self, buf: &mut <Self as Storage<E>>::Vec, src: &[E]);
+
+    /// Adds each candidate layer's squared parameter-gradient norm (all its trainable tensors)
+    /// into slot `offset + layer` of `acc`: the sums `measure_and_scale(g, acc, slot, 1.0)`
+    /// makes of each tensor, added in the model's order. This default does exactly that; a
+    /// device may measure all the tensors of a step at once instead (a GPU: a few launches
+    /// for the whole model instead of two per tensor), with the same sums.
+    fn add_layer_sq_norms<M>(
+        model: &M,
+        grads: &mut Gradients<E, Self>,
+        acc: &NormAcc,
+        offset: usize,
+    ) where
+        Self: Sized,
+        M: LayerParams<E, Self>,
+    {
+        for_each_param_grad(model, grads, &mut |dev, g, layer| {
+            dev.measure_and_scale(g, acc, offset + layer, 1.0)
+        });
+    }
 
     /// Sum of squares of every element of a gradient buffer, accumulated in f64, read back at
     /// once (on a GPU: a synchronisation; prefer [`Self::measure_and_scale`] in loops).
