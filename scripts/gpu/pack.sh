@@ -3,6 +3,9 @@
 # everything the GPU machine needs besides the repository and its own driver, cuBLAS and NVRTC:
 #
 #   gpu-pack/bin/amp, gpu-pack/bin/gpu_check      the `--features cuda` builds, debug info stripped
+#   gpu-pack/bin/gpu_check.base                   with AMP_PACK_BASE=<git ref>: gpu_check as of that
+#                                                 ref too, so that the bench stage measures the working
+#                                                 tree against it on the same card in the same call
 #   gpu-pack/nvrtc/include.tar.gz                 the toolkit headers dfdx's run-time (NVRTC) kernels
 #   gpu-pack/nvrtc/out/*.cuh                      include, and dfdx's own headers from its OUT_DIR
 #   gpu-pack/manifest.env                         the absolute paths the binaries read them from
@@ -27,10 +30,27 @@ source .cuda/env.sh
 # AMP_PACK_BINS="gpu_check" packs only the check binary (a quicker build: the amp binary
 # instantiates every model); stages that need `amp` then report it missing.
 WANT="${AMP_PACK_BINS:-gpu_check amp}"
-echo "== building $WANT (target dir $CARGO_TARGET_DIR, sm_$CUDA_COMPUTE_CAP)"
 started=$(date +%s)
 REL="$CARGO_TARGET_DIR/release"
 BINS=()
+STAGE="$(mktemp -d)"
+trap 'rm -rf "$STAGE"' EXIT
+
+# The baseline first: its build lands where the working tree's will, so it is set aside. It is
+# built in a worktree inside the target folder (kept, so the next build is incremental).
+BASE_COMMIT=""
+if [[ -n "${AMP_PACK_BASE:-}" ]]; then
+    BASE_COMMIT="$(git rev-parse --short "$AMP_PACK_BASE^{commit}")" || die "AMP_PACK_BASE: no commit $AMP_PACK_BASE"
+    tree="$CARGO_TARGET_DIR/base-tree"
+    [[ -d "$tree" ]] || git worktree add --detach "$tree" "$BASE_COMMIT" >/dev/null
+    git -C "$tree" checkout -q --detach "$BASE_COMMIT"
+    echo "== building gpu_check at $AMP_PACK_BASE ($BASE_COMMIT), in $tree"
+    (cd "$tree" && cargo build --release -p amp-examples --features cuda --example gpu_check)
+    cp "$REL/examples/gpu_check" "$STAGE/gpu_check.base"
+    BINS+=("$STAGE/gpu_check.base")
+fi
+
+echo "== building $WANT (target dir $CARGO_TARGET_DIR, sm_$CUDA_COMPUTE_CAP)"
 for b in $WANT; do
     case "$b" in
         gpu_check) cargo build --release -p amp-examples --features cuda --example gpu_check
@@ -69,6 +89,7 @@ cat >"$PACK/manifest.env" <<MANIFEST
 # Written by scripts/gpu/pack.sh on $(date -u +%FT%TZ)
 AMP_PACK_COMMIT=$(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo "+dirty")
 AMP_PACK_CAP=$CUDA_COMPUTE_CAP
+AMP_PACK_BASE_COMMIT=$BASE_COMMIT
 AMP_PACK_NVCC="$(nvcc --version | grep -oE 'V[0-9.]+')"
 AMP_NVRTC_CUDA_INCLUDE_DIR="$include_dir"
 AMP_NVRTC_OUT_DIR="$out_dir"

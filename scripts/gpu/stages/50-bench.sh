@@ -5,13 +5,18 @@
 # GPU memory pool returning freed memory at every sync (AMP_CUDA_POOL=release, the driver's
 # default; amp keeps it, see amp_nn::cuda::retain_freed_memory).
 # AMP_BENCH_MODELS (default "resnet18 vgg16") and AMP_BENCH_EXTRA=0 (skip the TF32 and generic
-# rows) shorten it.
+# rows) shorten it. A pack with a baseline (pack.sh's AMP_PACK_BASE) runs it right after each of
+# these runs, in rows named "base <commit>", so that both are measured on the same card in turn.
 stage_bench() {
     local log m t
     log="$(mktemp)"
     for m in ${AMP_BENCH_MODELS:-resnet18 vgg16}; do
         for t in off on; do
             timed 60 "$log" "$PACK/bin/gpu_check" bench "$m" "$t" || row bench "$m taps $t" FAIL "exit status (see above)"
+            gpu_rows "$log"
+            [[ -x "$PACK/bin/gpu_check.base" ]] || continue
+            timed 60 "$log" "$PACK/bin/gpu_check.base" bench "$m" "$t" || row "bench base" "$m taps $t" FAIL "exit status (see above)"
+            sed -i "s/^RESULT bench |/RESULT bench base $AMP_PACK_BASE_COMMIT |/" "$log"
             gpu_rows "$log"
         done
     done
