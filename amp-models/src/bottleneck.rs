@@ -60,7 +60,7 @@ block_forward!(Bottleneck<const C: usize, const M: usize>, C -> C, |t, x| {
     let h = fwd!(t.conv2, h)?;
     let h = fwd!(t.bn2, h)?.try_relu()?;
     let h = fwd!(t.conv3, h)?;
-    fwd!(t.bn3, h)?.try_add(x)?.try_relu()
+    amp_nn::add_relu(fwd!(t.bn3, h)?, x)
 });
 
 block_forward!(
@@ -74,7 +74,7 @@ block_forward!(
         let h = fwd!(t.conv2, h)?;
         let h = fwd!(t.bn2, h)?.try_relu()?;
         let h = fwd!(t.conv3, h)?;
-        fwd!(t.bn3, h)?.try_add(s)?.try_relu()
+        amp_nn::add_relu(fwd!(t.bn3, h)?, s)
     }
 );
 

@@ -53,7 +53,7 @@ block_forward!(
         let h = fwd!(t.conv2, h)?;
         let h = fwd!(t.bn2, h)?;
         match shortcut {
-            Some(x) => h.try_add(zero_pad_shortcut::<I, O, S, _, _, _>(x)?)?.try_relu(),
+            Some(x) => amp_nn::add_relu(h, zero_pad_shortcut::<I, O, S, _, _, _>(x)?),
             None => h.try_relu(),
         }
     }

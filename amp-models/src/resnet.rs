@@ -48,7 +48,7 @@ block_forward!(BasicBlock<const C: usize>, C -> C, |t, x| {
     let h = fwd!(t.conv1, x.with_empty_tape())?;
     let h = fwd!(t.bn1, h)?.try_relu()?;
     let h = fwd!(t.conv2, h)?;
-    fwd!(t.bn2, h)?.try_add(x)?.try_relu()
+    amp_nn::add_relu(fwd!(t.bn2, h)?, x)
 });
 
 block_forward!(DownBlock<const I: usize, const O: usize>, I -> O, |t, x| {
@@ -57,7 +57,7 @@ block_forward!(DownBlock<const I: usize, const O: usize>, I -> O, |t, x| {
     let h = fwd!(t.conv1, x)?;
     let h = fwd!(t.bn1, h)?.try_relu()?;
     let h = fwd!(t.conv2, h)?;
-    fwd!(t.bn2, h)?.try_add(s)?.try_relu()
+    amp_nn::add_relu(fwd!(t.bn2, h)?, s)
 });
 
 stage! {

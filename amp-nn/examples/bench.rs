@@ -8,7 +8,8 @@
 //! same models via `examples/bench_torch.py` if `torch` imports.
 //!
 //! The bench calls [`amp_nn::retain_freed_memory`] first (as a training
-//! binary should); pass `--default-malloc` to measure glibc's defaults.
+//! binary should); pass `--default-malloc` to measure glibc's defaults, `--dfdx-add` to end
+//! the residual blocks with dfdx's add and ReLU instead of `amp_nn::add_relu`.
 
 use amp_nn::{BatchNorm2D, Conv2D, Conv2DNoBias, GlobalAvgPool2D};
 use dfdx::nn::modules::Linear;
@@ -83,7 +84,7 @@ fn block<const C: usize>(b: &mut Block<C>, x: Img<C>) -> Img<C> {
     let y = b.0.forward(x.retaped()); // shortcut keeps the tape
     let y = b.1.forward_mut(y).relu();
     let y = b.3.forward_mut(b.2.forward(y));
-    (y + x.put_tape(tape)).relu()
+    residual(y, x.put_tape(tape))
 }
 
 fn down<const I: usize, const O: usize>(b: &mut Down<I, O>, x: Img<I>) -> Img<O> {
@@ -92,7 +93,17 @@ fn down<const I: usize, const O: usize>(b: &mut Down<I, O>, x: Img<I>) -> Img<O>
     let y = b.1.forward_mut(y).relu();
     let y = b.3.forward_mut(b.2.forward(y));
     let s = b.5.forward_mut(b.4.forward(x.put_tape(tape)));
-    (y + s).relu()
+    residual(y, s)
+}
+
+/// A block's end, `relu(y + s)`: amp-nn's fused op, or with `--dfdx-add` dfdx's add and ReLU
+/// (to measure the difference).
+fn residual<const C: usize>(y: Img<C>, s: Img<C>) -> Img<C> {
+    if std::env::args().any(|a| a == "--dfdx-add") {
+        (y + s).relu()
+    } else {
+        amp_nn::add_relu(y, s).expect("Cpu ops do not fail")
+    }
 }
 
 fn resnet_loss(

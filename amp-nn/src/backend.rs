@@ -1,7 +1,7 @@
 //! The backend trait that layers dispatch through.
 //!
 //! Layers are written once against [`NnDevice`]; each device decides how to
-//! run the four primitive ops. A device with kernels of its own (`Cpu`; `Cuda`
+//! run the five primitive ops. A device with kernels of its own (`Cpu`; `Cuda`
 //! with f32 behind the `cuda` feature) implements each op's kernel trait
 //! (`conv2d/op.rs`, `pool/op.rs`, `batchnorm2d/op.rs`) and routes the methods
 //! to the op's wiring there; any other device keeps the defaults,
@@ -20,7 +20,7 @@ pub enum PoolKind {
     Avg,
 }
 
-/// Convolution, pooling and batch-norm primitives for a dfdx device.
+/// Convolution, pooling, batch-norm and residual-add primitives for a dfdx device.
 ///
 /// All ops take batched NCHW images `(B, Const<C>, H, W)` with a gradient tape
 /// `T` (`OwnedTape` to record backward ops, `NoneTape` for inference) and
@@ -97,10 +97,19 @@ pub trait NnDevice<E: Dtype>: Device<E> {
     ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
         crate::generic::batchnorm2d_eval(x, scale, bias, running_mean, running_var, epsilon)
     }
+
+    /// `relu(a + b)` for tensors of equal shapes (the end of a residual block); see
+    /// [`crate::add_relu`].
+    fn add_relu<S: Shape, T: Tape<E, Self> + Merge<R>, R: Tape<E, Self>>(
+        a: Tensor<S, E, Self, T>,
+        b: Tensor<S, E, Self, R>,
+    ) -> Result<Tensor<S, E, Self, T>, Self::Err> {
+        crate::generic::add_relu(a, b)
+    }
 }
 
 /// `NnDevice` for a device that implements every op's kernel trait (`conv2d/op.rs`,
-/// `pool/op.rs`, `batchnorm2d/op.rs`): each method runs the op's wiring on the device's
+/// `pool/op.rs`, `batchnorm2d/op.rs`, `add_relu/op.rs`): each method runs the op's wiring on the device's
 /// kernels. Arguments: the element type, then the impl's header.
 macro_rules! with_kernels {
     ($E:ty, $($header:tt)*) => {
@@ -155,6 +164,13 @@ macro_rules! with_kernels {
                 epsilon: f64,
             ) -> Result<Tensor<(B, Const<C>, H, W), $E, Self, T>, Self::Err> {
                 crate::batchnorm2d::op::eval(x, scale, bias, running_mean, running_var, epsilon)
+            }
+
+            fn add_relu<S: Shape, T: Tape<$E, Self> + Merge<R>, R: Tape<$E, Self>>(
+                a: Tensor<S, $E, Self, T>,
+                b: Tensor<S, $E, Self, R>,
+            ) -> Result<Tensor<S, $E, Self, T>, Self::Err> {
+                crate::add_relu::op::add_relu(a, b)
             }
         }
     };

@@ -24,6 +24,7 @@
 // aliasing each one would hide more than it helps.
 #![allow(clippy::type_complexity)]
 
+mod add_relu;
 mod backend;
 mod batchnorm2d;
 mod candidate;
@@ -37,6 +38,7 @@ mod patches;
 mod pool;
 mod shape;
 
+pub use add_relu::add_relu;
 pub use backend::{NnDevice, PoolKind};
 pub use batchnorm2d::BatchNorm2D;
 pub use conv2d::{Conv2D, Conv2DNoBias};
@@ -52,6 +54,7 @@ pub use shape::conv_out_dim;
 /// `Cuda` when its kernels are off, see [`cuda`]); they are public so that callers
 /// (and the test-suite) can run them on `Cpu` too and compare with the fast path.
 pub mod generic {
+    pub use crate::add_relu::generic::add_relu;
     pub use crate::batchnorm2d::generic::{batchnorm2d_eval, batchnorm2d_train};
     pub use crate::conv2d::generic::conv2d;
     pub use crate::pool::generic::pool2d;

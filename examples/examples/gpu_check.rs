@@ -121,6 +121,24 @@ fn pool<D: NnDevice<f32>>(
     vec![("y", yv), ("grad x", g.get(&x).as_vec())]
 }
 
+/// `relu(a + b)` with the shortcut `b` without a tape, as a residual block calls it.
+fn add_relu<D: NnDevice<f32>>(dev: &D, h: usize) -> Outs {
+    let mut rng = Rng(0x5eed ^ h as u64);
+    let shape = (4, Const::<8>, h, h);
+    let n = 4 * 8 * h * h;
+    let a = dev.tensor_from_vec(rng.normal(n), shape);
+    let b = dev.tensor_from_vec(rng.normal(n), shape);
+    let y = D::add_relu(a.leaky_trace(), b.clone()).unwrap();
+    let r = dev.tensor_from_vec(rng.normal(n), shape);
+    let yv = y.as_vec();
+    let g = (y * r).sum::<(), _>().backward();
+    vec![
+        ("y", yv),
+        ("grad a", g.get(&a).as_vec()),
+        ("grad b", g.get(&b).as_vec()),
+    ]
+}
+
 /// Every op case, on one device.
 fn cases<D: NnDevice<f32>>(dev: &D) -> Vec<(&'static str, Outs)> {
     vec![
@@ -172,6 +190,7 @@ fn cases<D: NnDevice<f32>>(dev: &D) -> Vec<(&'static str, Outs)> {
             "avgpool 3x3 s1 p1 9x9",
             pool(dev, PoolKind::Avg, (9, 3, 1, 1)),
         ),
+        ("add + relu 8ch 13x13", add_relu(dev, 13)),
     ]
 }
 
@@ -233,7 +252,11 @@ fn parity() -> bool {
             if ok { "ok" } else { "FAIL" },
             worst.0,
             if worst.1.is_empty() { "-" } else { worst.1 },
-            if same { "bit-identical" } else { "DIFFERS (see gpu_check's step_parity)" },
+            if same {
+                "bit-identical"
+            } else {
+                "DIFFERS (see gpu_check's step_parity)"
+            },
         );
     }
     all_ok
