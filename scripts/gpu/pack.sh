@@ -36,18 +36,21 @@ BINS=()
 STAGE="$(mktemp -d)"
 trap 'rm -rf "$STAGE"' EXIT
 
-# The baseline first: its build lands where the working tree's will, so it is set aside. It is
-# built in a worktree inside the target folder (kept, so the next build is incremental).
+# The baseline: built in a worktree of its own under target/ with a target folder of its own
+# ($CARGO_TARGET_DIR-base), both kept so the next build is incremental. (Two checkouts cannot
+# share a target folder: cargo names their artifacts alike and each build overwrites the
+# other's.) Its binary embeds its own dfdx OUT_DIR, which the manifest records too.
 BASE_COMMIT=""
+BASE_REL=""
 if [[ -n "${AMP_PACK_BASE:-}" ]]; then
     BASE_COMMIT="$(git rev-parse --short "$AMP_PACK_BASE^{commit}")" || die "AMP_PACK_BASE: no commit $AMP_PACK_BASE"
-    tree="$CARGO_TARGET_DIR/base-tree"
+    tree="$REPO/target/base-tree"
     [[ -d "$tree" ]] || git worktree add --detach "$tree" "$BASE_COMMIT" >/dev/null
     git -C "$tree" checkout -q --detach "$BASE_COMMIT"
-    echo "== building gpu_check at $AMP_PACK_BASE ($BASE_COMMIT), in $tree"
-    (cd "$tree" && cargo build --release -p amp-examples --features cuda --example gpu_check)
-    cp "$REL/examples/gpu_check" "$STAGE/gpu_check.base"
-    BINS+=("$STAGE/gpu_check.base")
+    BASE_REL="$CARGO_TARGET_DIR-base/release"
+    echo "== building gpu_check at $AMP_PACK_BASE ($BASE_COMMIT), in $tree, target dir $CARGO_TARGET_DIR-base"
+    (cd "$tree" && CARGO_TARGET_DIR="$CARGO_TARGET_DIR-base" cargo build --release -p amp-examples --features cuda --example gpu_check)
+    cp "$BASE_REL/examples/gpu_check" "$STAGE/gpu_check.base"
 fi
 
 echo "== building $WANT (target dir $CARGO_TARGET_DIR, sm_$CUDA_COMPUTE_CAP)"
@@ -63,16 +66,26 @@ done
 echo "== built in $(($(date +%s) - started)) s"
 
 # The absolute paths the binaries' NVRTC kernels read headers from (dfdx's OUT_DIR, one per dfdx
-# feature set, and $CUDA_ROOT/include). A binary that runs no NVRTC-compiled op embeds neither.
+# feature set and target folder, and $CUDA_ROOT/include). A binary that runs no NVRTC-compiled op
+# embeds neither.
+# embedded_out_dir BIN REL: the one dfdx OUT_DIR under REL that BIN embeds.
+embedded_out_dir() {
+    local found
+    found="$(grep -aoE "$2/build/dfdx-[0-9a-f]+/out" "$1" | sort -u || true)"
+    [[ -n "$found" && "$(wc -l <<<"$found")" == 1 && -f "$found/cuda_utils.cuh" ]] || die "$1 embeds no single dfdx OUT_DIR with headers under $2: $found"
+    echo "$found"
+}
 out_dir=""
 for b in "${BINS[@]}"; do
-    found="$(grep -aoE "$REL/build/dfdx-[0-9a-f]+/out" "$b" | sort -u || true)"
-    [[ -z "$found" ]] && continue
-    [[ "$(wc -l <<<"$found")" == 1 && -f "$found/cuda_utils.cuh" ]] || die "$b embeds no single dfdx OUT_DIR with headers: $found"
+    found="$(embedded_out_dir "$b" "$REL")"
     [[ -z "$out_dir" || "$out_dir" == "$found" ]] || die "the binaries embed different dfdx OUT_DIRs: $out_dir, $found"
     out_dir="$found"
 done
-[[ -n "$out_dir" ]] || die "no binary embeds a dfdx OUT_DIR; nothing to check NVRTC with"
+base_out_dir=""
+if [[ -n "$BASE_REL" ]]; then
+    base_out_dir="$(embedded_out_dir "$STAGE/gpu_check.base" "$BASE_REL")"
+    BINS+=("$STAGE/gpu_check.base")
+fi
 include_dir="$CUDA_ROOT/include"
 grep -qaF "$include_dir" "${BINS[@]}" || die "no binary embeds $include_dir (built with another CUDA_ROOT?)"
 
@@ -93,6 +106,7 @@ AMP_PACK_BASE_COMMIT=$BASE_COMMIT
 AMP_PACK_NVCC="$(nvcc --version | grep -oE 'V[0-9.]+')"
 AMP_NVRTC_CUDA_INCLUDE_DIR="$include_dir"
 AMP_NVRTC_OUT_DIR="$out_dir"
+AMP_NVRTC_OUT_DIR_BASE="$base_out_dir"
 MANIFEST
 echo "== $PACK ($(du -sh "$PACK" | cut -f1)):"
 (cd "$PACK" && find . -type f -exec ls -l {} + | awk '{printf "  %8.1f MiB  %s\n", $5/1048576, $9}')

@@ -18,20 +18,22 @@ lib_dir() {
 }
 
 restore_headers() {
-    local inc="$AMP_NVRTC_CUDA_INCLUDE_DIR" out="$AMP_NVRTC_OUT_DIR"
+    local inc="$AMP_NVRTC_CUDA_INCLUDE_DIR" out
     if [[ ! -f "$inc/cuda_fp16.h" ]]; then
         mkdir -p "$inc" && tar -C "$inc" -xzf "$PACK/nvrtc/include.tar.gz" || {
             row runtime nvrtc_headers FAIL "cannot create $inc (compiled into the binaries)"
             return 1
         }
     fi
-    if [[ ! -f "$out/cuda_utils.cuh" ]]; then
+    # The baseline binary of a pack made with AMP_PACK_BASE has a dfdx build folder of its own.
+    for out in "$AMP_NVRTC_OUT_DIR" ${AMP_NVRTC_OUT_DIR_BASE:-}; do
+        [[ -f "$out/cuda_utils.cuh" ]] && continue
         mkdir -p "$out" && cp "$PACK"/nvrtc/out/*.cuh "$out/" || {
             row runtime nvrtc_headers FAIL "cannot create $out (compiled into the binaries)"
             return 1
         }
-    fi
-    row runtime nvrtc_headers ok "at the build's paths: $inc, $out"
+    done
+    row runtime nvrtc_headers ok "at the build's paths: $inc, $AMP_NVRTC_OUT_DIR${AMP_NVRTC_OUT_DIR_BASE:+, $AMP_NVRTC_OUT_DIR_BASE}"
 }
 
 stage_runtime() {
