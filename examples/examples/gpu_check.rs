@@ -363,127 +363,168 @@ fn pool_high_mib(reset: bool) -> Option<(f64, f64)> {
     }
 }
 
+/// Sets the GPU's memory pool up as `amp` does (freed memory kept between steps), unless
+/// AMP_CUDA_POOL=release asks for the driver's default (returned at every sync), to measure
+/// what keeping it saves. Says which one it is.
+fn memory_pool_setting(gpu: &Cuda) -> String {
+    match std::env::var("AMP_CUDA_POOL").as_deref() {
+        Ok("release") => "released at syncs".to_string(),
+        _ => match amp_nn::cuda::retain_freed_memory(gpu) {
+            Ok(()) => "retained".to_string(),
+            Err(why) => format!("released at syncs ({why})"),
+        },
+    }
+}
+
+/// With AMP_NN_CUDA_PROFILE=1, the time of each phase of a step (synchronised before and
+/// after), so that the time outside amp-nn's kernel sections is broken down; otherwise each
+/// phase just runs.
+struct Phases {
+    gpu: Cuda,
+    on: bool,
+    totals: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    fn new(gpu: &Cuda) -> Self {
+        Self {
+            gpu: gpu.clone(),
+            on: amp_nn::cuda::profile::enabled(),
+            totals: Vec::new(),
+        }
+    }
+
+    fn time<R>(&mut self, name: &'static str, f: impl FnOnce() -> R) -> R {
+        if !self.on {
+            return f();
+        }
+        self.gpu.synchronize();
+        let t = Instant::now();
+        let r = f();
+        self.gpu.synchronize();
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        match self.totals.iter_mut().find(|(n, _)| *n == name) {
+            Some(row) => row.1 += ms,
+            None => self.totals.push((name, ms)),
+        }
+        r
+    }
+}
+
+/// One training step as `amp train` runs it: forward, loss (read back), backward, with taps
+/// the step's norms (read back), SGD, zeroed gradients.
+struct Step<'a> {
+    x: Tensor<Images, f32, Cuda>,
+    y: Tensor<(usize, Const<10>), f32, Cuda>,
+    state: Option<&'a AmpState>,
+    opt: Sgd<Cuda>,
+    grads: Gradients<f32, Cuda>,
+}
+
+impl Step<'_> {
+    fn run<M: Classifier<Images, Cuda, 10>>(&mut self, net: &mut M, p: &mut Phases) {
+        let active = self.state.map(AmpState::activate);
+        let taped = std::mem::replace(&mut self.grads, Gradients::leaky());
+        let logits = p.time("phase: forward (whole)", || {
+            net.try_forward_mut(self.x.clone().trace(taped)).unwrap()
+        });
+        let loss = p.time("phase: loss + read", || {
+            let l = cross_entropy_with_logits_loss(logits, self.y.clone());
+            let value = l.as_vec()[0];
+            assert!(value.is_finite(), "loss is {value}");
+            l
+        });
+        self.grads = p.time("phase: backward (whole)", || loss.backward());
+        drop(active);
+        if let Some(state) = self.state {
+            p.time("phase: norms read", || {
+                step_norms(net, &mut self.grads, state)
+            });
+        }
+        p.time("phase: SGD update", || {
+            self.opt.update(net, &mut self.grads).unwrap()
+        });
+        p.time("phase: zero grads", || net.zero_grads(&mut self.grads));
+    }
+}
+
+/// The profiled run's lines: each amp-nn section, the rest, and each phase of the step.
+fn print_profile(name: &str, steps: usize, ms: f64, phases: &Phases) {
+    let rows = amp_nn::cuda::profile::take();
+    let accounted: f64 = rows.iter().map(|r| r.2).sum::<f64>() / steps as f64;
+    for (section, calls, total) in rows {
+        println!(
+            "RESULT profile | {name}: {section} | {:.3} | ms per step ({} calls per step)",
+            total / steps as f64,
+            calls / steps as u64
+        );
+    }
+    println!(
+        "RESULT profile | {name}: everything else | {:.3} | ms per step: dfdx's ops (ReLU, adds, linear, loss, SGD), amp-core's taps, the host; step {ms:.2} ms with a sync per section",
+        ms - accounted
+    );
+    for (phase, total) in &phases.totals {
+        println!(
+            "RESULT profile | {name}: {phase} | {:.3} | ms per step, amp-nn's sections inside it included",
+            total / steps as f64
+        );
+    }
+}
+
+/// Train-step time of model `M` at batch 128 (taps off, or on in `output` mode with every
+/// candidate measured and amplified x2), 5 warm-up steps then `steps` timed; the memory
+/// pool's peak over the timed steps.
 fn bench<M>(name: &str, taps: bool, steps: usize)
 where
     M: Classifier<Images, Cuda, 10> + BuildModule<Cuda, f32>,
 {
     let gpu = Cuda::seed_from_u64(0);
-    // As `amp` does, unless AMP_CUDA_POOL=release asks for the driver's default (memory
-    // returned at every sync), to measure what keeping it saves.
-    let pool = match std::env::var("AMP_CUDA_POOL").as_deref() {
-        Ok("release") => "released at syncs".to_string(),
-        _ => match amp_nn::cuda::retain_freed_memory(&gpu) {
-            Ok(()) => "retained".to_string(),
-            Err(why) => format!("released at syncs ({why})"),
-        },
-    };
+    let pool = memory_pool_setting(&gpu);
     let mut net = M::build(&gpu);
-    let mut opt = Sgd::<Cuda>::new(SgdConfig {
-        lr: 0.1,
-        momentum: Some(Momentum::Classic(0.9)),
-        weight_decay: Some(WeightDecay::L2(5e-4)),
-    });
     let n = 128;
-    let x: Tensor<Images, f32, Cuda> =
-        gpu.tensor_from_vec(Rng(3).normal(n * 3 * 32 * 32), (n, Const, 32, 32));
     let mut labels = vec![0f32; n * 10];
     (0..n).for_each(|i| labels[i * 10 + (i * 7) % 10] = 1.0);
-    let y = gpu.tensor_from_vec(labels, (n, Const::<10>));
     let state = AmpState::new(M::LAYER_COUNT, Mode::Output);
     state.set_amplified(&vec![true; M::LAYER_COUNT], 2.0);
-    let mut grads = net.alloc_grads();
-    // With AMP_NN_CUDA_PROFILE=1 each phase of the step is timed too (synchronised), so the
-    // time outside amp-nn's kernel sections is broken down.
-    let profiling = amp_nn::cuda::profile::enabled();
-    let phases = std::cell::RefCell::new(Vec::<(&'static str, f64)>::new());
-    let phase = |name: &'static str, f: &mut dyn FnMut()| {
-        if !profiling {
-            return f();
-        }
-        gpu.synchronize();
-        let t = Instant::now();
-        f();
-        gpu.synchronize();
-        let ms = t.elapsed().as_secs_f64() * 1e3;
-        let mut p = phases.borrow_mut();
-        match p.iter_mut().find(|(n, _)| *n == name) {
-            Some(row) => row.1 += ms,
-            None => p.push((name, ms)),
-        }
+    let mut step = Step {
+        x: gpu.tensor_from_vec(Rng(3).normal(n * 3 * 32 * 32), (n, Const, 32, 32)),
+        y: gpu.tensor_from_vec(labels, (n, Const::<10>)),
+        state: taps.then_some(&state),
+        opt: Sgd::<Cuda>::new(SgdConfig {
+            lr: 0.1,
+            momentum: Some(Momentum::Classic(0.9)),
+            weight_decay: Some(WeightDecay::L2(5e-4)),
+        }),
+        grads: net.alloc_grads(),
     };
-    let mut step = |net: &mut M, grads: &mut Gradients<f32, Cuda>| {
-        let active = taps.then(|| state.activate());
-        let mut taped = Some(std::mem::replace(grads, Gradients::leaky()));
-        let mut logits = None;
-        phase("phase: forward (whole)", &mut || {
-            let taped = taped.take().expect("runs once");
-            logits = Some(net.try_forward_mut(x.clone().trace(taped)).unwrap())
-        });
-        let mut loss = None;
-        phase("phase: loss + read", &mut || {
-            let l = cross_entropy_with_logits_loss(logits.take().unwrap(), y.clone());
-            let value = l.as_vec()[0];
-            assert!(value.is_finite(), "loss is {value}");
-            loss = Some(l);
-        });
-        phase("phase: backward (whole)", &mut || {
-            *grads = loss.take().unwrap().backward()
-        });
-        drop(active);
-        if taps {
-            phase("phase: norms read", &mut || {
-                let _ = step_norms(net, grads, &state);
-            });
-        }
-        phase("phase: SGD update", &mut || opt.update(net, grads).unwrap());
-        phase("phase: zero grads", &mut || net.zero_grads(grads));
-    };
+    let mut phases = Phases::new(&gpu);
     for _ in 0..5 {
-        step(&mut net, &mut grads);
+        step.run(&mut net, &mut phases);
     }
     gpu.synchronize();
     let _warm_up_sections = amp_nn::cuda::profile::take();
-    phases.borrow_mut().clear();
+    phases.totals.clear();
     // Peak over the timed steps, as PyTorch's script measures it.
     let _ = pool_high_mib(true);
     let t = Instant::now();
     for _ in 0..steps {
-        step(&mut net, &mut grads);
+        step.run(&mut net, &mut phases);
     }
     gpu.synchronize();
+    let ms = t.elapsed().as_secs_f64() * 1000.0 / steps as f64;
+    if phases.on {
+        return print_profile(name, steps, ms, &phases);
+    }
     let memory = match pool_high_mib(false) {
         Some((used, reserved)) => {
             format!("memory pool peak {used:.0} MiB used, {reserved:.0} MiB reserved")
         }
         None => "memory pool not readable".to_string(),
     };
-    let ms = t.elapsed().as_secs_f64() * 1000.0 / steps as f64;
     let path = match amp_nn::cuda::kernels_status(&gpu) {
         Ok(()) => "amp-nn kernels".to_string(),
         Err(why) => format!("dfdx generic ops ({why})"),
     };
-    if profiling {
-        let rows = amp_nn::cuda::profile::take();
-        let accounted: f64 = rows.iter().map(|r| r.2).sum::<f64>() / steps as f64;
-        for (section, calls, total) in rows {
-            println!(
-                "RESULT profile | {name}: {section} | {:.3} | ms per step ({} calls per step)",
-                total / steps as f64,
-                calls / steps as u64
-            );
-        }
-        println!(
-            "RESULT profile | {name}: everything else | {:.3} | ms per step: dfdx's ops (ReLU, adds, linear, loss, SGD), amp-core's taps, the host; step {ms:.2} ms with a sync per section",
-            ms - accounted
-        );
-        for (phase, total) in phases.borrow().iter() {
-            println!(
-                "RESULT profile | {name}: {phase} | {:.3} | ms per step, amp-nn's sections inside it included",
-                total / steps as f64
-            );
-        }
-        return;
-    }
     println!(
         "RESULT bench | {name} taps {} | {ms:.2} | ms/step, {:.0} img/s, batch {n}, {steps} steps; {memory}, {pool}; {path}; TF32 {}",
         if taps { "on (output mode, all measured, all x2)" } else { "off" },
