@@ -1,12 +1,11 @@
 //! The backend trait that layers dispatch through.
 //!
-//! Layers are written once against [`NnDevice`]; each device decides how to
-//! run the five primitive ops. A device with kernels of its own (`Cpu`; `Cuda`
-//! with f32 behind the `cuda` feature) implements each op's kernel trait
-//! (`conv2d/op.rs`, `pool/op.rs`, `batchnorm2d/op.rs`) and routes the methods
-//! to the op's wiring there; any other device keeps the defaults,
-//! [`crate::generic`], composed of public dfdx ops and therefore working
-//! wherever dfdx does.
+//! Layers are written once against [`NnDevice`]; each device decides how to run the five
+//! primitive ops. A device with kernels of its own (`Cpu`; `Cuda` with f32 behind the `cuda`
+//! feature) implements each op's kernel trait (`conv2d/op.rs`, `pool/op.rs`,
+//! `batchnorm2d/op.rs`, `add_relu/op.rs`) and routes the methods to the op's wiring there;
+//! any other device keeps the defaults, [`crate::generic`], composed of public dfdx ops and
+//! therefore working wherever dfdx does.
 
 use dfdx::prelude::*;
 
@@ -109,8 +108,8 @@ pub trait NnDevice<E: Dtype>: Device<E> {
 }
 
 /// `NnDevice` for a device that implements every op's kernel trait (`conv2d/op.rs`,
-/// `pool/op.rs`, `batchnorm2d/op.rs`, `add_relu/op.rs`): each method runs the op's wiring on the device's
-/// kernels. Arguments: the element type, then the impl's header.
+/// `pool/op.rs`, `batchnorm2d/op.rs`, `add_relu/op.rs`): each method runs the op's wiring on
+/// the device's kernels. Arguments: the element type, then the impl's header.
 macro_rules! with_kernels {
     ($E:ty, $($header:tt)*) => {
         $($header)* {

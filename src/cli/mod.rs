@@ -41,6 +41,13 @@ impl Finish {
             Finish::Interrupted => 130,
         }
     }
+
+    /// The finish whose exit code is `code` (how a parent reads a child `amp` process).
+    pub fn from_exit_code(code: i32) -> Option<Finish> {
+        [Finish::Done, Finish::Diverged, Finish::Interrupted]
+            .into_iter()
+            .find(|f| f.exit_code() == code)
+    }
 }
 
 /// Runs the parsed command line; `stop` is set by Ctrl-C.

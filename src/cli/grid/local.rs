@@ -133,11 +133,11 @@ struct Tally {
 impl Tally {
     /// Notes a cell's exit code (those of [`Finish`]) and its log line.
     fn note(&mut self, code: Option<i32>, line: &str) {
-        match code {
-            Some(0) => {}
-            Some(3) => self.diverged = true,
-            Some(130) => self.interrupted = true,
-            _ => self.failed.push(line.to_string()),
+        match code.and_then(Finish::from_exit_code) {
+            Some(Finish::Done) => {}
+            Some(Finish::Diverged) => self.diverged = true,
+            Some(Finish::Interrupted) => self.interrupted = true,
+            None => self.failed.push(line.to_string()),
         }
     }
 
@@ -270,8 +270,8 @@ fn spawn<'a>(
 fn ended(plan: &Plan, r: &Running, code: Option<i32>) -> String {
     let dir = CellDir::new(&plan.spec.out, r.cell);
     let took = minutes(r.started.elapsed().as_secs_f64());
-    let what = match (code, dir.state()) {
-        (Some(0 | 3), Ok(state)) if state.record().is_some() => {
+    let what = match (code.and_then(Finish::from_exit_code), dir.state()) {
+        (Some(Finish::Done | Finish::Diverged), Ok(state)) if state.record().is_some() => {
             let rec = state.record().expect("checked");
             format!(
                 "{}, final test accuracy {:.4}",
@@ -279,10 +279,10 @@ fn ended(plan: &Plan, r: &Running, code: Option<i32>) -> String {
                 rec.final_test_acc()
             )
         }
-        (Some(130), _) => "interrupted (checkpoint kept)".to_string(),
-        (c, _) => format!(
+        (Some(Finish::Interrupted), _) => "interrupted (checkpoint kept)".to_string(),
+        _ => format!(
             "FAILED (exit {}); see {}",
-            c.map_or("by a signal".into(), |c| c.to_string()),
+            code.map_or("by a signal".into(), |c| c.to_string()),
             dir.log.display()
         ),
     };
