@@ -56,9 +56,9 @@ pub struct BottleneckDown<
 
 block_forward!(Bottleneck<const C: usize, const M: usize>, C -> C, |t, x| {
     let h = fwd!(t.conv1, x.with_empty_tape())?;
-    let h = fwd!(t.bn1, h)?.try_relu()?;
+    let h = bn_relu!(t.bn1, h)?;
     let h = fwd!(t.conv2, h)?;
-    let h = fwd!(t.bn2, h)?.try_relu()?;
+    let h = bn_relu!(t.bn2, h)?;
     let h = fwd!(t.conv3, h)?;
     amp_nn::add_relu(fwd!(t.bn3, h)?, x)
 });
@@ -70,9 +70,9 @@ block_forward!(
         let s = fwd!(t.shortcut, x.with_empty_tape())?;
         let s = fwd!(t.shortcut_bn, s)?;
         let h = fwd!(t.conv1, x)?;
-        let h = fwd!(t.bn1, h)?.try_relu()?;
+        let h = bn_relu!(t.bn1, h)?;
         let h = fwd!(t.conv2, h)?;
-        let h = fwd!(t.bn2, h)?.try_relu()?;
+        let h = bn_relu!(t.bn2, h)?;
         let h = fwd!(t.conv3, h)?;
         amp_nn::add_relu(fwd!(t.bn3, h)?, s)
     }

@@ -49,12 +49,14 @@ block_forward!(
             (x, None)
         };
         let h = fwd!(t.conv1, input)?;
-        let h = fwd!(t.bn1, h)?.try_relu()?;
+        let h = bn_relu!(t.bn1, h)?;
         let h = fwd!(t.conv2, h)?;
-        let h = fwd!(t.bn2, h)?;
         match shortcut {
-            Some(x) => amp_nn::add_relu(h, zero_pad_shortcut::<I, O, S, _, _, _>(x)?),
-            None => h.try_relu(),
+            Some(x) => amp_nn::add_relu(
+                fwd!(t.bn2, h)?,
+                zero_pad_shortcut::<I, O, S, _, _, _>(x)?,
+            ),
+            None => bn_relu!(t.bn2, h),
         }
     }
 );

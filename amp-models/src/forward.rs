@@ -1,7 +1,9 @@
 //! Hand-written forwards, written once: `block_forward!` turns one body into `Module`
-//! (inference, running BN statistics) and `ModuleMut` (training), and `stage!` declares a
-//! stage of blocks of any depth as an `#[amplifiable]` struct with PyTorch's block names
-//! (`0`, `1`, ...), so that a 23-block stage is one line per block, not a new struct by hand.
+//! (inference, running BN statistics) and `ModuleMut` (training), where `fwd!(t.field, x)`
+//! runs a field and `bn_relu!(t.bn, x)` a batch norm and its ReLU as one op; `stage!`
+//! declares a stage of blocks of any depth as an `#[amplifiable]` struct with PyTorch's block
+//! names (`0`, `1`, ...), so that a 23-block stage is one line per block, not a new struct by
+//! hand.
 
 use dfdx::prelude::*;
 
@@ -9,7 +11,9 @@ use dfdx::prelude::*;
 pub type Maps<const C: usize, E, D, T> = Tensor<(usize, Const<C>, usize, usize), E, D, T>;
 
 /// Generates `Module` and `ModuleMut` over [`Maps`] for a `forward = manual` block from one
-/// body written against the block's tap view `t`, where `fwd!(t.field, x)` runs a field.
+/// body written against the block's tap view `t`, where `fwd!(t.field, x)` runs a field and
+/// `bn_relu!(t.bn, x)` runs a batch-norm field followed by a ReLU in one op
+/// ([`amp_nn::BatchNorm2D::try_forward_relu`]).
 macro_rules! block_forward {
     ($Block:ident <$(const $c:ident : $ct:ty),*>, $I:ident -> $O:ident, |$t:ident, $x:ident| $body:expr) => {
         impl<$(const $c: $ct,)* E, D, T> ::dfdx::nn::Module<$crate::forward::Maps<$I, E, D, T>>
@@ -35,6 +39,12 @@ macro_rules! block_forward {
                             use ::dfdx::nn::Module as _;
                             $m.try_forward($v)
                         }
+                    };
+                }
+                #[allow(unused_macros)]
+                macro_rules! bn_relu {
+                    ($m:expr, $v:expr) => {
+                        $m.try_forward_relu($v)
                     };
                 }
                 $body
@@ -63,6 +73,12 @@ macro_rules! block_forward {
                             use ::dfdx::nn::ModuleMut as _;
                             $m.try_forward_mut($v)
                         }
+                    };
+                }
+                #[allow(unused_macros)]
+                macro_rules! bn_relu {
+                    ($m:expr, $v:expr) => {
+                        $m.try_forward_mut_relu($v)
                     };
                 }
                 $body

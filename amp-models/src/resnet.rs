@@ -46,7 +46,7 @@ pub struct DownBlock<const I: usize, const O: usize, E: Dtype, D: Device<E>> {
 
 block_forward!(BasicBlock<const C: usize>, C -> C, |t, x| {
     let h = fwd!(t.conv1, x.with_empty_tape())?;
-    let h = fwd!(t.bn1, h)?.try_relu()?;
+    let h = bn_relu!(t.bn1, h)?;
     let h = fwd!(t.conv2, h)?;
     amp_nn::add_relu(fwd!(t.bn2, h)?, x)
 });
@@ -55,7 +55,7 @@ block_forward!(DownBlock<const I: usize, const O: usize>, I -> O, |t, x| {
     let s = fwd!(t.shortcut, x.with_empty_tape())?;
     let s = fwd!(t.shortcut_bn, s)?;
     let h = fwd!(t.conv1, x)?;
-    let h = fwd!(t.bn1, h)?.try_relu()?;
+    let h = bn_relu!(t.bn1, h)?;
     let h = fwd!(t.conv2, h)?;
     amp_nn::add_relu(fwd!(t.bn2, h)?, s)
 });

@@ -12,16 +12,20 @@ use amp_nn::{BatchNorm2D, Conv2D, Flatten2D, MaxPool2D};
 use dfdx::nn::modules::{Linear, ReLU};
 use dfdx::prelude::*;
 
-/// conv 3x3 (stride 1, padding 1) - batch norm - ReLU; only the conv is a candidate.
-#[amplifiable(bound = "D: amp_nn::NnDevice<E>")]
+/// conv 3x3 (stride 1, padding 1) - batch norm - ReLU; only the conv is a candidate. The
+/// batch norm and the ReLU run as one op (`bn_relu!`).
+#[amplifiable(forward = manual, bound = "D: amp_nn::NnDevice<E>")]
 #[derive(Debug, Clone)]
 pub struct ConvBnRelu<const I: usize, const O: usize, E: Dtype, D: Device<E>> {
     pub conv: Conv2D<I, O, 3, 1, 1, E, D>,
     #[amp(skip)]
     pub bn: BatchNorm2D<O, E, D>,
-    #[amp(skip)]
-    pub relu: ReLU,
 }
+
+block_forward!(ConvBnRelu<const I: usize, const O: usize>, I -> O, |t, x| {
+    let h = fwd!(t.conv, x)?;
+    bn_relu!(t.bn, h)
+});
 
 /// conv 3x3 (stride 1, padding 1, with bias) - ReLU: the unit of the original VGG.
 #[amplifiable(bound = "D: amp_nn::NnDevice<E>")]

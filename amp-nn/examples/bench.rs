@@ -9,7 +9,8 @@
 //!
 //! The bench calls [`amp_nn::retain_freed_memory`] first (as a training
 //! binary should); pass `--default-malloc` to measure glibc's defaults, `--dfdx-add` to end
-//! the residual blocks with dfdx's add and ReLU instead of `amp_nn::add_relu`.
+//! the residual blocks with dfdx's add and ReLU instead of `amp_nn::add_relu`, `--dfdx-relu`
+//! to run dfdx's ReLU after batch norm instead of the fused `try_forward_mut_relu`.
 
 use amp_nn::{BatchNorm2D, Conv2D, Conv2DNoBias, GlobalAvgPool2D};
 use dfdx::nn::modules::Linear;
@@ -82,7 +83,7 @@ type ResNet18 = (
 fn block<const C: usize>(b: &mut Block<C>, x: Img<C>) -> Img<C> {
     let (x, tape) = x.split_tape();
     let y = b.0.forward(x.retaped()); // shortcut keeps the tape
-    let y = b.1.forward_mut(y).relu();
+    let y = bn_relu(&mut b.1, y);
     let y = b.3.forward_mut(b.2.forward(y));
     residual(y, x.put_tape(tape))
 }
@@ -90,7 +91,7 @@ fn block<const C: usize>(b: &mut Block<C>, x: Img<C>) -> Img<C> {
 fn down<const I: usize, const O: usize>(b: &mut Down<I, O>, x: Img<I>) -> Img<O> {
     let (x, tape) = x.split_tape();
     let y = b.0.forward(x.retaped());
-    let y = b.1.forward_mut(y).relu();
+    let y = bn_relu(&mut b.1, y);
     let y = b.3.forward_mut(b.2.forward(y));
     let s = b.5.forward_mut(b.4.forward(x.put_tape(tape)));
     residual(y, s)
@@ -107,12 +108,22 @@ fn residual<const C: usize>(y: Img<C>, s: Img<C>) -> Img<C> {
     }
 }
 
+/// `relu(bn(y))`: amp-nn's fused op, or with `--dfdx-relu` dfdx's ReLU after batch norm.
+fn bn_relu<const C: usize>(bn: &mut Bn<C>, y: Img<C>) -> Img<C> {
+    static DFDX_RELU: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *DFDX_RELU.get_or_init(|| std::env::args().any(|a| a == "--dfdx-relu")) {
+        bn.forward_mut(y).relu()
+    } else {
+        bn.try_forward_mut_relu(y).expect("Cpu ops do not fail")
+    }
+}
+
 fn resnet_loss(
     m: &mut ResNet18,
     x: Img<3>,
     labels: &Tensor<(usize, Const<10>), E, D>,
 ) -> Tensor<Rank0, E, D, OwnedTape<E, D>> {
-    let y = (m.0).1.forward_mut((m.0).0.forward(x)).relu();
+    let y = bn_relu(&mut (m.0).1, (m.0).0.forward(x));
     let y = block(&mut (m.1).1, block(&mut (m.1).0, y));
     let y = block(&mut (m.2).1, down(&mut (m.2).0, y));
     let y = block(&mut (m.3).1, down(&mut (m.3).0, y));

@@ -62,7 +62,9 @@ pub trait NnDevice<E: Dtype>: Device<E> {
     /// Training-mode batch norm: normalises with batch statistics (biased
     /// variance) and updates the running statistics in place with
     /// `running = (1 - momentum) * running + momentum * batch_stat`, using the
-    /// unbiased variance for `running_var`, as PyTorch does.
+    /// unbiased variance for `running_var`, as PyTorch does. With `relu`, returns
+    /// `relu(batch_norm(x))`: what dfdx's ReLU after it gives (on `Cpu` the same bits), in one
+    /// op where the device's kernels fuse it (`batchnorm2d/op.rs`).
     #[allow(clippy::too_many_arguments)]
     fn batchnorm2d_train<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
         x: Tensor<(B, Const<C>, H, W), E, Self, T>,
@@ -72,8 +74,9 @@ pub trait NnDevice<E: Dtype>: Device<E> {
         running_var: &mut Tensor<Rank1<C>, E, Self>,
         epsilon: f64,
         momentum: f64,
+        relu: bool,
     ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
-        crate::generic::batchnorm2d_train(
+        let y = crate::generic::batchnorm2d_train(
             x,
             scale,
             bias,
@@ -81,11 +84,17 @@ pub trait NnDevice<E: Dtype>: Device<E> {
             running_var,
             epsilon,
             momentum,
-        )
+        )?;
+        if relu {
+            y.try_relu()
+        } else {
+            Ok(y)
+        }
     }
 
     /// Inference-mode batch norm with the running statistics (not updated).
-    /// Gradients still flow to `x`, `scale` and `bias` when `T` records them.
+    /// Gradients still flow to `x`, `scale` and `bias` when `T` records them. `relu` as for
+    /// [`NnDevice::batchnorm2d_train`].
     fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<E, Self>>(
         x: Tensor<(B, Const<C>, H, W), E, Self, T>,
         scale: &Tensor<Rank1<C>, E, Self>,
@@ -93,8 +102,15 @@ pub trait NnDevice<E: Dtype>: Device<E> {
         running_mean: &Tensor<Rank1<C>, E, Self>,
         running_var: &Tensor<Rank1<C>, E, Self>,
         epsilon: f64,
+        relu: bool,
     ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
-        crate::generic::batchnorm2d_eval(x, scale, bias, running_mean, running_var, epsilon)
+        let y =
+            crate::generic::batchnorm2d_eval(x, scale, bias, running_mean, running_var, epsilon)?;
+        if relu {
+            y.try_relu()
+        } else {
+            Ok(y)
+        }
     }
 
     /// `relu(a + b)` for tensors of equal shapes (the end of a residual block); see
@@ -149,9 +165,10 @@ macro_rules! with_kernels {
                 running_var: &mut Tensor<Rank1<C>, $E, Self>,
                 epsilon: f64,
                 momentum: f64,
+                relu: bool,
             ) -> Result<Tensor<(B, Const<C>, H, W), $E, Self, T>, Self::Err> {
                 let (rm, rv) = (running_mean, running_var);
-                crate::batchnorm2d::op::train(x, scale, bias, rm, rv, epsilon, momentum)
+                crate::batchnorm2d::op::train(x, scale, bias, rm, rv, epsilon, momentum, relu)
             }
 
             fn batchnorm2d_eval<B: Dim, const C: usize, H: Dim, W: Dim, T: Tape<$E, Self>>(
@@ -161,8 +178,10 @@ macro_rules! with_kernels {
                 running_mean: &Tensor<Rank1<C>, $E, Self>,
                 running_var: &Tensor<Rank1<C>, $E, Self>,
                 epsilon: f64,
+                relu: bool,
             ) -> Result<Tensor<(B, Const<C>, H, W), $E, Self, T>, Self::Err> {
-                crate::batchnorm2d::op::eval(x, scale, bias, running_mean, running_var, epsilon)
+                let (rm, rv) = (running_mean, running_var);
+                crate::batchnorm2d::op::eval(x, scale, bias, rm, rv, epsilon, relu)
             }
 
             fn add_relu<S: Shape, T: Tape<$E, Self> + Merge<R>, R: Tape<$E, Self>>(

@@ -81,8 +81,17 @@ fn batchnorm(hw: usize) -> Vec<(String, Vec<u32>)> {
     bias.copy_from(&rand_vec(CI, 7));
     let mut rm: Tensor<Rank1<CI>, f32, Cpu> = dev.zeros();
     let mut rv: Tensor<Rank1<CI>, f32, Cpu> = dev.ones();
-    let y = Cpu::batchnorm2d_train(x.leaky_trace(), &scale, &bias, &mut rm, &mut rv, 1e-5, 0.1)
-        .unwrap();
+    let y = Cpu::batchnorm2d_train(
+        x.leaky_trace(),
+        &scale,
+        &bias,
+        &mut rm,
+        &mut rv,
+        1e-5,
+        0.1,
+        false,
+    )
+    .unwrap();
     let yv = y.as_vec();
     let g = backward(y, 8);
     let name = format!("bn {hw}x{hw}");

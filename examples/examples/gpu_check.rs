@@ -76,7 +76,14 @@ fn conv<D: NnDevice<f32>, const C: usize, const O: usize, const K: usize>(
     out
 }
 
-fn batchnorm<D: NnDevice<f32>, const C: usize>(dev: &D, n: usize, h: usize, train: bool) -> Outs {
+/// Batch norm in either mode, with `relu` followed by a ReLU in the same op.
+fn batchnorm<D: NnDevice<f32>, const C: usize>(
+    dev: &D,
+    n: usize,
+    h: usize,
+    train: bool,
+    relu: bool,
+) -> Outs {
     let mut rng = Rng(0x1234_5678 ^ C as u64);
     let xs: Vec<f32> = rng
         .normal(n * C * h * h)
@@ -90,9 +97,9 @@ fn batchnorm<D: NnDevice<f32>, const C: usize>(dev: &D, n: usize, h: usize, trai
     let rv_vals: Vec<f32> = rng.normal(C).iter().map(|v| v.abs() + 0.5).collect();
     let mut rv: Tensor<Rank1<C>, f32, D> = dev.tensor_from_vec(rv_vals, (Const,));
     let y = if train {
-        D::batchnorm2d_train(x.leaky_trace(), &s, &b, &mut rm, &mut rv, 1e-5, 0.1).unwrap()
+        D::batchnorm2d_train(x.leaky_trace(), &s, &b, &mut rm, &mut rv, 1e-5, 0.1, relu).unwrap()
     } else {
-        D::batchnorm2d_eval(x.leaky_trace(), &s, &b, &rm, &rv, 1e-5).unwrap()
+        D::batchnorm2d_eval(x.leaky_trace(), &s, &b, &rm, &rv, 1e-5, relu).unwrap()
     };
     let r = dev.tensor_from_vec(rng.normal(y.shape().num_elements()), *y.shape());
     let yv = y.as_vec();
@@ -168,11 +175,19 @@ fn cases<D: NnDevice<f32>>(dev: &D) -> Vec<(&'static str, Outs)> {
         ),
         (
             "batchnorm train 16ch 9x9",
-            batchnorm::<D, 16>(dev, 4, 9, true),
+            batchnorm::<D, 16>(dev, 4, 9, true, false),
         ),
         (
             "batchnorm eval 16ch 9x9",
-            batchnorm::<D, 16>(dev, 4, 9, false),
+            batchnorm::<D, 16>(dev, 4, 9, false, false),
+        ),
+        (
+            "batchnorm+relu train 16ch 9x9",
+            batchnorm::<D, 16>(dev, 4, 9, true, true),
+        ),
+        (
+            "batchnorm+relu eval 16ch 9x9",
+            batchnorm::<D, 16>(dev, 4, 9, false, true),
         ),
         (
             "maxpool 2x2 s2 10x10",

@@ -409,9 +409,9 @@ fn bn_case(train: bool) {
     let mut rm: Tensor<Rank1<C>, f32, Cpu> = dev.tensor_from_vec(rmv.clone(), (Const,));
     let mut rv: Tensor<Rank1<C>, f32, Cpu> = dev.tensor_from_vec(rvv.clone(), (Const,));
     let cy = if train {
-        Cpu::batchnorm2d_train(x.leaky_trace(), &s, &b, &mut rm, &mut rv, 1e-5, 0.1).unwrap()
+        Cpu::batchnorm2d_train(x.leaky_trace(), &s, &b, &mut rm, &mut rv, 1e-5, 0.1, false).unwrap()
     } else {
-        Cpu::batchnorm2d_eval(x.leaky_trace(), &s, &b, &rm, &rv, 1e-5).unwrap()
+        Cpu::batchnorm2d_eval(x.leaky_trace(), &s, &b, &rm, &rv, 1e-5, false).unwrap()
     };
     let what = if train { "bn train" } else { "bn eval" };
     assert_close(&format!("{what} y"), &y, &cy.as_vec(), 1e-5);

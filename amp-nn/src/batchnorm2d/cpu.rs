@@ -6,6 +6,10 @@
 //! fused `y = x*a + b` pass. Backward: one pass for `sum(dy)` and
 //! `sum(dy*(x-mean))` per channel, one fused pass for `dx`.
 //! Statistics are accumulated in `f64` per plane for accuracy.
+//!
+//! With a fused ReLU the affine pass clamps at 0 as dfdx's ReLU does (`max(v, 0)`), and
+//! backward first masks `dy` where `x * a + b` (the same arithmetic as forward, so the same
+//! bits) is not positive, exactly as dfdx's ReLU backward would have produced it.
 
 use super::op::{BatchNorm2DKernel, BnGeom};
 use crate::cpu_util::{to_buf, CpuFloat};
@@ -54,15 +58,46 @@ fn planes<'a, E>(g: &BnGeom, buf: &'a [E], ch: usize) -> impl Iterator<Item = &'
     (0..g.n).map(move |i| &buf[(i * c + ch) * hw..][..hw])
 }
 
-/// `out = x * a[c] + b[c]` per plane, in parallel.
+/// `x * a + b`, clamped at 0 with a fused ReLU as dfdx's ReLU does.
+#[inline(always)]
+fn bn_out<E: CpuFloat>(x: E, a: E, b: E, relu: bool) -> E {
+    let y = x * a + b;
+    if relu {
+        y.max(E::zero())
+    } else {
+        y
+    }
+}
+
+/// `out = bn_out(x)` per plane, in parallel.
 fn affine<E: CpuFloat>(g: &BnGeom, x: &[E], a: &[E], b: &[E], out: &mut [E]) {
     out.par_chunks_mut(g.hw)
         .zip(x.par_chunks(g.hw))
         .enumerate()
         .for_each(|(pl, (o, xp))| {
             let (a, b) = (a[pl % g.c], b[pl % g.c]);
-            o.iter_mut().zip(xp).for_each(|(o, x)| *o = *x * a + b);
+            (o.iter_mut().zip(xp)).for_each(|(o, x)| *o = bn_out(*x, a, b, g.relu));
         });
+}
+
+/// dfdx's ReLU backward for the pre-activation `x * a[c] + b[c]`: `0 + (1 or 0) * dy`.
+fn relu_masked<E: CpuFloat>(g: &BnGeom, x: &[E], dy: &[E], a: &[E], b: &[E]) -> Vec<E> {
+    let mut out = vec![E::zero(); dy.len()];
+    out.par_chunks_mut(g.hw)
+        .zip(x.par_chunks(g.hw).zip(dy.par_chunks(g.hw)))
+        .enumerate()
+        .for_each(|(pl, (o, (xp, dp)))| {
+            let (a, b) = (a[pl % g.c], b[pl % g.c]);
+            for ((o, x), d) in o.iter_mut().zip(xp).zip(dp) {
+                let pass = if bn_out(*x, a, b, false) > E::zero() {
+                    E::one()
+                } else {
+                    E::zero()
+                };
+                *o = E::zero() + pass * *d;
+            }
+        });
+    out
 }
 
 fn to_e<E: CpuFloat>(v: f64) -> E {
@@ -109,6 +144,9 @@ pub(crate) struct Saved<E> {
     inv_std: Vec<f64>,
     /// Training mode: the statistics depend on `x`, which adds two terms to its gradient.
     batch_stats: bool,
+    /// With a fused ReLU, the forward affine coefficients `(a, b)`, to recompute where the
+    /// pre-activation was positive.
+    relu_ab: Option<(Vec<E>, Vec<E>)>,
 }
 
 /// `y = x * a + b` with `a = gamma * inv_std`, `b = beta - mean * a`, per channel.
@@ -132,6 +170,7 @@ where
     Cpu: Device<E>,
 {
     type Saved = Saved<E>;
+    const FUSES_RELU: bool = true;
 
     fn bn_train_forward<S: Shape, const C: usize>(
         g: &BnGeom,
@@ -186,6 +225,7 @@ where
             mean,
             inv_std,
             batch_stats: true,
+            relu_ab: g.relu.then_some((a, b)),
         };
         Ok(Some((out, saved)))
     }
@@ -208,17 +248,18 @@ where
             .map(|v| 1.0 / (v.to_f64().unwrap() + g.epsilon).sqrt())
             .collect();
         let (a, b) = affine_coefficients(&gamma, &to_buf(bias), &mean, &inv_std);
+        buf.par_chunks_mut(g.hw).enumerate().for_each(|(pl, p)| {
+            let (a, b) = (a[pl % C], b[pl % C]);
+            p.iter_mut().for_each(|v| *v = bn_out(*v, a, b, g.relu));
+        });
         let saved = Saved {
-            x: if record { buf.clone() } else { Vec::new() },
+            x: if record { to_buf(x) } else { Vec::new() },
             gamma,
             mean,
             inv_std,
             batch_stats: false,
+            relu_ab: (g.relu && record).then_some((a, b)),
         };
-        buf.par_chunks_mut(g.hw).enumerate().for_each(|(pl, p)| {
-            let (a, b) = (a[pl % C], b[pl % C]);
-            p.iter_mut().for_each(|v| *v = *v * a + b);
-        });
         let out = x.device().try_tensor_from_vec(buf, *x.shape())?;
         Ok(Some((out, saved)))
     }
@@ -232,6 +273,8 @@ where
         gb: &mut Vec<E>,
     ) -> Result<(), CpuError> {
         let count = g.count() as f64;
+        let masked = (s.relu_ab.as_ref()).map(|(a, b)| relu_masked(g, &s.x, dy, a, b));
+        let dy = masked.as_ref().unwrap_or(dy);
         let sums = grad_sums(g, &s.x, dy, &s.mean);
         for c in 0..g.c {
             gs[c] += to_e::<E>(sums[c].1 * s.inv_std[c]);

@@ -108,6 +108,8 @@ pub(crate) struct Saved {
 
 impl BatchNorm2DKernel<f32> for Cuda {
     type Saved = Saved;
+    // dfdx's ReLU runs after these kernels (the fused kernels are pending a GPU check).
+    const FUSES_RELU: bool = false;
 
     fn bn_train_forward<S: Shape, const C: usize>(
         g: &BnGeom,

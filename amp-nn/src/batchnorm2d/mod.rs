@@ -114,6 +114,7 @@ impl<B: Dim, const C: usize, H: Dim, W: Dim, E: Dtype, D: NnDevice<E>, T: Tape<E
             &self.running_mean,
             &self.running_var,
             self.epsilon,
+            false,
         )
     }
 }
@@ -137,6 +138,45 @@ impl<B: Dim, const C: usize, H: Dim, W: Dim, E: Dtype, D: NnDevice<E>, T: Tape<E
             &mut self.running_var,
             self.epsilon,
             self.momentum,
+            false,
+        )
+    }
+}
+
+/// Batch norm followed by a ReLU, `relu(bn(x))`, as one op (the usual conv - BN - ReLU unit):
+/// the same values as the module's forward and dfdx's ReLU after it (on `Cpu` the same bits,
+/// gradients too), without keeping the pre-activation for the backward pass.
+impl<const C: usize, E: Dtype, D: NnDevice<E>> BatchNorm2D<C, E, D> {
+    /// Evaluation mode ([`Module::try_forward`]), then ReLU.
+    pub fn try_forward_relu<B: Dim, H: Dim, W: Dim, T: Tape<E, D>>(
+        &self,
+        x: Tensor<(B, Const<C>, H, W), E, D, T>,
+    ) -> Result<Tensor<(B, Const<C>, H, W), E, D, T>, D::Err> {
+        D::batchnorm2d_eval(
+            x,
+            &self.scale,
+            &self.bias,
+            &self.running_mean,
+            &self.running_var,
+            self.epsilon,
+            true,
+        )
+    }
+
+    /// Training mode ([`ModuleMut::try_forward_mut`]), then ReLU.
+    pub fn try_forward_mut_relu<B: Dim, H: Dim, W: Dim, T: Tape<E, D>>(
+        &mut self,
+        x: Tensor<(B, Const<C>, H, W), E, D, T>,
+    ) -> Result<Tensor<(B, Const<C>, H, W), E, D, T>, D::Err> {
+        D::batchnorm2d_train(
+            x,
+            &self.scale,
+            &self.bias,
+            &mut self.running_mean,
+            &mut self.running_var,
+            self.epsilon,
+            self.momentum,
+            true,
         )
     }
 }

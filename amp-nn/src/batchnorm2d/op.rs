@@ -1,6 +1,13 @@
 //! The batch-norm op: its geometry, its kernel trait, and the tape wiring written once for
 //! every device (see `conv2d/op.rs` for the pattern). Training and evaluation mode share the
 //! backward wiring; what differs is in the kernels' saved state.
+//!
+//! The op can end in a ReLU (`relu(bn(x))`, how most networks use batch norm). Kernels that
+//! fuse it write the activation directly and, backward, pass the gradient where the
+//! pre-activation `x * a + b` (recomputed from the saved input, bit for bit as forward) is
+//! positive: no pre-activation tensor (nor its gradient) is kept, and forward makes no
+//! separate ReLU pass. For devices whose kernels do not, the wiring runs dfdx's ReLU after
+//! them.
 
 use crate::grad_slot::GradSlots;
 use dfdx::prelude::*;
@@ -15,6 +22,8 @@ pub(crate) struct BnGeom {
     pub epsilon: f64,
     /// Weight of the batch statistic in the running averages (training mode only).
     pub momentum: f64,
+    /// The kernels apply a ReLU to the output (only set for kernels that fuse it).
+    pub relu: bool,
 }
 
 impl BnGeom {
@@ -22,6 +31,7 @@ impl BnGeom {
         s: &(B, Const<C>, H, W),
         epsilon: f64,
         momentum: f64,
+        relu: bool,
     ) -> Self {
         Self {
             n: s.0.size(),
@@ -29,6 +39,7 @@ impl BnGeom {
             hw: s.2.size() * s.3.size(),
             epsilon,
             momentum,
+            relu,
         }
     }
 
@@ -44,6 +55,11 @@ pub(crate) trait BatchNorm2DKernel<E: Dtype>: GradSlots<E> {
     /// What the forward pass keeps for the backward pass (the input, scale and the
     /// statistics it normalised with, and which mode it ran in).
     type Saved: 'static;
+
+    /// Whether the kernels apply the ReLU of [`BnGeom::relu`] (forward: `max(y, 0)`;
+    /// backward: the output gradient only where the pre-activation is positive, with dfdx's
+    /// arithmetic `0 + (1 or 0) * gy`). If not, the wiring runs dfdx's ReLU after them.
+    const FUSES_RELU: bool;
 
     /// Training mode on a contiguous `x`: normalises with the batch statistics and replaces
     /// the running statistics by their updated values. `Ok(None)`: run the generic path.
@@ -69,7 +85,8 @@ pub(crate) trait BatchNorm2DKernel<E: Dtype>: GradSlots<E> {
     ) -> Result<Option<(Tensor<S, E, Self>, Self::Saved)>, Self::Err>;
 
     /// Adds the gradients of `x`, `scale` and `bias` into `gx`, `gscale`, `gbias`, given the
-    /// output gradient `gy`, for either mode.
+    /// output gradient `gy`, for either mode (with [`BnGeom::relu`], `gy` is the gradient of
+    /// the ReLU's output).
     fn bn_backward(
         g: &BnGeom,
         saved: &Self::Saved,
@@ -92,6 +109,7 @@ pub(crate) fn train<B, const C: usize, H, W, E, D, T>(
     running_var: &mut Tensor<Rank1<C>, E, D>,
     epsilon: f64,
     momentum: f64,
+    relu: bool,
 ) -> Result<Img<B, C, H, W, E, D, T>, D::Err>
 where
     B: Dim,
@@ -102,7 +120,7 @@ where
     T: Tape<E, D>,
 {
     let (x, tape) = x.try_contiguous()?.split_tape();
-    let g = BnGeom::of(x.shape(), epsilon, momentum);
+    let g = BnGeom::of(x.shape(), epsilon, momentum, relu && D::FUSES_RELU);
     assert!(
         g.count() > 1,
         "batch norm needs more than one value per channel"
@@ -110,7 +128,7 @@ where
     let Some((out, saved)) = D::bn_train_forward(&g, &x, scale, bias, running_mean, running_var)?
     else {
         let x = x.put_tape(tape);
-        return crate::generic::batchnorm2d_train(
+        let y = crate::generic::batchnorm2d_train(
             x,
             scale,
             bias,
@@ -118,9 +136,11 @@ where
             running_var,
             epsilon,
             momentum,
-        );
+        )?;
+        return then_relu(y, relu);
     };
-    Ok(record_backward(g, x, scale, bias, out, saved, tape))
+    let y = record_backward(g, x, scale, bias, out, saved, tape);
+    then_relu(y, relu && !g.relu)
 }
 
 /// [`crate::NnDevice::batchnorm2d_eval`] on a device with [`BatchNorm2DKernel`]s.
@@ -131,6 +151,7 @@ pub(crate) fn eval<B, const C: usize, H, W, E, D, T>(
     running_mean: &Tensor<Rank1<C>, E, D>,
     running_var: &Tensor<Rank1<C>, E, D>,
     epsilon: f64,
+    relu: bool,
 ) -> Result<Img<B, C, H, W, E, D, T>, D::Err>
 where
     B: Dim,
@@ -141,21 +162,29 @@ where
     T: Tape<E, D>,
 {
     let (x, tape) = x.try_contiguous()?.split_tape();
-    let g = BnGeom::of(x.shape(), epsilon, 0.0);
+    let g = BnGeom::of(x.shape(), epsilon, 0.0, relu && D::FUSES_RELU);
     let Some((out, saved)) =
         D::bn_eval_forward(&g, &x, scale, bias, running_mean, running_var, T::OWNS_TAPE)?
     else {
         let x = x.put_tape(tape);
-        return crate::generic::batchnorm2d_eval(
-            x,
-            scale,
-            bias,
-            running_mean,
-            running_var,
-            epsilon,
-        );
+        let y =
+            crate::generic::batchnorm2d_eval(x, scale, bias, running_mean, running_var, epsilon)?;
+        return then_relu(y, relu);
     };
-    Ok(record_backward(g, x, scale, bias, out, saved, tape))
+    let y = record_backward(g, x, scale, bias, out, saved, tape);
+    then_relu(y, relu && !g.relu)
+}
+
+/// dfdx's ReLU after the op, where it asks for one that its kernels did not apply.
+fn then_relu<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>(
+    y: Tensor<S, E, D, T>,
+    relu: bool,
+) -> Result<Tensor<S, E, D, T>, D::Err> {
+    if relu {
+        y.try_relu()
+    } else {
+        Ok(y)
+    }
 }
 
 /// Records the backward pass of either mode on `tape` (when it records) and attaches it to

@@ -167,14 +167,21 @@ where
     let (scale, bias, mut rm, mut rv) =
         (mk(params[0]), mk(params[1]), mk(params[2]), mk(params[3]));
     let y = match (path, train) {
-        (Path::Fast, true) => {
-            Cpu::batchnorm2d_train(xt.leaky_trace(), &scale, &bias, &mut rm, &mut rv, 1e-5, 0.1)
-        }
+        (Path::Fast, true) => Cpu::batchnorm2d_train(
+            xt.leaky_trace(),
+            &scale,
+            &bias,
+            &mut rm,
+            &mut rv,
+            1e-5,
+            0.1,
+            false,
+        ),
         (Path::Generic, true) => {
             generic::batchnorm2d_train(xt.leaky_trace(), &scale, &bias, &mut rm, &mut rv, 1e-5, 0.1)
         }
         (Path::Fast, false) => {
-            Cpu::batchnorm2d_eval(xt.leaky_trace(), &scale, &bias, &rm, &rv, 1e-5)
+            Cpu::batchnorm2d_eval(xt.leaky_trace(), &scale, &bias, &rm, &rv, 1e-5, false)
         }
         (Path::Generic, false) => {
             generic::batchnorm2d_eval(xt.leaky_trace(), &scale, &bias, &rm, &rv, 1e-5)
