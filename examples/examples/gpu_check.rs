@@ -378,6 +378,25 @@ fn pool_high_mib(reset: bool) -> Option<(f64, f64)> {
     }
 }
 
+/// The peak of live allocations (MiB) over one more step run with dfdx's cache of freed
+/// buffers emptied and disabled, so that every free returns to the memory pool: what
+/// PyTorch's `max_memory_allocated` reports (parameters, gradients, optimizer state and the
+/// step's tensors), where the pool's "used" figure during the timed steps also counts dfdx's
+/// cache. Leaves the cache on again.
+fn allocated_peak_mib<M>(gpu: &Cuda, step: &mut Step<'_>, net: &mut M) -> Option<f64>
+where
+    M: Classifier<Images, Cuda, 10>,
+{
+    gpu.synchronize();
+    gpu.disable_cache();
+    let _ = pool_high_mib(true)?;
+    step.run(net, &mut Phases::new(gpu));
+    gpu.synchronize();
+    let peak = pool_high_mib(false).map(|(used, _)| used);
+    gpu.enable_cache();
+    peak
+}
+
 /// Sets the GPU's memory pool up as `amp` does (freed memory kept between steps), unless
 /// AMP_CUDA_POOL=release asks for the driver's default (returned at every sync), to measure
 /// what keeping it saves. Says which one it is.
@@ -530,11 +549,11 @@ where
     if phases.on {
         return print_profile(name, steps, ms, &phases);
     }
-    let memory = match pool_high_mib(false) {
-        Some((used, reserved)) => {
-            format!("memory pool peak {used:.0} MiB used, {reserved:.0} MiB reserved")
-        }
-        None => "memory pool not readable".to_string(),
+    let memory = match (pool_high_mib(false), allocated_peak_mib(&gpu, &mut step, &mut net)) {
+        (Some((used, reserved)), Some(live)) => format!(
+            "peak {live:.0} MiB allocated (one step without dfdx's cache); memory pool peak {used:.0} MiB used, {reserved:.0} MiB reserved"
+        ),
+        _ => "memory pool not readable".to_string(),
     };
     let path = match amp_nn::cuda::kernels_status(&gpu) {
         Ok(()) => "amp-nn kernels".to_string(),
