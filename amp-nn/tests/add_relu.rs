@@ -1,7 +1,8 @@
 //! `amp_nn::add_relu` on `Cpu` must be dfdx's `a.try_add(b)?.try_relu()` bit for bit: the
 //! output and both inputs' gradients, for the two ways a residual block calls it (the
 //! shortcut taped and used by another branch too, whose gradient lands in the same buffer;
-//! or the shortcut without a tape), in f32 and f64, with sums that are exactly 0 and -0.
+//! or the shortcut without a tape), in f32 and f64, with sums that are exactly 0 and -0, on
+//! small tensors and on one of several parallel chunks.
 
 use dfdx::prelude::*;
 
@@ -35,8 +36,11 @@ where
     Cpu: amp_nn::NnDevice<E>,
 {
     let dev = Cpu::default();
-    let shape: Img = (2, Const, 4, 5);
-    let n = 2 * 3 * 4 * 5;
+    // Seed 3: more than one parallel chunk (16384 elements) of the Cpu kernels, and a length
+    // that is not a multiple of 64 (their mask words).
+    let (h, w) = if seed == 3 { (61, 47) } else { (4, 5) };
+    let shape: Img = (2, Const, h, w);
+    let n = 2 * 3 * h * w;
     let t = |k: u64| dev.tensor_from_vec(data::<E>(n, seed * 10 + k), shape);
     let (a, b, gy, c) = (t(1), t(2), t(3), t(4));
     // Make a + b cancel exactly in a few places too.

@@ -13,6 +13,7 @@ impl AddReluKernel<f32> for Cuda {
     fn add_relu_forward<S: Shape>(
         _a: &Tensor<S, f32, Cuda>,
         _b: &Tensor<S, f32, Cuda>,
+        _record: bool,
     ) -> Result<Option<(Tensor<S, f32, Cuda>, Self::Saved)>, CudaError> {
         Ok(None)
     }

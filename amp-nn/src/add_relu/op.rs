@@ -6,15 +6,17 @@ use dfdx::prelude::*;
 
 /// A device's forward and backward kernels for `relu(a + b)`.
 pub(crate) trait AddReluKernel<E: Dtype>: GradSlots<E> {
-    /// What the forward pass keeps for the backward pass (the output, whose sign says where
-    /// the gradient passes).
+    /// What the forward pass keeps for the backward pass (where the output is positive,
+    /// which says where the gradient passes).
     type Saved: 'static;
 
     /// `relu(a + b)` (both contiguous, of equal shapes) as a fresh tensor; `Ok(None)`: run the
-    /// device-generic path.
+    /// device-generic path. `record`: whether a backward pass will follow (if not, nothing
+    /// need be saved).
     fn add_relu_forward<S: Shape>(
         a: &Tensor<S, E, Self>,
         b: &Tensor<S, E, Self>,
+        record: bool,
     ) -> Result<Option<(Tensor<S, E, Self>, Self::Saved)>, Self::Err>;
 
     /// Adds the output gradient `gy`, where the output is positive, into both `ga` and `gb`
@@ -47,7 +49,7 @@ where
     );
     let (a, ta) = a.try_contiguous()?.split_tape();
     let (b, tb) = b.try_contiguous()?.split_tape();
-    let Some((out, saved)) = D::add_relu_forward(&a, &b)? else {
+    let Some((out, saved)) = D::add_relu_forward(&a, &b, T::OWNS_TAPE)? else {
         return crate::generic::add_relu(a.put_tape(ta), b.put_tape(tb));
     };
     let mut tape = ta.merge(tb);

@@ -107,15 +107,7 @@ impl<B: Dim, const C: usize, H: Dim, W: Dim, E: Dtype, D: NnDevice<E>, T: Tape<E
 
     /// Evaluation mode: running statistics, not updated.
     fn try_forward(&self, x: Tensor<(B, Const<C>, H, W), E, D, T>) -> Result<Self::Output, D::Err> {
-        D::batchnorm2d_eval(
-            x,
-            &self.scale,
-            &self.bias,
-            &self.running_mean,
-            &self.running_var,
-            self.epsilon,
-            false,
-        )
+        self.eval(x, false)
     }
 }
 
@@ -130,18 +122,11 @@ impl<B: Dim, const C: usize, H: Dim, W: Dim, E: Dtype, D: NnDevice<E>, T: Tape<E
         &mut self,
         x: Tensor<(B, Const<C>, H, W), E, D, T>,
     ) -> Result<Self::Output, D::Err> {
-        D::batchnorm2d_train(
-            x,
-            &self.scale,
-            &self.bias,
-            &mut self.running_mean,
-            &mut self.running_var,
-            self.epsilon,
-            self.momentum,
-            false,
-        )
+        self.train(x, false)
     }
 }
+
+type Img<B, const C: usize, H, W, E, D, T> = Tensor<(B, Const<C>, H, W), E, D, T>;
 
 /// Batch norm followed by a ReLU, `relu(bn(x))`, as one op (the usual conv - BN - ReLU unit):
 /// the same values as the module's forward and dfdx's ReLU after it (on `Cpu` the same bits,
@@ -150,33 +135,35 @@ impl<const C: usize, E: Dtype, D: NnDevice<E>> BatchNorm2D<C, E, D> {
     /// Evaluation mode ([`Module::try_forward`]), then ReLU.
     pub fn try_forward_relu<B: Dim, H: Dim, W: Dim, T: Tape<E, D>>(
         &self,
-        x: Tensor<(B, Const<C>, H, W), E, D, T>,
-    ) -> Result<Tensor<(B, Const<C>, H, W), E, D, T>, D::Err> {
-        D::batchnorm2d_eval(
-            x,
-            &self.scale,
-            &self.bias,
-            &self.running_mean,
-            &self.running_var,
-            self.epsilon,
-            true,
-        )
+        x: Img<B, C, H, W, E, D, T>,
+    ) -> Result<Img<B, C, H, W, E, D, T>, D::Err> {
+        self.eval(x, true)
     }
 
     /// Training mode ([`ModuleMut::try_forward_mut`]), then ReLU.
     pub fn try_forward_mut_relu<B: Dim, H: Dim, W: Dim, T: Tape<E, D>>(
         &mut self,
-        x: Tensor<(B, Const<C>, H, W), E, D, T>,
-    ) -> Result<Tensor<(B, Const<C>, H, W), E, D, T>, D::Err> {
-        D::batchnorm2d_train(
-            x,
-            &self.scale,
-            &self.bias,
-            &mut self.running_mean,
-            &mut self.running_var,
-            self.epsilon,
-            self.momentum,
-            true,
-        )
+        x: Img<B, C, H, W, E, D, T>,
+    ) -> Result<Img<B, C, H, W, E, D, T>, D::Err> {
+        self.train(x, true)
+    }
+
+    fn eval<B: Dim, H: Dim, W: Dim, T: Tape<E, D>>(
+        &self,
+        x: Img<B, C, H, W, E, D, T>,
+        relu: bool,
+    ) -> Result<Img<B, C, H, W, E, D, T>, D::Err> {
+        let (rm, rv) = (&self.running_mean, &self.running_var);
+        D::batchnorm2d_eval(x, &self.scale, &self.bias, rm, rv, self.epsilon, relu)
+    }
+
+    fn train<B: Dim, H: Dim, W: Dim, T: Tape<E, D>>(
+        &mut self,
+        x: Img<B, C, H, W, E, D, T>,
+        relu: bool,
+    ) -> Result<Img<B, C, H, W, E, D, T>, D::Err> {
+        let (rm, rv) = (&mut self.running_mean, &mut self.running_var);
+        let (eps, mom) = (self.epsilon, self.momentum);
+        D::batchnorm2d_train(x, &self.scale, &self.bias, rm, rv, eps, mom, relu)
     }
 }
