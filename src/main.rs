@@ -17,6 +17,9 @@ fn main() {
     // memory in the heap instead of returning it to the OS saves 15-20% of a step (see
     // BENCHMARKS.md). A process-wide choice, so the binary makes it, not the library.
     amp_nn::retain_freed_memory();
+    // The trainer reads only the parameters' gradients after a backward pass, so amp-nn's ops
+    // may free each intermediate gradient as soon as it is used (a lower peak per step).
+    amp_nn::free_consumed_gradients(true);
     // Ctrl-C asks the run to stop after the current step and write a checkpoint; a second
     // Ctrl-C quits at once (the last epoch's checkpoint is still there).
     let stop = amp_core::train::StopFlag::new();

@@ -10,7 +10,10 @@
 //! The bench calls [`amp_nn::retain_freed_memory`] first (as a training
 //! binary should); pass `--default-malloc` to measure glibc's defaults, `--dfdx-add` to end
 //! the residual blocks with dfdx's add and ReLU instead of `amp_nn::add_relu`, `--dfdx-relu`
-//! to run dfdx's ReLU after batch norm instead of the fused `try_forward_mut_relu`.
+//! to run dfdx's ReLU after batch norm instead of the fused `try_forward_mut_relu`, and
+//! `--keep-grads` to keep every intermediate gradient to the end of the backward pass
+//! (dfdx's behaviour; by default amp-nn's ops free them when used, as the `amp` binary has
+//! them do, see `amp_nn::free_consumed_gradients`).
 
 use amp_nn::{BatchNorm2D, Conv2D, Conv2DNoBias, GlobalAvgPool2D};
 use dfdx::nn::modules::Linear;
@@ -217,6 +220,15 @@ fn main() {
         args.get(1).copied().unwrap_or(3),
     );
     let tuned = !std::env::args().any(|a| a == "--default-malloc") && amp_nn::retain_freed_memory();
+    amp_nn::free_consumed_gradients(!std::env::args().any(|a| a == "--keep-grads"));
+    println!(
+        "intermediate gradients: {}",
+        if amp_nn::frees_consumed_gradients() {
+            "freed when used"
+        } else {
+            "kept to the end of backward"
+        }
+    );
     println!(
         "malloc: {}",
         if tuned {

@@ -7,8 +7,32 @@
 //! (`*/op.rs`) *takes* what a kernel needs out of each slot, runs the kernel, and puts it
 //! back: on `Cpu` the vector itself (a move, never a copy), on `Cuda` the buffer's device
 //! pointer (the memory stays in the slot).
+//!
+//! The op's *output* gradient is an exception: once the op's backward has read it, no other
+//! backward op reads it again (every op that used the output was recorded later, so its
+//! backward ran earlier). dfdx still keeps it until the whole backward pass ends, so that
+//! every intermediate gradient of a step is alive at its end: that is where a training
+//! step's memory peaks. With [`free_consumed_gradients`] on, amp-nn's ops free it at once.
 
 use dfdx::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static FREE_CONSUMED: AtomicBool = AtomicBool::new(false);
+
+/// Whether amp-nn's ops free their output's gradient as soon as their backward has read it
+/// (process-wide; off by default). It lowers a training step's peak memory (on `Cpu`; on
+/// `Cuda` the slot is kept for now) and changes no value. Leave it off when reading
+/// intermediate gradients after a backward pass (`Gradients::leaky()` keeps them all, and
+/// `Gradients::get` of a freed one would panic); gradients from `alloc_grads`, which keep
+/// only the parameters', lose nothing. The `amp` binary turns it on.
+pub fn free_consumed_gradients(on: bool) {
+    FREE_CONSUMED.store(on, Ordering::Relaxed);
+}
+
+/// Whether [`free_consumed_gradients`] is on.
+pub fn frees_consumed_gradients() -> bool {
+    FREE_CONSUMED.load(Ordering::Relaxed)
+}
 
 /// How a device hands its gradient slots to its kernels.
 pub(crate) trait GradSlots<E>: Storage<E> {
@@ -18,6 +42,13 @@ pub(crate) trait GradSlots<E>: Storage<E> {
     fn take_grad(slot: &mut Self::Vec) -> Self::Grad;
     /// Returns what [`GradSlots::take_grad`] took.
     fn put_grad(slot: &mut Self::Vec, grad: Self::Grad);
+    /// Ends an op's use of its output's gradient: frees it with [`free_consumed_gradients`]
+    /// on, else puts it back.
+    fn done_with_output_grad(
+        dev: &Self,
+        slot: &mut Self::Vec,
+        grad: Self::Grad,
+    ) -> Result<(), Self::Err>;
 }
 
 impl<E: crate::CpuFloat> GradSlots<E> for Cpu {
@@ -27,6 +58,13 @@ impl<E: crate::CpuFloat> GradSlots<E> for Cpu {
     }
     fn put_grad(slot: &mut Self::Vec, grad: Vec<E>) {
         *E::cpu_vec(slot) = grad;
+    }
+    /// Freeing is not putting it back: `take_grad` left an empty vector in the slot.
+    fn done_with_output_grad(_: &Cpu, slot: &mut Self::Vec, grad: Vec<E>) -> Result<(), CpuError> {
+        if !frees_consumed_gradients() {
+            Self::put_grad(slot, grad);
+        }
+        Ok(())
     }
 }
 
@@ -39,4 +77,12 @@ impl GradSlots<f32> for dfdx::tensor::Cuda {
     }
     /// Nothing to return: the kernel wrote through the pointer into the slot's own memory.
     fn put_grad(_slot: &mut Self::Vec, _grad: crate::cuda::context::DevPtr) {}
+    /// Kept for now: freeing on the GPU is in `scripts/gpu/pending/` until checked there.
+    fn done_with_output_grad(
+        _: &Self,
+        _slot: &mut Self::Vec,
+        _grad: crate::cuda::context::DevPtr,
+    ) -> Result<(), dfdx::tensor::CudaError> {
+        Ok(())
+    }
 }

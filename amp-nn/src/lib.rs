@@ -44,6 +44,7 @@ pub use batchnorm2d::BatchNorm2D;
 pub use conv2d::{Conv2D, Conv2DNoBias};
 pub use cpu_util::CpuFloat;
 pub use flatten::Flatten2D;
+pub use grad_slot::{free_consumed_gradients, frees_consumed_gradients};
 pub use malloc::retain_freed_memory;
 pub use pool::{AvgPool2D, GlobalAvgPool2D, MaxPool2D};
 pub use shape::conv_out_dim;

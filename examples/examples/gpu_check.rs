@@ -568,6 +568,9 @@ where
 }
 
 fn main() {
+    // As the `amp` binary: amp-nn's ops free each intermediate gradient when used (the checks
+    // read only inputs' and parameters' gradients).
+    amp_nn::free_consumed_gradients(true);
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let steps = std::env::var("AMP_BENCH_STEPS")

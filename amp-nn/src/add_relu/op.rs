@@ -56,13 +56,14 @@ where
     if T::OWNS_TAPE {
         let n = a.shape().num_elements();
         let (a_g, b_g, o_g) = (a.ghost(), b.ghost(), out.ghost());
+        let dev = out.device().clone();
         drop((a, b));
         tape.add_backward_op(move |grads| {
             let gy = D::take_grad(grads.get_or_alloc_mut(&o_g)?);
             let mut ga = D::take_grad(grads.get_or_alloc_mut(&a_g)?);
             let mut gb = D::take_grad(grads.get_or_alloc_mut(&b_g)?);
             let done = D::add_relu_backward(n, &saved, &gy, &mut ga, &mut gb);
-            D::put_grad(grads.get_or_alloc_mut(&o_g)?, gy);
+            D::done_with_output_grad(&dev, grads.get_or_alloc_mut(&o_g)?, gy)?;
             D::put_grad(grads.get_or_alloc_mut(&a_g)?, ga);
             D::put_grad(grads.get_or_alloc_mut(&b_g)?, gb);
             done

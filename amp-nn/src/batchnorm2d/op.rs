@@ -204,6 +204,7 @@ where
 {
     if T::OWNS_TAPE {
         let (x_g, s_g, b_g, o_g) = (x.ghost(), scale.ghost(), bias.ghost(), out.ghost());
+        let dev = out.device().clone();
         drop(x);
         tape.add_backward_op(move |grads| {
             let gy = D::take_grad(grads.get_or_alloc_mut(&o_g)?);
@@ -211,7 +212,7 @@ where
             let mut gs = D::take_grad(grads.get_or_alloc_mut(&s_g)?);
             let mut gb = D::take_grad(grads.get_or_alloc_mut(&b_g)?);
             let done = D::bn_backward(&g, &saved, &gy, &mut gx, &mut gs, &mut gb);
-            D::put_grad(grads.get_or_alloc_mut(&o_g)?, gy);
+            D::done_with_output_grad(&dev, grads.get_or_alloc_mut(&o_g)?, gy)?;
             D::put_grad(grads.get_or_alloc_mut(&x_g)?, gx);
             D::put_grad(grads.get_or_alloc_mut(&s_g)?, gs);
             D::put_grad(grads.get_or_alloc_mut(&b_g)?, gb);

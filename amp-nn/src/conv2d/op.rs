@@ -71,6 +71,7 @@ pub(crate) fn conv2d<
     };
     if T::OWNS_TAPE {
         let (x_g, w_g, o_g) = (x.ghost(), weight.ghost(), out.ghost());
+        let dev = out.device().clone();
         let b_g = bias.map(|b| b.ghost());
         // The kernels keep what they need in `saved`; x's own handle can go.
         drop(x);
@@ -83,7 +84,7 @@ pub(crate) fn conv2d<
                 None => None,
             };
             let done = D::conv2d_backward(&g, &saved, &gout, &mut gx, &mut gw, gb.as_mut());
-            D::put_grad(grads.get_or_alloc_mut(&o_g)?, gout);
+            D::done_with_output_grad(&dev, grads.get_or_alloc_mut(&o_g)?, gout)?;
             D::put_grad(grads.get_or_alloc_mut(&x_g)?, gx);
             D::put_grad(grads.get_or_alloc_mut(&w_g)?, gw);
             if let (Some(b_g), Some(gb)) = (&b_g, gb) {

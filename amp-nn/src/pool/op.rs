@@ -95,12 +95,13 @@ pub(crate) fn pool2d<
     };
     if T::OWNS_TAPE {
         let (x_g, o_g) = (x.ghost(), out.ghost());
+        let dev = out.device().clone();
         drop(x);
         tape.add_backward_op(move |grads| {
             let gy = D::take_grad(grads.get_or_alloc_mut(&o_g)?);
             let mut gx = D::take_grad(grads.get_or_alloc_mut(&x_g)?);
             let done = D::pool2d_backward(&g, &saved, &gy, &mut gx);
-            D::put_grad(grads.get_or_alloc_mut(&o_g)?, gy);
+            D::done_with_output_grad(&dev, grads.get_or_alloc_mut(&o_g)?, gy)?;
             D::put_grad(grads.get_or_alloc_mut(&x_g)?, gx);
             done
         });
