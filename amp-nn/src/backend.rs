@@ -114,7 +114,7 @@ pub trait NnDevice<E: Dtype>: Device<E> {
     }
 
     /// `relu(a + b)` for tensors of equal shapes (the end of a residual block); see
-    /// [`crate::add_relu`].
+    /// [`crate::add_relu()`].
     fn add_relu<S: Shape, T: Tape<E, Self> + Merge<R>, R: Tape<E, Self>>(
         a: Tensor<S, E, Self, T>,
         b: Tensor<S, E, Self, R>,

@@ -2,7 +2,7 @@
 
 use dfdx::prelude::*;
 
-/// Generic [`crate::NnDevice::add_relu`]; see [`crate::add_relu`] for semantics.
+/// Generic [`crate::NnDevice::add_relu`]; see [`crate::add_relu()`] for semantics.
 pub fn add_relu<S, E, D, T, R>(
     a: Tensor<S, E, D, T>,
     b: Tensor<S, E, D, R>,
