@@ -67,7 +67,7 @@ impl DeviceSpec {
 }
 
 /// The check `amp train|sweep|demo` run before loading any data; the job then opens the
-/// device again with [`open_cuda`] (seeded from its config) and trains there.
+/// device again with `open_cuda` (seeded from its config) and trains there.
 pub fn check_training_device(spec: DeviceSpec) -> Result<()> {
     spec.check_usable()
 }
