@@ -6,8 +6,8 @@
 //! - [`expand`]: cells with stable ids and plan-order indexes.
 //! - [`cell`]: a cell's folder and state (done, interrupted, running, to run).
 //! - [`local`]: `grid run` (`--jobs N` child processes, or `--cell` in this process).
-//! - [`slurm`]: the sbatch script of a job array, and its submission.
-//! - [`report`], [`paired`], [`plot`]: the result table, its statistics and its plot.
+//! - [`slurm`](mod@slurm): the sbatch script of a job array, and its submission.
+//! - [`report`](mod@report), [`paired`], [`plot`]: the result table, its statistics and its plot.
 
 mod cell;
 mod expand;
