@@ -8,10 +8,10 @@ lib_dir() {
     local hit
     hit="$(ldconfig -p 2>/dev/null | awk -v n="$1" '$1 == n {print $NF; exit}')"
     if [[ -z "$hit" ]]; then
-        local site
+        local site ldp="${LD_LIBRARY_PATH:-}"  # unset on some machines (run.sh has set -u)
         site="$(python3 -c 'import site; print(" ".join(site.getsitepackages()))' 2>/dev/null || true)"
         # shellcheck disable=SC2086
-        hit="$(find ${LD_LIBRARY_PATH//:/ } /usr/local/cuda*/lib64 /usr/local/cuda*/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu \
+        hit="$(find ${ldp//:/ } /usr/local/cuda*/lib64 /usr/local/cuda*/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu \
             $site -maxdepth 4 -name "$1" 2>/dev/null | head -1)"
     fi
     [[ -n "$hit" ]] && dirname "$hit"
