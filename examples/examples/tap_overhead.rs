@@ -20,7 +20,9 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
+    // The process-wide settings of the `amp` binary, so that the step is the one it trains.
     amp_nn::retain_freed_memory();
+    amp_nn::free_consumed_gradients(true);
     let dev = Cpu::seed_from_u64(0);
     let mut net = Net::build(&dev);
     let mut opt = Sgd::new(
