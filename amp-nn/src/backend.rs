@@ -76,20 +76,9 @@ pub trait NnDevice<E: Dtype>: Device<E> {
         momentum: f64,
         relu: bool,
     ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
-        let y = crate::generic::batchnorm2d_train(
-            x,
-            scale,
-            bias,
-            running_mean,
-            running_var,
-            epsilon,
-            momentum,
-        )?;
-        if relu {
-            y.try_relu()
-        } else {
-            Ok(y)
-        }
+        let (rm, rv) = (running_mean, running_var);
+        let y = crate::generic::batchnorm2d_train(x, scale, bias, rm, rv, epsilon, momentum)?;
+        crate::batchnorm2d::op::then_relu(y, relu)
     }
 
     /// Inference-mode batch norm with the running statistics (not updated).
@@ -106,11 +95,7 @@ pub trait NnDevice<E: Dtype>: Device<E> {
     ) -> Result<Tensor<(B, Const<C>, H, W), E, Self, T>, Self::Err> {
         let y =
             crate::generic::batchnorm2d_eval(x, scale, bias, running_mean, running_var, epsilon)?;
-        if relu {
-            y.try_relu()
-        } else {
-            Ok(y)
-        }
+        crate::batchnorm2d::op::then_relu(y, relu)
     }
 
     /// `relu(a + b)` for tensors of equal shapes (the end of a residual block); see

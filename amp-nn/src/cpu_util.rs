@@ -38,6 +38,16 @@ where
     v
 }
 
+/// The gradient a ReLU passes back for an output gradient `g`, with dfdx's arithmetic (its
+/// derivative, 1 or 0, times `g`, added into a zeroed buffer), so that the fused ops that end
+/// in a ReLU give dfdx's bits: `g` where the ReLU's input was positive, else 0 (or NaN for a
+/// NaN `g`, as `0 * NaN`).
+#[inline(always)]
+pub(crate) fn relu_grad<E: CpuFloat>(input_positive: bool, g: E) -> E {
+    let d = if input_positive { E::one() } else { E::zero() };
+    E::zero() + d * g
+}
+
 /// A row-major-or-strided matrix operand: pointer plus (row, col) strides.
 #[derive(Clone, Copy)]
 pub(crate) struct Mat<P> {

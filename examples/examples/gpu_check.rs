@@ -52,6 +52,19 @@ impl Rng {
 /// One op's outputs: the forward values and every gradient, named.
 type Outs = Vec<(&'static str, Vec<f32>)>;
 
+/// An op case's output values, and the gradients of `sum(y * r)` for a random `r` (so that
+/// every output element's gradient differs).
+fn values_and_grads<S: Shape, D: NnDevice<f32>>(
+    y: Tensor<S, f32, D, OwnedTape<f32, D>>,
+    rng: &mut Rng,
+) -> (Vec<f32>, Gradients<f32, D>) {
+    let r = y
+        .device()
+        .tensor_from_vec(rng.normal(y.shape().num_elements()), *y.shape());
+    let yv = y.as_vec();
+    (yv, (y * r).sum::<(), _>().backward())
+}
+
 fn conv<D: NnDevice<f32>, const C: usize, const O: usize, const K: usize>(
     dev: &D,
     (n, h, s, p, bias): (usize, usize, usize, usize, bool),
@@ -62,9 +75,7 @@ fn conv<D: NnDevice<f32>, const C: usize, const O: usize, const K: usize>(
         dev.tensor_from_vec(rng.normal(O * C * K * K), (Const, Const, Const, Const));
     let b: Tensor<Rank1<O>, f32, D> = dev.tensor_from_vec(rng.normal(O), (Const,));
     let y = D::conv2d(x.leaky_trace(), &w, bias.then_some(&b), s, p).unwrap();
-    let r = dev.tensor_from_vec(rng.normal(y.shape().num_elements()), *y.shape());
-    let yv = y.as_vec();
-    let g = (y * r).sum::<(), _>().backward();
+    let (yv, g) = values_and_grads(y, &mut rng);
     let mut out = vec![
         ("y", yv),
         ("grad x", g.get(&x).as_vec()),
@@ -101,9 +112,7 @@ fn batchnorm<D: NnDevice<f32>, const C: usize>(
     } else {
         D::batchnorm2d_eval(x.leaky_trace(), &s, &b, &rm, &rv, 1e-5, relu).unwrap()
     };
-    let r = dev.tensor_from_vec(rng.normal(y.shape().num_elements()), *y.shape());
-    let yv = y.as_vec();
-    let g = (y * r).sum::<(), _>().backward();
+    let (yv, g) = values_and_grads(y, &mut rng);
     vec![
         ("y", yv),
         ("grad x", g.get(&x).as_vec()),
@@ -122,9 +131,7 @@ fn pool<D: NnDevice<f32>>(
     let mut rng = Rng(0xabcdef ^ (h * 17 + k) as u64);
     let x = dev.tensor_from_vec(rng.normal(4 * 6 * h * h), (4, Const::<6>, h, h));
     let y = D::pool2d(x.leaky_trace(), kind, k, s, p).unwrap();
-    let r = dev.tensor_from_vec(rng.normal(y.shape().num_elements()), *y.shape());
-    let yv = y.as_vec();
-    let g = (y * r).sum::<(), _>().backward();
+    let (yv, g) = values_and_grads(y, &mut rng);
     vec![("y", yv), ("grad x", g.get(&x).as_vec())]
 }
 
@@ -136,9 +143,7 @@ fn add_relu<D: NnDevice<f32>>(dev: &D, h: usize) -> Outs {
     let a = dev.tensor_from_vec(rng.normal(n), shape);
     let b = dev.tensor_from_vec(rng.normal(n), shape);
     let y = D::add_relu(a.leaky_trace(), b.clone()).unwrap();
-    let r = dev.tensor_from_vec(rng.normal(n), shape);
-    let yv = y.as_vec();
-    let g = (y * r).sum::<(), _>().backward();
+    let (yv, g) = values_and_grads(y, &mut rng);
     vec![
         ("y", yv),
         ("grad a", g.get(&a).as_vec()),

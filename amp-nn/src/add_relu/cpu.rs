@@ -5,7 +5,7 @@
 //! one bit per element (a thirty-second of a copy of the output), and nothing without a tape.
 
 use super::op::AddReluKernel;
-use crate::cpu_util::{to_buf, CpuFloat};
+use crate::cpu_util::{relu_grad, to_buf, CpuFloat};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -74,12 +74,7 @@ where
             .zip(mask.par_chunks(CHUNK / 64).zip(gy.par_chunks(CHUNK)))
             .for_each(|((ga, gb), (m, gy))| {
                 for i in 0..ga.len() {
-                    let pass = if (m[i / 64] >> (i % 64)) & 1 == 1 {
-                        E::one()
-                    } else {
-                        E::zero()
-                    };
-                    let g = E::zero() + pass * gy[i];
+                    let g = relu_grad((m[i / 64] >> (i % 64)) & 1 == 1, gy[i]);
                     ga[i] += g;
                     gb[i] += g;
                 }

@@ -12,7 +12,7 @@
 //! bits) is not positive, exactly as dfdx's ReLU backward would have produced it.
 
 use super::op::{BatchNorm2DKernel, BnGeom};
-use crate::cpu_util::{to_buf, CpuFloat};
+use crate::cpu_util::{relu_grad, to_buf, CpuFloat};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -89,12 +89,7 @@ fn relu_masked<E: CpuFloat>(g: &BnGeom, x: &[E], dy: &[E], a: &[E], b: &[E]) -> 
         .for_each(|(pl, (o, (xp, dp)))| {
             let (a, b) = (a[pl % g.c], b[pl % g.c]);
             for ((o, x), d) in o.iter_mut().zip(xp).zip(dp) {
-                let pass = if bn_out(*x, a, b, false) > E::zero() {
-                    E::one()
-                } else {
-                    E::zero()
-                };
-                *o = E::zero() + pass * *d;
+                *o = relu_grad(bn_out(*x, a, b, false) > E::zero(), *d);
             }
         });
     out

@@ -175,8 +175,8 @@ where
     then_relu(y, relu && !g.relu)
 }
 
-/// dfdx's ReLU after the op, where it asks for one that its kernels did not apply.
-fn then_relu<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>(
+/// dfdx's ReLU after batch norm, where the op asks for one that no kernel applied.
+pub(crate) fn then_relu<S: Shape, E: Dtype, D: Device<E>, T: Tape<E, D>>(
     y: Tensor<S, E, D, T>,
     relu: bool,
 ) -> Result<Tensor<S, E, D, T>, D::Err> {
