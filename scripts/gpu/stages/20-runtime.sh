@@ -48,6 +48,15 @@ stage_runtime() {
     done
     export LD_LIBRARY_PATH="$dirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
     row runtime libraries ok "$dirs"
+    # cuDNN is optional: a binary with amp-nn's cuDNN route (scripts/gpu/pending/) loads it at
+    # run time for the convolutions; gpu_check's rows say which route ran.
+    dir="$(lib_dir libcudnn.so.9)"
+    if [[ -n "$dir" ]]; then
+        export LD_LIBRARY_PATH="$dir:$LD_LIBRARY_PATH"
+        row runtime cudnn ok "libcudnn.so.9 in $dir"
+    else
+        row runtime cudnn skip "libcudnn.so.9 not found: convolutions by amp-nn's im2col kernels"
+    fi
     # NVRTC newer than the driver's CUDA version writes PTX the driver cannot load.
     local nvrtc_v
     nvrtc_v="$(python3 -c 'import ctypes; l = ctypes.CDLL("libnvrtc.so.13"); a, b = ctypes.c_int(), ctypes.c_int(); l.nvrtcVersion(ctypes.byref(a), ctypes.byref(b)); print(f"{a.value}.{b.value}")' 2>/dev/null)"

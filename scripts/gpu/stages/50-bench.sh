@@ -3,7 +3,10 @@
 # (output mode, every candidate measured and amplified). Then ResNet-18 on dfdx's generic
 # ops (AMP_NN_CUDA=generic): the path before amp-nn's kernels, for comparison, and with the
 # GPU memory pool returning freed memory at every sync (AMP_CUDA_POOL=release, the driver's
-# default; amp keeps it, see amp_nn::cuda::retain_freed_memory).
+# default; amp keeps it, see amp_nn::cuda::retain_freed_memory). With the cuDNN route
+# (scripts/gpu/pending/), convolutions run by cuDNN where the runtime stage found it; rows with
+# AMP_NN_CONV=im2col (amp-nn's kernels) and AMP_CUDNN_ALGO=find (cuDNN's timed choice, as
+# PyTorch's cudnn.benchmark) beside it.
 # AMP_BENCH_MODELS (default "resnet18 vgg16") and AMP_BENCH_EXTRA=0 (skip the TF32 and generic
 # rows) shorten it. A pack with a baseline (pack.sh's AMP_PACK_BASE) runs it right after each of
 # these runs, in rows named "base <commit>", so that both are measured on the same card in turn.
@@ -24,6 +27,11 @@ stage_bench() {
     AMP_NN_CUDA_PROFILE=1 AMP_BENCH_STEPS=5 timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 profile" FAIL "see above"
     gpu_rows "$log"
     AMP_CUDA_TF32=1 timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 tf32" FAIL "see above"
+    gpu_rows "$log"
+    # The convolution routes side by side: amp-nn's im2col kernels, cuDNN's timed choice.
+    AMP_NN_CONV=im2col timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 im2col" FAIL "see above"
+    gpu_rows "$log"
+    AMP_CUDNN_ALGO=find timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 cudnn find" FAIL "see above"
     gpu_rows "$log"
     AMP_CUDA_POOL=release timed 60 "$log" "$PACK/bin/gpu_check" bench resnet18 off || row bench "resnet18 pool released" FAIL "see above"
     gpu_rows "$log"
