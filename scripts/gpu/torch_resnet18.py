@@ -73,6 +73,7 @@ def main():
         "tf32_cudnn": torch.backends.cudnn.allow_tf32,
         "tf32_matmul": torch.backends.cuda.matmul.allow_tf32,
         "torch": torch.__version__,
+        "cudnn": torch.backends.cudnn.version(),
         "gpu": torch.cuda.get_device_name(),
     }))
 

@@ -17,7 +17,7 @@ stage_torch() {
                 continue
             }
             row torch "$m, tf32 $tf32" "$(first_match '"ms_per_step": \K[0-9.]+' "$log")" \
-                "ms/step, $(first_match '"images_per_s": \K[0-9.]+' "$log") img/s, peak allocated $(first_match '"peak_mib": \K[0-9.]+' "$log") MiB, reserved $(first_match '"reserved_mib": \K[0-9.]+' "$log") MiB, torch $(first_match '"torch": "\K[^"]+' "$log")"
+                "ms/step, $(first_match '"images_per_s": \K[0-9.]+' "$log") img/s, peak allocated $(first_match '"peak_mib": \K[0-9.]+' "$log") MiB, reserved $(first_match '"reserved_mib": \K[0-9.]+' "$log") MiB, torch $(first_match '"torch": "\K[^"]+' "$log"), cuDNN $(first_match '"cudnn": \K[0-9]+' "$log")"
         }
     done
 }
