@@ -36,6 +36,12 @@ pub fn frees_consumed_gradients() -> bool {
 
 /// How a device hands its gradient slots to its kernels.
 pub(crate) trait GradSlots<E>: Storage<E> {
+    /// Whether this device's kernels may decline an op (answer `Ok(None)`), which then runs
+    /// the device-generic path. `Cpu`'s never do, and for `Cpu` that fallback is never
+    /// compiled: the ops branch on this constant (`*/op.rs`), and rustc does not generate code
+    /// under a branch a constant rules out. Every binary that trains on `Cpu` is smaller and
+    /// builds quicker for it (the generic path is instantiated per layer shape).
+    const KERNELS_MAY_DECLINE: bool;
     /// What a kernel reads or adds into: `Vec<E>` on `Cpu`, a device pointer on `Cuda`.
     type Grad;
     /// The slot's contents, for the duration of one backward op.
@@ -52,6 +58,7 @@ pub(crate) trait GradSlots<E>: Storage<E> {
 }
 
 impl<E: crate::CpuFloat> GradSlots<E> for Cpu {
+    const KERNELS_MAY_DECLINE: bool = false;
     type Grad = Vec<E>;
     fn take_grad(slot: &mut Self::Vec) -> Vec<E> {
         std::mem::take(E::cpu_vec(slot))
@@ -70,6 +77,8 @@ impl<E: crate::CpuFloat> GradSlots<E> for Cpu {
 
 #[cfg(feature = "cuda")]
 impl GradSlots<f32> for dfdx::tensor::Cuda {
+    /// Shapes past the kernels' index range, and unaligned views, go the generic way.
+    const KERNELS_MAY_DECLINE: bool = true;
     type Grad = crate::cuda::context::DevPtr;
     fn take_grad(slot: &mut Self::Vec) -> crate::cuda::context::DevPtr {
         use cudarc::driver::DevicePtrMut;
@@ -85,4 +94,14 @@ impl GradSlots<f32> for dfdx::tensor::Cuda {
     ) -> Result<(), dfdx::tensor::CudaError> {
         Ok(())
     }
+}
+
+/// The panic of an op whose device's kernels declined it although the device says they never
+/// do ([`GradSlots::KERNELS_MAY_DECLINE`]): a bug in that device's kernels, not in the input.
+#[cold]
+pub(crate) fn declined<D>(op: &str) -> ! {
+    panic!(
+        "amp-nn: the {op} kernels of {} declined an op, but the device says they never do",
+        std::any::type_name::<D>()
+    )
 }

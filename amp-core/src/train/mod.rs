@@ -12,6 +12,7 @@ mod stop;
 pub mod streams;
 pub mod tensors;
 mod trainer;
+mod walk;
 
 pub use checkpoint::{Checkpoint, CheckpointError, Position};
 pub use observer::{Observer, Silent};

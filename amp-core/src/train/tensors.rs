@@ -1,14 +1,14 @@
 //! A model's tensors by name, as host values: what a checkpoint stores and restores.
 //!
-//! dfdx walks a model's tensors through `TensorCollection`; with the name viewer each tensor
-//! comes with its dotted path (`layer1.0.conv1.weight`). Every tensor is included, running
-//! batch-norm statistics too: a resumed run must continue from exactly the same state.
+//! dfdx walks a model's tensors through `TensorCollection` ([`super::walk`]); with the name
+//! viewer each tensor comes with its dotted path (`layer1.0.conv1.weight`). Every tensor is
+//! included, running batch-norm statistics too: a resumed run must continue from exactly the
+//! same state.
 
-use dfdx::nn::tensor_collection::{
-    RecursiveWalker, TensorCollection, TensorOptions, TensorVisitor, ViewTensorMut, ViewTensorName,
-    ViewTensorRef,
-};
-use dfdx::prelude::*;
+use dfdx::nn::tensor_collection::TensorCollection;
+
+use super::walk;
+use crate::AmpDevice;
 
 /// One tensor: its path in the model, its shape and its values in row-major order.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +22,7 @@ pub struct NamedTensor {
 pub fn read_tensors<M, D>(model: &M) -> Result<Vec<NamedTensor>, D::Err>
 where
     M: TensorCollection<f32, D>,
-    D: Device<f32>,
+    D: AmpDevice<f32>,
 {
     read(model, true)
 }
@@ -32,17 +32,22 @@ where
 fn read<M, D>(model: &M, values: bool) -> Result<Vec<NamedTensor>, D::Err>
 where
     M: TensorCollection<f32, D>,
-    D: Device<f32>,
+    D: AmpDevice<f32>,
 {
-    let mut out = Reader {
-        tensors: Vec::new(),
-        values,
-    };
-    M::iter_tensors(&mut RecursiveWalker {
-        m: (model, String::new()),
-        f: &mut out,
+    let mut tensors = Vec::new();
+    walk::named(model, &mut |t| {
+        tensors.push(NamedTensor {
+            name: t.name,
+            shape: t.tensor.dims(),
+            values: if values {
+                t.tensor.values()
+            } else {
+                Vec::new()
+            },
+        });
+        Ok(())
     })?;
-    Ok(out.tensors)
+    Ok(tensors)
 }
 
 /// Why stored tensors do not fit a model.
@@ -65,7 +70,7 @@ pub enum TensorMismatch {
 pub fn check_tensors<M, D>(model: &M, stored: &[NamedTensor]) -> Result<(), TensorMismatch>
 where
     M: TensorCollection<f32, D>,
-    D: Device<f32>,
+    D: AmpDevice<f32>,
 {
     // Visiting names and shapes cannot fail: nothing is allocated.
     let shapes: Vec<(String, Vec<usize>)> = read(model, false)
@@ -100,55 +105,25 @@ where
 pub fn write_tensors<M, D>(model: &mut M, stored: &[NamedTensor]) -> Result<(), D::Err>
 where
     M: TensorCollection<f32, D>,
-    D: Device<f32>,
+    D: AmpDevice<f32>,
 {
-    M::iter_tensors(&mut RecursiveWalker {
-        m: (model, String::new()),
-        f: &mut Writer(stored),
+    // The names come from the read-only walk; the mutable one visits the same tensors in the
+    // same order (both are the model's `iter_tensors`), so the i-th of one is the i-th of the
+    // other. The shapes are compared on the way, to be sure.
+    let names = read(model, false)?;
+    let mut i = 0;
+    walk::each_mut(model, &mut |_, t| {
+        let NamedTensor { name, shape, .. } = &names[i];
+        assert_eq!(
+            &t.dims(),
+            shape,
+            "tensor {i} ({name}) moved between two walks"
+        );
+        if let Some(s) = stored.iter().find(|s| &s.name == name) {
+            t.copy_values(&s.values);
+        }
+        i += 1;
+        Ok(())
     })?;
     Ok(())
-}
-
-struct Reader {
-    tensors: Vec<NamedTensor>,
-    values: bool,
-}
-struct Writer<'a>(&'a [NamedTensor]);
-
-impl<D: Device<f32>> TensorVisitor<f32, D> for Reader {
-    type Viewer = (ViewTensorRef, ViewTensorName);
-    type Err = D::Err;
-    type E2 = f32;
-    type D2 = D;
-
-    fn visit<S: Shape>(
-        &mut self,
-        _: TensorOptions<S, f32, D>,
-        (t, name): (&Tensor<S, f32, D>, String),
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        self.tensors.push(NamedTensor {
-            name,
-            shape: t.shape().concrete().into_iter().collect(),
-            values: if self.values { t.as_vec() } else { Vec::new() },
-        });
-        Ok(None)
-    }
-}
-
-impl<D: Device<f32>> TensorVisitor<f32, D> for Writer<'_> {
-    type Viewer = (ViewTensorMut, ViewTensorName);
-    type Err = D::Err;
-    type E2 = f32;
-    type D2 = D;
-
-    fn visit<S: Shape>(
-        &mut self,
-        _: TensorOptions<S, f32, D>,
-        (t, name): (&mut Tensor<S, f32, D>, String),
-    ) -> Result<Option<Tensor<S, f32, D>>, D::Err> {
-        if let Some(stored) = self.0.iter().find(|s| s.name == name) {
-            t.copy_from(&stored.values);
-        }
-        Ok(None)
-    }
 }

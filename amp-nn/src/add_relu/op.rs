@@ -50,7 +50,10 @@ where
     let (a, ta) = a.try_contiguous()?.split_tape();
     let (b, tb) = b.try_contiguous()?.split_tape();
     let Some((out, saved)) = D::add_relu_forward(&a, &b, T::OWNS_TAPE)? else {
-        return crate::generic::add_relu(a.put_tape(ta), b.put_tape(tb));
+        if D::KERNELS_MAY_DECLINE {
+            return crate::generic::add_relu(a.put_tape(ta), b.put_tape(tb));
+        }
+        crate::grad_slot::declined::<D>("add_relu")
     };
     let mut tape = ta.merge(tb);
     if T::OWNS_TAPE {

@@ -127,17 +127,13 @@ where
     );
     let Some((out, saved)) = D::bn_train_forward(&g, &x, scale, bias, running_mean, running_var)?
     else {
-        let x = x.put_tape(tape);
-        let y = crate::generic::batchnorm2d_train(
-            x,
-            scale,
-            bias,
-            running_mean,
-            running_var,
-            epsilon,
-            momentum,
-        )?;
-        return then_relu(y, relu);
+        if D::KERNELS_MAY_DECLINE {
+            let (rm, rv) = (running_mean, running_var);
+            let x = x.put_tape(tape);
+            let y = crate::generic::batchnorm2d_train(x, scale, bias, rm, rv, epsilon, momentum)?;
+            return then_relu(y, relu);
+        }
+        crate::grad_slot::declined::<D>("batch norm")
     };
     let y = record_backward(g, x, scale, bias, out, saved, tape);
     then_relu(y, relu && !g.relu)
@@ -166,10 +162,13 @@ where
     let Some((out, saved)) =
         D::bn_eval_forward(&g, &x, scale, bias, running_mean, running_var, T::OWNS_TAPE)?
     else {
-        let x = x.put_tape(tape);
-        let y =
-            crate::generic::batchnorm2d_eval(x, scale, bias, running_mean, running_var, epsilon)?;
-        return then_relu(y, relu);
+        if D::KERNELS_MAY_DECLINE {
+            let (rm, rv) = (running_mean, running_var);
+            let x = x.put_tape(tape);
+            let y = crate::generic::batchnorm2d_eval(x, scale, bias, rm, rv, epsilon)?;
+            return then_relu(y, relu);
+        }
+        crate::grad_slot::declined::<D>("batch norm")
     };
     let y = record_backward(g, x, scale, bias, out, saved, tape);
     then_relu(y, relu && !g.relu)

@@ -36,11 +36,15 @@ pub(crate) fn forward<E: CpuFloat>(
                 if imgs == 1 {
                     // (O x plane) is exactly the NCHW layout of one image.
                     let dst = row_major(out_chunk.as_mut_ptr(), ncol);
+                    // SAFETY: `w` is O x CKK, `col` CKK x ncol (im2col of this chunk) and
+                    // `out_chunk` O x ncol, all row-major; `out_chunk` is a distinct `&mut`.
                     unsafe { gemm_st(g.o, ncol, ckk, dst, false, lhs, rhs) };
                 } else {
                     // GEMM into (O x imgs*plane), then scatter to NCHW.
                     with_scratch(1, g.o * ncol, |tmp: &mut [E]| {
                         let dst = row_major(tmp.as_mut_ptr(), ncol);
+                        // SAFETY: as above, into the O x ncol scratch `tmp`, which no input
+                        // aliases.
                         unsafe { gemm_st(g.o, ncol, ckk, dst, false, lhs, rhs) };
                         for img in 0..imgs {
                             for o in 0..g.o {
@@ -190,6 +194,10 @@ fn chunk_backward<E: CpuFloat>(
         let gm = row_major(gmat.as_ptr(), ncol);
         if g.is_pointwise() {
             // col == x, and the data gradient lands directly in gx.
+            // SAFETY: a pointwise chunk is one image (`imgs_per_chunk`), so `xs` is CKK x ncol;
+            // `pw` is CKK x O (W's gradient, transposed), `gmat`
+            // O x ncol, `w` O x CKK and `gx_chunk` CKK x ncol; each destination is a distinct
+            // `&mut` that no input of its GEMM aliases.
             unsafe {
                 gemm_st(
                     ckk,
@@ -213,6 +221,9 @@ fn chunk_backward<E: CpuFloat>(
         } else {
             with_scratch(0, ckk * ncol, |col: &mut [E]| {
                 im2col(g, xs, imgs, col);
+                // SAFETY: shapes as in the pointwise case with `col` (CKK x ncol) for `xs`;
+                // the second GEMM overwrites `col` only after the first has read it, and
+                // reads `w` and `gmat`, which `col` does not alias.
                 unsafe {
                     // gW^T += col * gout^T
                     gemm_st(

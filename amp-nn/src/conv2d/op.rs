@@ -67,7 +67,10 @@ pub(crate) fn conv2d<
     let g = ConvGeom::new((b.size(), C, h.size(), w.size()), O, K, stride, padding);
     let out_shape = (b, Const::<O>, g.ho, g.wo);
     let Some((out, saved)) = D::conv2d_forward(&g, &x, weight, bias, out_shape)? else {
-        return crate::generic::conv2d(x.put_tape(tape), weight, bias, stride, padding);
+        if D::KERNELS_MAY_DECLINE {
+            return crate::generic::conv2d(x.put_tape(tape), weight, bias, stride, padding);
+        }
+        crate::grad_slot::declined::<D>("conv2d")
     };
     if T::OWNS_TAPE {
         let (x_g, w_g, o_g) = (x.ghost(), weight.ghost(), out.ghost());

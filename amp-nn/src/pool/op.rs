@@ -91,7 +91,10 @@ pub(crate) fn pool2d<
         p: padding,
     };
     let Some((out, saved)) = D::pool2d_forward(&g, &x, (b, Const::<C>, g.ho, g.wo))? else {
-        return crate::generic::pool2d(x.put_tape(tape), kind, kernel, stride, padding);
+        if D::KERNELS_MAY_DECLINE {
+            return crate::generic::pool2d(x.put_tape(tape), kind, kernel, stride, padding);
+        }
+        crate::grad_slot::declined::<D>("pool2d")
     };
     if T::OWNS_TAPE {
         let (x_g, o_g) = (x.ghost(), out.ghost());
