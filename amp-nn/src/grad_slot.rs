@@ -77,7 +77,9 @@ impl<E: crate::CpuFloat> GradSlots<E> for Cpu {
 
 #[cfg(feature = "cuda")]
 impl GradSlots<f32> for dfdx::tensor::Cuda {
-    /// Shapes past the kernels' index range, and unaligned views, go the generic way.
+    /// When a tensor's device pointer cannot be located or the GPU's kernels cannot be set
+    /// up (each says why once, `cuda/`), and for an op without a CUDA kernel yet
+    /// (`add_relu`), the op runs the generic way.
     const KERNELS_MAY_DECLINE: bool = true;
     type Grad = crate::cuda::context::DevPtr;
     fn take_grad(slot: &mut Self::Vec) -> crate::cuda::context::DevPtr {
