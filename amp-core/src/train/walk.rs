@@ -90,6 +90,7 @@ pub struct Named<'a, D: AmpDevice<f32>> {
     pub name: String,
     /// Whether optimizers update it (batch norm's running statistics are not).
     pub trainable: bool,
+    /// The tensor itself, whatever its shape.
     pub tensor: &'a dyn AnyTensor<D>,
 }
 

@@ -195,9 +195,9 @@ fn chunk_backward<E: CpuFloat>(
         if g.is_pointwise() {
             // col == x, and the data gradient lands directly in gx.
             // SAFETY: a pointwise chunk is one image (`imgs_per_chunk`), so `xs` is CKK x ncol;
-            // `pw` is CKK x O (W's gradient, transposed), `gmat`
-            // O x ncol, `w` O x CKK and `gx_chunk` CKK x ncol; each destination is a distinct
-            // `&mut` that no input of its GEMM aliases.
+            // `pw` is CKK x O (W's gradient, transposed), `gmat` O x ncol, `w` O x CKK and
+            // `gx_chunk` CKK x ncol; each destination is a distinct `&mut` that no input of
+            // its GEMM aliases.
             unsafe {
                 gemm_st(
                     ckk,
