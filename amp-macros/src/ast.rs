@@ -59,72 +59,7 @@ impl Model {
         let mut fields = Vec::new();
         let mut seen: HashMap<String, Ident> = HashMap::new();
         for f in named.named.iter_mut() {
-            let fa = attr::take_field_attrs(cx, &mut f.attrs);
-            let ident = f.ident.clone().expect("named field");
-            let name = fa
-                .rename
-                .as_ref()
-                .map(|l| l.value())
-                .unwrap_or_else(|| syn::ext::IdentExt::unraw(&ident).to_string());
-            if fa.role != Role::Skip {
-                if let Some(lit) = &fa.rename {
-                    if name.is_empty() || name.contains(char::is_whitespace) {
-                        cx.error_spanned_by(
-                            lit,
-                            "a layer name must be non-empty and without spaces",
-                        );
-                    }
-                }
-                if let Some(first) = seen.get(&name) {
-                    let at = fa.rename.as_ref().map(|l| l.span()).unwrap_or(ident.span());
-                    cx.syn_error(syn::Error::new(
-                        at,
-                        format!("duplicate layer name `{name}` (also used by field `{first}`)"),
-                    ));
-                } else {
-                    seen.insert(name.clone(), ident.clone());
-                }
-            }
-            let Some(kind) = layer_kind(&f.ty) else {
-                cx.error_spanned_by(
-                    &f.ty,
-                    format!(
-                        "field `{ident}` is not a layer: #[amplifiable] fields must be dfdx modules \
-                         named by a type path (like `Linear<4, 8, E, D>`), not references, tuples or arrays"
-                    ),
-                );
-                continue;
-            };
-            let scalar = if is_number(&f.ty) {
-                if fa.role != Role::Skip {
-                    cx.error_spanned_by(
-                        &f.ty,
-                        format!(
-                            "field `{ident}` is a plain number, not a layer: mark it `#[amp(skip)]` \
-                             (optionally with `default = ...`, its value when the model is built)"
-                        ),
-                    );
-                    continue;
-                }
-                Some(
-                    fa.default
-                        .clone()
-                        .unwrap_or_else(|| syn::parse_quote!(::core::default::Default::default())),
-                )
-            } else {
-                if let Some(d) = &fa.default {
-                    cx.error_spanned_by(d, "`default = ...` applies to plain number fields only");
-                }
-                None
-            };
-            fields.push(Field {
-                ident,
-                ty: f.ty.clone(),
-                role: fa.role,
-                name,
-                kind,
-                scalar,
-            });
+            fields.extend(Field::from_syn(cx, f, &mut seen));
         }
         if named.named.is_empty() {
             cx.error_spanned_by(&item.ident, "#[amplifiable] struct has no layers");
@@ -148,6 +83,97 @@ impl Model {
             fields,
         })
     }
+}
+
+impl Field {
+    /// Checks one field: its attributes (removed from `f`), its registry name (unique among
+    /// candidates and blocks, `seen` holds the names so far), that it is a layer, and a
+    /// skipped plain number's default. `None` when it cannot be used (the error is in `cx`).
+    fn from_syn(cx: &Ctxt, f: &mut syn::Field, seen: &mut HashMap<String, Ident>) -> Option<Field> {
+        let fa = attr::take_field_attrs(cx, &mut f.attrs);
+        let ident = f.ident.clone().expect("named field");
+        let name = fa
+            .rename
+            .as_ref()
+            .map(|l| l.value())
+            .unwrap_or_else(|| syn::ext::IdentExt::unraw(&ident).to_string());
+        if fa.role != Role::Skip {
+            check_name(cx, &fa, &ident, &name, seen);
+        }
+        let Some(kind) = layer_kind(&f.ty) else {
+            cx.error_spanned_by(
+                &f.ty,
+                format!(
+                    "field `{ident}` is not a layer: #[amplifiable] fields must be dfdx modules \
+                     named by a type path (like `Linear<4, 8, E, D>`), not references, tuples or arrays"
+                ),
+            );
+            return None;
+        };
+        let scalar = scalar_default(cx, &fa, &ident, &f.ty)?;
+        Some(Field {
+            ident,
+            ty: f.ty.clone(),
+            role: fa.role,
+            name,
+            kind,
+            scalar,
+        })
+    }
+}
+
+/// A candidate's or block's registry name: non-empty, no spaces, not used by another field.
+fn check_name(
+    cx: &Ctxt,
+    fa: &attr::FieldAttrs,
+    ident: &Ident,
+    name: &str,
+    seen: &mut HashMap<String, Ident>,
+) {
+    if let Some(lit) = &fa.rename {
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            cx.error_spanned_by(lit, "a layer name must be non-empty and without spaces");
+        }
+    }
+    if let Some(first) = seen.get(name) {
+        let at = fa.rename.as_ref().map(|l| l.span()).unwrap_or(ident.span());
+        cx.syn_error(syn::Error::new(
+            at,
+            format!("duplicate layer name `{name}` (also used by field `{first}`)"),
+        ));
+    } else {
+        seen.insert(name.to_string(), ident.clone());
+    }
+}
+
+/// `Some(Some(value))` for a skipped plain number (its `default = ...` or `Default`),
+/// `Some(None)` for a module, `None` (with the error in `cx`) for a number that is not
+/// skipped. `default = ...` on a module is reported and ignored.
+fn scalar_default(
+    cx: &Ctxt,
+    fa: &attr::FieldAttrs,
+    ident: &Ident,
+    ty: &Type,
+) -> Option<Option<syn::Expr>> {
+    if !is_number(ty) {
+        if let Some(d) = &fa.default {
+            cx.error_spanned_by(d, "`default = ...` applies to plain number fields only");
+        }
+        return Some(None);
+    }
+    if fa.role != Role::Skip {
+        cx.error_spanned_by(
+            ty,
+            format!(
+                "field `{ident}` is a plain number, not a layer: mark it `#[amp(skip)]` \
+                 (optionally with `default = ...`, its value when the model is built)"
+            ),
+        );
+        return None;
+    }
+    Some(Some(fa.default.clone().unwrap_or_else(|| {
+        syn::parse_quote!(::core::default::Default::default())
+    })))
 }
 
 /// The generic type parameter that plays `role` (the dtype or the device).
