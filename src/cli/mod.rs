@@ -8,6 +8,7 @@ mod experiment;
 mod grid;
 mod models;
 mod plot;
+mod plot_text;
 mod progress;
 mod report;
 mod report_cmd;

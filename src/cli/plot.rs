@@ -1,7 +1,8 @@
 //! Accuracy and gradient plots: PNG when the path ends in `.png`, SVG otherwise.
 //!
 //! Text is drawn with DejaVu Sans bundled by the `dejavu` crate (plotters' `ab_glyph`
-//! feature), so a machine without system fonts draws the same picture. Epochs are whole
+//! feature), so a machine without system fonts draws the same picture; in PNGs through
+//! [`TextBitmap`](super::plot_text::TextBitmap), which places the glyphs properly. Epochs are whole
 //! numbers on the axis, every epoch has a marker (a one-epoch run is a visible point),
 //! epochs with amplification are shaded, legends sit below their panels, and each run
 //! selected gets its own gradient panel.
@@ -14,6 +15,8 @@ use anyhow::{anyhow, bail, Result};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+use super::plot_text::TextBitmap;
 
 pub(crate) const COLOURS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
@@ -62,7 +65,8 @@ pub fn accuracy_and_gradients_of(runs: &[RunRecord], panels: &[usize], path: &Pa
         let (w, h) = layout.size;
         let mut pixels = vec![0u8; (w * h * 3) as usize];
         {
-            let root = BitMapBackend::with_buffer(&mut pixels, layout.size).into_drawing_area();
+            let bitmap = BitMapBackend::with_buffer(&mut pixels, layout.size);
+            let root = TextBitmap::new(bitmap)?.into_drawing_area();
             draw(&root, runs, &selected, &layout)?;
         }
         let bytes = encode_png(&pixels, layout.size)?;

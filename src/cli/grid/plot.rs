@@ -10,6 +10,7 @@ use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
 use super::super::plot::{encode_png, register_font, COLOURS, FONT};
+use super::super::plot_text::TextBitmap;
 use super::report::GridReport;
 
 const SIZE: (u32, u32) = (900, 560);
@@ -53,7 +54,8 @@ pub fn accuracy_vs_lr(report: &GridReport, path: &Path) -> Result<()> {
     let series = series(report);
     let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, SIZE).into_drawing_area();
+        let bitmap = BitMapBackend::with_buffer(&mut pixels, SIZE);
+        let root = TextBitmap::new(bitmap)?.into_drawing_area();
         draw(&root, &series)?;
         root.present().map_err(|e| anyhow!("{e}"))?;
     }
