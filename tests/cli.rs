@@ -15,6 +15,7 @@ fn every_shipped_config_is_valid_for_resnet18() {
         "configs/demo",
         "configs/cifar-cnn",
         "configs/cifar-vgg11",
+        "configs/cifar-plain",
     ]
     .iter()
     .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap());
@@ -26,7 +27,7 @@ fn every_shipped_config_is_valid_for_resnet18() {
             checked += 1;
         }
     }
-    assert!(checked >= 12, "only {checked} configs found");
+    assert!(checked >= 14, "only {checked} configs found");
 }
 
 #[test]
