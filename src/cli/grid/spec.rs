@@ -358,8 +358,10 @@ fn given_labels(
     Ok(labels)
 }
 
-/// A value as it appears in run names: numbers and strings as written, tables and arrays as
-/// their values joined by `-` (`{ kind = "random", ratio = 0.3 }` -> `random-0.3`).
+/// A value as it appears in run names: numbers and strings as written, arrays as their values
+/// joined by `-`, a table with a `kind` as its kind and values (`{ kind = "random", ratio =
+/// 0.3 }` -> `random-0.3`), one without as keys and values (`{ top_k = 3 }` -> `top_k-3`: a
+/// bare `3` would not say what it counts).
 pub fn label_of(v: &toml::Value) -> String {
     let raw = match v {
         toml::Value::String(s) => s.clone(),
@@ -368,15 +370,22 @@ pub fn label_of(v: &toml::Value) -> String {
         toml::Value::Boolean(b) => b.to_string(),
         toml::Value::Datetime(d) => d.to_string(),
         toml::Value::Array(a) => a.iter().map(label_of).collect::<Vec<_>>().join("-"),
-        toml::Value::Table(t) => {
+        toml::Value::Table(t) => match t.get("kind") {
             // `kind` first: it says the most.
-            let kind = t.get("kind").map(label_of);
-            let rest = t
+            Some(kind) => std::iter::once(label_of(kind))
+                .chain(
+                    t.iter()
+                        .filter(|(k, _)| *k != "kind")
+                        .map(|(_, v)| label_of(v)),
+                )
+                .collect::<Vec<_>>()
+                .join("-"),
+            None => t
                 .iter()
-                .filter(|(k, _)| *k != "kind")
-                .map(|(_, v)| label_of(v));
-            kind.into_iter().chain(rest).collect::<Vec<_>>().join("-")
-        }
+                .map(|(k, v)| format!("{k}-{}", label_of(v)))
+                .collect::<Vec<_>>()
+                .join("-"),
+        },
     };
     sanitize(&raw)
 }

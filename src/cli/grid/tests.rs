@@ -153,6 +153,22 @@ fn ids_are_pinned() {
 
 const PINNED: [&str; 2] = ["a7e2b7c4f3ab", "048fcfab9003"];
 
+/// Run names say what an axis value is: a kind and its values, or keys with their values.
+#[test]
+fn labels_of_axis_values() {
+    let label = |v: &str| super::spec::label_of(&toml::from_str::<toml::Table>(v).unwrap()["v"]);
+    assert_eq!(label("v = 0.1"), "0.1");
+    assert_eq!(label("v = \"input\""), "input");
+    assert_eq!(
+        label("v = { kind = \"random\", ratio = 0.3 }"),
+        "random-0.3"
+    );
+    assert_eq!(label("v = { top_k = 3 }"), "top_k-3");
+    assert_eq!(label("v = { quantile = 0.75 }"), "quantile-0.75");
+    assert_eq!(label("v = [1, { every = 4 }]"), "1-every-4");
+    assert_eq!(label("v = \"a b/c\""), "a_b_c");
+}
+
 #[test]
 fn cells_are_found_by_id_or_index() {
     let p = plan("find", GRID).unwrap();
