@@ -232,6 +232,7 @@ fn shipped_grids_expand() {
         ("configs/grids/method-section6.toml", 36),
         ("configs/grids/plain-nobn-cpu.toml", 12),
         ("configs/grids/plain20-cpu.toml", 8),
+        ("configs/grids/plain20-param-cpu.toml", 8),
     ] {
         let o = amp(&["grid", "plan", file, "--out", s(&scratch("grid-shipped"))]);
         assert!(o.status.success(), "{file}: {}", text(&o));
