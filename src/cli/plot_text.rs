@@ -26,10 +26,17 @@ pub(crate) struct TextBitmap<B> {
 
 impl<B: DrawingBackend> TextBitmap<B> {
     pub(crate) fn new(inner: B) -> Result<Self> {
-        let font = FontRef::try_from_slice(dejavu::sans::regular())
-            .map_err(|_| anyhow!("the bundled DejaVu Sans font could not be read"))?;
-        Ok(TextBitmap { inner, font })
+        Ok(TextBitmap {
+            inner,
+            font: dejavu()?,
+        })
     }
+}
+
+/// The bundled DejaVu Sans (its bytes are `'static`, so the parsed font borrows nothing).
+fn dejavu() -> Result<FontRef<'static>> {
+    FontRef::try_from_slice(dejavu::sans::regular())
+        .map_err(|_| anyhow!("the bundled DejaVu Sans font could not be read"))
 }
 
 /// One line of text laid out at the origin: the pen starts at x = 0 and the baseline lies
@@ -256,8 +263,7 @@ mod tests {
         // plotters' own drawing truncates the pen to whole pixels: at 14 px an `l` advances
         // 3.34 px, so its stems came 3, 3, 4 pixels apart.
         let size = 14.0;
-        let font = FontRef::try_from_slice(dejavu::sans::regular()).unwrap();
-        let scaled = font.as_scaled(PxScale::from(size as f32));
+        let scaled = dejavu().unwrap().into_scaled(PxScale::from(size as f32));
         let advance = scaled.h_advance(scaled.glyph_id('l'));
         let centres = column_centroids(&ink("l l l l l", size));
         assert_eq!(centres.len(), 5, "{centres:?}");
@@ -275,8 +281,7 @@ mod tests {
     #[test]
     fn line_box_holds_the_glyphs_and_dots_sit_on_the_baseline() {
         let size = 14.0;
-        let font = FontRef::try_from_slice(dejavu::sans::regular()).unwrap();
-        let scaled = font.as_scaled(PxScale::from(size as f32));
+        let scaled = dejavu().unwrap().into_scaled(PxScale::from(size as f32));
         let (top, bottom) = rows(&ink("Tx", size));
         // Anchored at its top, the line's capitals start at or below y = 10, not above it.
         assert!(top >= 10, "capitals start at row {top}, above the anchor");
