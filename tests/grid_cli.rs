@@ -89,7 +89,7 @@ fn jobs_2_runs_every_cell_once_then_skips_and_reports_the_records() {
     // The report against the records: mean of final accuracy over seeds, paired differences.
     let o = amp(&["grid", "report", s(&file)]);
     assert!(o.status.success(), "{}", text(&o));
-    let report = json(&out.join("report.json"));
+    let report = json(&out.join("report-grid.json"));
     let rows = plan_rows(&file);
     let final_acc = |id: &str| {
         let r = json(&record_of(&out, id));
@@ -145,11 +145,31 @@ fn jobs_2_runs_every_cell_once_then_skips_and_reports_the_records() {
         let _ = k;
     }
     assert_eq!(report["done"], 8);
-    for f in ["report.md", "report.csv", "report.png"] {
+    for f in ["report-grid.md", "report-grid.csv", "report-grid.png"] {
         assert!(out.join(f).metadata().unwrap().len() > 100, "{f}");
     }
-    let png = std::fs::read(out.join("report.png")).unwrap();
+    let png = std::fs::read(out.join("report-grid.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+
+    // A second grid file over the same folder (here: the same cells) reports with the first
+    // as one table, each cell once, under its own name; the first's report stays.
+    let twin = dir.join("twin.toml");
+    std::fs::copy(&file, &twin).unwrap();
+    let o = amp(&["grid", "report", s(&file), s(&twin)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let both = json(&out.join("report-grid+twin.json"));
+    assert_eq!(
+        (&both["cells"], &both["rows"]),
+        (&report["cells"], &report["rows"])
+    );
+    assert_eq!(json(&out.join("report-grid.json")), report);
+    let o = amp(&["grid", "report", s(&twin), "--name", "a/b"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("a file name without folders"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// A cell killed after its first epoch is shown as interrupted and resumed by the next
@@ -233,6 +253,9 @@ fn shipped_grids_expand() {
         ("configs/grids/plain-nobn-cpu.toml", 12),
         ("configs/grids/plain20-cpu.toml", 8),
         ("configs/grids/plain20-param-cpu.toml", 8),
+        ("configs/grids/plain20-factor-cpu.toml", 8),
+        ("configs/grids/plain20-topk-cpu.toml", 8),
+        ("configs/grids/resnet20-cpu.toml", 8),
     ] {
         let o = amp(&["grid", "plan", file, "--out", s(&scratch("grid-shipped"))]);
         assert!(o.status.success(), "{file}: {}", text(&o));

@@ -168,7 +168,7 @@ fn an_array_job_runs_the_grid_and_a_resubmission_finishes_a_cancelled_task() {
     assert!(text(&o).contains("nothing to submit"), "{}", text(&o));
     let o = amp(&["grid", "report", s(&file)]);
     assert!(o.status.success(), "{}", text(&o));
-    let report = json(&out.join("report.json"));
+    let report = json(&out.join("report-grid.json"));
     let acc = |id: &str| {
         let dir = out.join(id);
         let rec = std::fs::read_dir(&dir)

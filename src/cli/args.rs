@@ -260,14 +260,28 @@ pub struct GridSlurmArgs {
 
 #[derive(Debug, Args)]
 pub struct GridReportArgs {
-    /// The grid file (TOML).
-    pub file: PathBuf,
-    /// Results folder; default: the grid file's `out`, else runs/grid/<file stem>.
+    /// The grid files (TOML); several make one table, grids sharing a folder share baselines.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Results folder of every file; default: each grid file's `out`, else runs/grid/<file stem>.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Where report.{md,csv,json,png} go; default: the results folder.
+    /// Where the report's files go; default: the (first) grid file's results folder.
     #[arg(long, value_name = "DIR")]
     pub to: Option<PathBuf>,
+    /// The report's file name without extension; default: report-<file stem>[+<file stem>...].
+    #[arg(long, value_name = "NAME", value_parser = report_name)]
+    pub name: Option<String>,
+}
+
+/// A report name: a plain file name, which `.md`, `.csv`, `.json` and `.png` extend.
+fn report_name(s: &str) -> Result<String, String> {
+    let plain = !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\']);
+    if plain {
+        Ok(s.to_string())
+    } else {
+        Err("a file name without folders, e.g. `plain20-all`".to_string())
+    }
 }
 
 /// The networks the CLI can train: the registry of `models.rs`.

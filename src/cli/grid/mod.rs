@@ -151,12 +151,20 @@ fn slurm(a: GridSlurmArgs) -> Result<()> {
 }
 
 fn report(a: GridReportArgs) -> Result<()> {
-    let plan = load(&a.file, a.out.as_deref())?;
-    let report = report::build(&plan)?;
+    let plans = a
+        .files
+        .iter()
+        .map(|f| load(f, a.out.as_deref()))
+        .collect::<Result<Vec<_>>>()?;
+    let report = report::build(&plans)?;
     print!("{}", report::markdown(&report));
-    let dir = a.to.unwrap_or_else(|| plan.spec.out.clone());
-    report::write_all(&dir, &report)?;
-    println!("report: {}", dir.join("report.{md,csv,json,png}").display());
+    let dir = a.to.unwrap_or_else(|| plans[0].spec.out.clone());
+    let name = a.name.unwrap_or_else(|| report::default_name(&a.files));
+    report::write_all(&dir, &name, &report)?;
+    println!(
+        "report: {}",
+        dir.join(format!("{name}.{{md,csv,json,png}}")).display()
+    );
     Ok(())
 }
 

@@ -5,10 +5,17 @@
 //! averaged in), and for amplified configurations the paired difference to their baseline
 //! cells seed by seed (mean ± sd, better-in count, paired t-test p-value). Cells not done are
 //! listed. Written as Markdown, CSV and JSON, plus a plot of accuracy against learning rate.
+//!
+//! Several grid files can be reported as one table: a follow-up grid that writes into an
+//! earlier one's folder (another factor, another mode) reuses that grid's baselines, and the
+//! report pairs its cells with them. A cell two files list is counted once. Each report's
+//! files are named after its grid files (`report-<stem>.md`), so grids sharing a folder keep
+//! their own reports.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
+use amp_core::train::RunRecord;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
@@ -48,6 +55,8 @@ pub struct Row {
 /// A cell without a record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Missing {
+    /// The grid file that lists it, and its index there.
+    pub grid: String,
     pub index: usize,
     pub id: String,
     pub model: String,
@@ -59,115 +68,194 @@ pub struct Missing {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GridReport {
-    pub grid: String,
+    /// The grid files reported on together.
+    pub grids: Vec<String>,
+    /// Distinct cells: one listed by several of the files (a shared baseline) counts once.
     pub cells: usize,
     pub done: usize,
     pub rows: Vec<Row>,
     pub missing: Vec<Missing>,
 }
 
-/// Reads every cell's state and builds the report.
-pub fn build(plan: &Plan) -> Result<GridReport> {
-    let states = plan
-        .cells
+/// One grid file's cells and their states (`states[i]` is cell i's).
+pub type Source<'a> = (&'a Plan, &'a [CellState]);
+
+/// Reads every cell's state and builds one report over the grid files' cells.
+pub fn build(plans: &[Plan]) -> Result<GridReport> {
+    let states = plans
         .iter()
-        .map(|c| CellDir::new(&plan.spec.out, c).state())
+        .map(|p| {
+            p.cells
+                .iter()
+                .map(|c| CellDir::new(&p.spec.out, c).state())
+                .collect::<Result<Vec<_>>>()
+        })
         .collect::<Result<Vec<_>>>()?;
-    Ok(from_states(plan, &states))
+    let sources: Vec<Source> = plans
+        .iter()
+        .zip(&states)
+        .map(|(p, s)| (p, &s[..]))
+        .collect();
+    from_states(&sources).map_err(anyhow::Error::msg)
 }
 
-/// The report from the cells' states (`states[i]` is cell i's).
-pub fn from_states(plan: &Plan, states: &[CellState]) -> GridReport {
-    let mut groups: Vec<(String, String)> = Vec::new();
-    let mut members: HashMap<(String, String), Vec<&Cell>> = HashMap::new();
-    for c in &plan.cells {
-        let key = (model_id(c.model), c.config.name.clone());
-        if !members.contains_key(&key) {
-            groups.push(key.clone());
+/// A cell of the report: what its grid file says of it, its state, its baseline's entry.
+struct Entry<'a> {
+    grid: &'a str,
+    cell: &'a Cell,
+    state: &'a CellState,
+    baseline: Option<usize>,
+}
+
+/// The cells of all sources, each once: grid files that share a results folder (a follow-up
+/// grid reusing the baselines of an earlier one) list the same cell, with the same id, each.
+fn entries<'a>(sources: &[Source<'a>]) -> Vec<Entry<'a>> {
+    // `out` without `.` components, so `./runs/x` and `runs/x` are one folder.
+    let key = |plan: &Plan, cell: &'a Cell| {
+        let out: PathBuf = plan
+            .spec
+            .out
+            .components()
+            .filter(|c| !matches!(c, Component::CurDir))
+            .collect();
+        (out, cell.id.as_str())
+    };
+    let mut at = HashMap::new();
+    let mut out: Vec<Entry> = Vec::new();
+    for &(plan, states) in sources {
+        for c in &plan.cells {
+            at.entry(key(plan, c)).or_insert_with(|| {
+                out.push(Entry {
+                    grid: plan.spec.file(),
+                    cell: c,
+                    state: &states[c.index],
+                    baseline: None,
+                });
+                out.len() - 1
+            });
         }
-        members.entry(key).or_default().push(c);
     }
-    let rows = groups
+    for &(plan, _) in sources {
+        for c in &plan.cells {
+            if let Some(b) = c.baseline {
+                out[at[&key(plan, c)]].baseline = Some(at[&key(plan, &plan.cells[b])]);
+            }
+        }
+    }
+    out
+}
+
+/// The report from the cells' states: one row per model and cell name over the sources.
+///
+/// Fails when two different cells (different ids: another data subset, or another config
+/// under the same name) would be the same seed of one row.
+pub fn from_states(sources: &[Source]) -> Result<GridReport, String> {
+    let entries = entries(sources);
+    let mut groups: Vec<(String, String)> = Vec::new();
+    let mut members: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        let key = (model_id(e.cell.model), e.cell.config.name.clone());
+        let group = members.entry(key.clone()).or_default();
+        if group.is_empty() {
+            groups.push(key);
+        }
+        if let Some(&j) = group.iter().find(|&&j| entries[j].cell.seed == e.cell.seed) {
+            let (a, b) = (&entries[j], e);
+            return Err(format!(
+                "{} and {} both hold `{}` on {}, seed {}, as different runs (cells {} and {}): \
+                 report them separately",
+                a.grid,
+                b.grid,
+                a.cell.config.name,
+                model_id(a.cell.model),
+                a.cell.seed,
+                a.cell.id,
+                b.cell.id
+            ));
+        }
+        group.push(i);
+    }
+    let rows = groups.iter().map(|k| row(&entries, &members[k])).collect();
+    let missing = entries
         .iter()
-        .map(|k| row(plan, states, &members[k]))
-        .collect();
-    let missing = plan
-        .cells
-        .iter()
-        .zip(states)
-        .filter(|(_, s)| !s.done())
-        .map(|(c, s)| Missing {
-            index: c.index,
-            id: c.id.clone(),
-            model: model_id(c.model),
-            config: c.config.name.clone(),
-            seed: c.seed,
-            state: s.label().to_string(),
+        .filter(|e| !e.state.done())
+        .map(|e| Missing {
+            grid: e.grid.to_string(),
+            index: e.cell.index,
+            id: e.cell.id.clone(),
+            model: model_id(e.cell.model),
+            config: e.cell.config.name.clone(),
+            seed: e.cell.seed,
+            state: e.state.label().to_string(),
         })
         .collect();
-    GridReport {
-        grid: plan.spec.file().to_string(),
-        cells: plan.cells.len(),
-        done: states.iter().filter(|s| s.done()).count(),
+    Ok(GridReport {
+        grids: sources
+            .iter()
+            .map(|(p, _)| p.spec.file().to_string())
+            .collect(),
+        cells: entries.len(),
+        done: entries.iter().filter(|e| e.state.done()).count(),
         rows,
         missing,
-    }
+    })
 }
 
-fn row(plan: &Plan, states: &[CellState], cells: &[&Cell]) -> Row {
-    let first = cells[0];
-    let finished_acc = |i: usize, f: fn(&amp_core::train::RunRecord) -> f64| match &states[i] {
+/// One row from its members (indexes into `entries`, in plan order).
+fn row(entries: &[Entry], members: &[usize]) -> Row {
+    let first = &entries[members[0]];
+    let acc = |i: usize, f: fn(&RunRecord) -> f64| match entries[i].state {
         CellState::Finished(r) => f(r),
         _ => f64::NAN,
     };
     let seeds_where = |p: fn(&CellState) -> bool| -> Vec<u64> {
-        cells
+        members
             .iter()
-            .filter(|c| p(&states[c.index]))
-            .map(|c| c.seed)
+            .map(|&i| &entries[i])
+            .filter(|e| p(e.state))
+            .map(|e| e.cell.seed)
             .collect()
     };
-    let accs = |f: fn(&amp_core::train::RunRecord) -> f64| -> Vec<f64> {
-        cells
+    let accs = |f: fn(&RunRecord) -> f64| -> Vec<f64> {
+        members
             .iter()
-            .map(|c| finished_acc(c.index, f))
+            .map(|&i| acc(i, f))
             .filter(|a| a.is_finite())
             .collect()
     };
-    let use_final = amp_core::train::RunRecord::final_test_acc;
-    let use_best = amp_core::train::RunRecord::best_test_acc;
-    let paired = |f: fn(&amp_core::train::RunRecord) -> f64| {
-        let pairs: Vec<(u64, f64, f64)> = cells
+    let paired = |f: fn(&RunRecord) -> f64| {
+        let pairs: Vec<(u64, f64, f64)> = members
             .iter()
-            .filter_map(|c| {
-                c.baseline
-                    .map(|b| (c.seed, finished_acc(c.index, f), finished_acc(b, f)))
+            .filter_map(|&i| {
+                let e = &entries[i];
+                e.baseline.map(|b| (e.cell.seed, acc(i, f), acc(b, f)))
             })
             .collect();
         first.baseline.map(|_| PairedDiff::of(&pairs))
     };
     Row {
-        model: model_id(first.model),
-        config: first.config.name.clone(),
-        amplified: first.amplified(),
-        labels: first.labels.clone(),
-        lr: first.config.train.lr,
-        seeds: cells.iter().map(|c| c.seed).collect(),
+        model: model_id(first.cell.model),
+        config: first.cell.config.name.clone(),
+        amplified: first.cell.amplified(),
+        labels: first.cell.labels.clone(),
+        lr: first.cell.config.train.lr,
+        seeds: members.iter().map(|&i| entries[i].cell.seed).collect(),
         finished: seeds_where(|s| matches!(s, CellState::Finished(_))),
         diverged: seeds_where(|s| matches!(s, CellState::Diverged(_))),
         missing: seeds_where(|s| !s.done()),
-        final_acc: MeanSd::of(&accs(use_final)),
-        best_acc: MeanSd::of(&accs(use_best)),
-        baseline: first.baseline.map(|b| plan.cells[b].config.name.clone()),
-        final_diff: paired(use_final),
-        best_diff: paired(use_best),
-        baseline_diverged: cells
+        final_acc: MeanSd::of(&accs(RunRecord::final_test_acc)),
+        best_acc: MeanSd::of(&accs(RunRecord::best_test_acc)),
+        baseline: first.baseline.map(|b| entries[b].cell.config.name.clone()),
+        final_diff: paired(RunRecord::final_test_acc),
+        best_diff: paired(RunRecord::best_test_acc),
+        baseline_diverged: members
             .iter()
-            .filter(|c| {
-                c.baseline
-                    .is_some_and(|b| matches!(states[b], CellState::Diverged(_)))
+            .map(|&i| &entries[i])
+            .filter(|e| {
+                e.baseline
+                    .is_some_and(|b| matches!(entries[b].state, CellState::Diverged(_)))
             })
-            .map(|c| c.seed)
+            .map(|e| e.cell.seed)
             .collect(),
     }
 }
@@ -230,9 +318,13 @@ pub fn markdown(report: &GridReport) -> String {
         out += &format!(" Not done ({}):\n\n", report.missing.len());
         for m in &report.missing {
             out += &format!(
-                "- [{}] {} {} on {}, seed {}: {}\n",
+                "- [{}] {} {} on {}, seed {}: {}",
                 m.index, m.id, m.config, m.model, m.seed, m.state
             );
+            if report.grids.len() > 1 {
+                out += &format!(" ({})", m.grid);
+            }
+            out.push('\n');
         }
     }
     out
@@ -291,20 +383,34 @@ pub fn csv(report: &GridReport) -> String {
     out
 }
 
-/// Writes `report.md`, `report.csv`, `report.json` and `report.png` into `dir`, atomically.
-pub fn write_all(dir: &Path, report: &GridReport) -> Result<()> {
+/// The reports' file name without extension: `report-` and the grid files' stems.
+pub fn default_name(files: &[PathBuf]) -> String {
+    let stems: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.file_stem()
+                .unwrap_or(f.as_os_str())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    format!("report-{}", stems.join("+"))
+}
+
+/// Writes `NAME.md`, `NAME.csv`, `NAME.json` and `NAME.png` into `dir`, atomically.
+pub fn write_all(dir: &Path, name: &str, report: &GridReport) -> Result<()> {
     let json =
         serde_json::to_string_pretty(report).expect("a report is always representable in JSON");
-    for (file, text) in [
-        ("report.md", markdown(report)),
-        ("report.csv", csv(report)),
-        ("report.json", json),
+    for (ext, text) in [
+        ("md", markdown(report)),
+        ("csv", csv(report)),
+        ("json", json),
     ] {
-        let path = dir.join(file);
+        let path = dir.join(format!("{name}.{ext}"));
         amp_core::io::write_atomic(&path, text.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    let png = dir.join("report.png");
+    let png = dir.join(format!("{name}.png"));
     super::plot::accuracy_vs_lr(report, &png)
         .with_context(|| format!("writing the plot {}", png.display()))
 }

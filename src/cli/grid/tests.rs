@@ -285,7 +285,7 @@ fn report_numbers_match_hand_computation() {
         CellState::Interrupted,
         CellState::Pending, // seed 3
     ];
-    let r = from_states(&p, &states);
+    let r = from_states(&[(&p, &states)]).unwrap();
     assert_eq!((r.cells, r.done), (8, 6));
     let base = &r.rows[0];
     assert_eq!((base.config.as_str(), base.amplified), ("baseline", false));
@@ -344,6 +344,112 @@ fn report_numbers_match_hand_computation() {
         "{amp_line}"
     );
     assert!(amp_line.ends_with(",2"), "{amp_line}");
+}
+
+/// Loads `file` in `dir`, results in `dir/out`.
+fn plan_in(dir: &Path, file: &str) -> Plan {
+    let spec = GridSpec::load(&dir.join(file), Some(&dir.join("out"))).unwrap();
+    Plan::expand(spec).unwrap()
+}
+
+/// A follow-up grid in the first one's folder: one table, the shared baselines once, the
+/// new config paired with them; different runs under one name are refused.
+#[test]
+fn grids_sharing_a_folder_report_as_one_table() {
+    let first = "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0, 1]\n";
+    let dir = grid_dir("merge", first);
+    std::fs::write(
+        dir.join("k4.toml"),
+        format!("{first}[axes]\n\"amp.factor\" = [4.0]\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("small.toml"), format!("{first}limit = 32\n")).unwrap();
+    let (a, b) = (plan_in(&dir, "grid.toml"), plan_in(&dir, "k4.toml"));
+    let names =
+        |p: &Plan| -> Vec<String> { p.cells.iter().map(|c| c.config.name.clone()).collect() };
+    assert_eq!(names(&b), ["baseline", "icv+factor=4"].repeat(2));
+    let ids = |p: &Plan, i: usize| p.cells[i].id.clone();
+    assert_eq!(
+        (ids(&a, 0), ids(&a, 2)),
+        (ids(&b, 0), ids(&b, 2)),
+        "shared baselines"
+    );
+    // Baselines: final 0.70 and 0.80; icv: 0.74, 0.81; icv at k = 4: 0.71, 0.85.
+    let sa = vec![
+        done(0.70, 0.70),
+        done(0.75, 0.74),
+        done(0.80, 0.80),
+        done(0.82, 0.81),
+    ];
+    let sb = vec![
+        done(0.70, 0.70),
+        done(0.72, 0.71),
+        done(0.80, 0.80),
+        CellState::Pending,
+    ];
+    let r = from_states(&[(&a, &sa), (&b, &sb)]).unwrap();
+    assert_eq!(r.grids.len(), 2);
+    assert_eq!((r.cells, r.done), (6, 5), "the baselines counted once");
+    let rows: Vec<(&str, Vec<u64>, Vec<u64>)> = r
+        .rows
+        .iter()
+        .map(|r| (r.config.as_str(), r.seeds.clone(), r.finished.clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("baseline", vec![0, 1], vec![0, 1]),
+            ("icv", vec![0, 1], vec![0, 1]),
+            ("icv+factor=4", vec![0, 1], vec![0]),
+        ]
+    );
+    close(
+        r.rows[1].final_diff.as_ref().unwrap().difference.mean,
+        0.025,
+    );
+    let k4 = &r.rows[2];
+    assert_eq!(k4.baseline.as_deref(), Some("baseline"));
+    let d = k4.final_diff.as_ref().unwrap();
+    assert_eq!((d.seeds.clone(), d.better), (vec![0], 1));
+    close(d.difference.mean, 0.01);
+    let missing: Vec<(&str, usize, u64)> = r
+        .missing
+        .iter()
+        .map(|m| (m.config.as_str(), m.index, m.seed))
+        .collect();
+    assert_eq!(missing, [("icv+factor=4", 3, 1)]);
+    assert!(
+        r.missing[0].grid.ends_with("k4.toml"),
+        "{}",
+        r.missing[0].grid
+    );
+    assert!(
+        report::markdown(&r).contains("seed 1: to run (")
+            && report::markdown(&r).contains("k4.toml)"),
+        "{}",
+        report::markdown(&r)
+    );
+
+    // The same names on another data subset are other runs: no silent mixing.
+    let c = plan_in(&dir, "small.toml");
+    let sc: Vec<CellState> = (0..4).map(|_| done(0.5, 0.5)).collect();
+    let e = from_states(&[(&a, &sa), (&c, &sc)]).unwrap_err();
+    assert!(
+        e.contains("small.toml both hold `baseline` on mlp, seed 0, as different runs"),
+        "{e}"
+    );
+    assert!(
+        e.contains(&ids(&c, 0)) && e.contains("report them separately"),
+        "{e}"
+    );
+}
+
+#[test]
+fn report_names_come_from_the_grid_files() {
+    let f =
+        |names: &[&str]| report::default_name(&names.iter().map(PathBuf::from).collect::<Vec<_>>());
+    assert_eq!(f(&["configs/grids/plain20-cpu.toml"]), "report-plain20-cpu");
+    assert_eq!(f(&["a/x.toml", "b/y.toml"]), "report-x+y");
 }
 
 #[test]
