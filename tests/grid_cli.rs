@@ -172,6 +172,36 @@ fn jobs_2_runs_every_cell_once_then_skips_and_reports_the_records() {
     );
 }
 
+/// A rebuild while a grid runs replaces the binary's file: the cells not started yet still
+/// run, with the binary the grid started with.
+#[test]
+fn a_grid_run_outlives_a_rebuild_of_its_binary() {
+    let dir = scratch("grid-rebuilt");
+    let file = grid(&dir, "mlp", "[0, 1]", 3);
+    let exe = dir.join("amp-copy");
+    std::fs::copy(env!("CARGO_BIN_EXE_amp"), &exe).unwrap();
+    let mut child = std::process::Command::new(&exe)
+        .args(["grid", "run", s(&file), "--jobs", "1", "--quiet"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = dir.join("out").join(&plan_rows(&file)[0].1).join("log.txt");
+    wait_for(&first, &mut child);
+    // As `cargo build` does: the old file is unlinked, a new one takes its path.
+    std::fs::remove_file(&exe).unwrap();
+    std::fs::write(&exe, "not amp").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let states: Vec<String> = plan_rows(&file).into_iter().map(|r| r.3).collect();
+    assert_eq!(states.len(), 8);
+    assert!(
+        states.iter().all(|s| s.starts_with("finished")),
+        "{states:?}"
+    );
+}
+
 /// A cell killed after its first epoch is shown as interrupted and resumed by the next
 /// `grid run`, ending with the record of an uninterrupted run; `--cell` takes an index too.
 #[test]

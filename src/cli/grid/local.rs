@@ -8,7 +8,7 @@
 //! the command continues a killed grid; a cell that another process runs (its lock is held) is
 //! left to it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -230,6 +230,18 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
     tally.finish(stop, opts)
 }
 
+/// The binary this process runs, for the cells' processes: on Linux `/proc/self/exe`, which
+/// still names it after a rebuild replaced the file (`current_exe` then answers a path ending
+/// in " (deleted)", which cannot be started), so a grid runs every cell with the binary it
+/// started with, however long it runs.
+fn own_binary() -> Result<PathBuf> {
+    let proc_exe = Path::new("/proc/self/exe");
+    if cfg!(target_os = "linux") && proc_exe.exists() {
+        return Ok(proc_exe.to_path_buf());
+    }
+    std::env::current_exe().context("finding the amp binary")
+}
+
 /// Starts `amp grid run FILE --cell ID` for `cell`, its output appended to the cell's log.
 fn spawn<'a>(
     plan: &Plan,
@@ -244,8 +256,7 @@ fn spawn<'a>(
         .append(true)
         .open(&dir.log)
         .with_context(|| format!("opening {}", dir.log.display()))?;
-    let exe = std::env::current_exe().context("finding the amp binary")?;
-    let child = Command::new(exe)
+    let child = Command::new(own_binary()?)
         .arg("grid")
         .arg("run")
         .arg(opts.file)

@@ -1,9 +1,10 @@
 //! `amp grid report`: the paper-style table from whatever is finished.
 //!
-//! One row per model and configuration (a cell name, over seeds): final and best test
-//! accuracy as mean ± sd over the seeds that finished, diverged seeds counted apart (never
-//! averaged in), and for amplified configurations the paired difference to their baseline
-//! cells seed by seed (mean ± sd, better-in count, paired t-test p-value). Cells not done are
+//! One row per model and configuration (a cell name, over seeds): how many layers were
+//! amplified, final and best test accuracy as mean ± sd over the seeds that finished,
+//! diverged seeds counted apart (never averaged in), and for amplified configurations the
+//! paired difference to their baseline cells seed by seed (mean ± sd, better-in count,
+//! paired t-test p-value). Cells not done are
 //! listed. Written as Markdown, CSV and JSON, plus a plot of accuracy against learning rate.
 //!
 //! Several grid files can be reported as one table: a follow-up grid that writes into an
@@ -50,6 +51,47 @@ pub struct Row {
     pub best_diff: Option<PairedDiff>,
     /// Seeds whose baseline diverged (not in the differences).
     pub baseline_diverged: Vec<u64>,
+    /// Per seed with a record, the layers it amplified in any epoch (amplified rows): how
+    /// much was amplified, e.g. how far `output` mode compounds down a stack.
+    pub layers: Vec<SeedLayers>,
+}
+
+/// The layers one seed's run amplified.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeedLayers {
+    pub seed: u64,
+    /// Amplified in at least one epoch, in forward order.
+    pub amplified: Vec<String>,
+    /// The model's candidate layers.
+    pub candidates: usize,
+}
+
+impl SeedLayers {
+    fn of(seed: u64, r: &RunRecord) -> SeedLayers {
+        let hit = |name: &String| r.epochs.iter().any(|e| e.amplified.contains(name));
+        SeedLayers {
+            seed,
+            amplified: r.layers.iter().filter(|l| hit(l)).cloned().collect(),
+            candidates: r.layers.len(),
+        }
+    }
+}
+
+impl Row {
+    /// `7 of 18`, or `7-9 of 18` where seeds differ; `—` for baselines and rows without a
+    /// record.
+    pub fn layers_display(&self) -> String {
+        let counts = self.layers.iter().map(|l| l.amplified.len());
+        let (Some(lo), Some(hi)) = (counts.clone().min(), counts.max()) else {
+            return "—".to_string();
+        };
+        let of = self.layers.iter().map(|l| l.candidates).max().unwrap_or(0);
+        match (self.amplified, lo == hi) {
+            (false, _) => "—".to_string(),
+            (true, true) => format!("{lo} of {of}"),
+            (true, false) => format!("{lo}-{hi} of {of}"),
+        }
+    }
 }
 
 /// A cell without a record.
@@ -257,14 +299,20 @@ fn row(entries: &[Entry], members: &[usize]) -> Row {
             })
             .map(|e| e.cell.seed)
             .collect(),
+        layers: members
+            .iter()
+            .map(|&i| &entries[i])
+            .filter_map(|e| e.state.record().map(|r| SeedLayers::of(e.cell.seed, r)))
+            .collect(),
     }
 }
 
-const HEADER: [&str; 12] = [
+const HEADER: [&str; 13] = [
     "model",
     "config",
     "seeds done",
     "diverged",
+    "layers amplified",
     "final acc (mean ± sd)",
     "best acc (mean ± sd)",
     "baseline",
@@ -275,7 +323,7 @@ const HEADER: [&str; 12] = [
     "baseline diverged",
 ];
 
-fn cells(r: &Row) -> [String; 12] {
+fn cells(r: &Row) -> [String; 13] {
     let dash = || "—".to_string();
     let d = r.final_diff.as_ref();
     [
@@ -283,6 +331,7 @@ fn cells(r: &Row) -> [String; 12] {
         r.config.clone(),
         format!("{}/{}", r.finished.len() + r.diverged.len(), r.seeds.len()),
         r.diverged.len().to_string(),
+        r.layers_display(),
         r.final_acc.display(false),
         r.best_acc.display(false),
         r.baseline.clone().unwrap_or_else(dash),
@@ -333,7 +382,7 @@ pub fn markdown(report: &GridReport) -> String {
 const CSV_HEADER: &str = "model,config,amplified,lr,seeds,finished,diverged,missing,final_n,\
 final_mean,final_sd,best_n,best_mean,best_sd,baseline,final_diff_n,final_diff_mean,\
 final_diff_sd,better,p_value,best_diff_n,best_diff_mean,best_diff_sd,best_better,\
-best_p_value,baseline_diverged";
+best_p_value,baseline_diverged,layers_min,layers_max,candidates";
 
 /// One line per row; plain numbers, empty where none exists, seed lists space-separated.
 pub fn csv(report: &GridReport) -> String {
@@ -377,6 +426,11 @@ pub fn csv(report: &GridReport) -> String {
         f.extend(diff(&r.final_diff));
         f.extend(diff(&r.best_diff));
         f.push(seeds(&r.baseline_diverged));
+        let counts: Vec<usize> = r.layers.iter().map(|l| l.amplified.len()).collect();
+        let count = |c: Option<&usize>| c.map_or(String::new(), usize::to_string);
+        f.push(count(counts.iter().min()));
+        f.push(count(counts.iter().max()));
+        f.push(count(r.layers.iter().map(|l| l.candidates).max().as_ref()));
         out += &f.join(",");
         out.push('\n');
     }

@@ -248,7 +248,7 @@ fn record(best: f64, last: f64, diverged: bool) -> RunRecord {
         config: String::new(),
         policy: String::new(),
         mode: "output".into(),
-        layers: vec![],
+        layers: vec!["fc1".into(), "fc2".into(), "fc3".into()],
         epochs: vec![
             epoch(0, best),
             epoch(1, if diverged { f64::NAN } else { last }),
@@ -260,6 +260,15 @@ fn record(best: f64, last: f64, diverged: bool) -> RunRecord {
 
 fn done(best: f64, last: f64) -> CellState {
     CellState::Finished(Box::new(record(best, last, false)))
+}
+
+/// `state`'s record with `layers` amplified in its second epoch.
+fn amplifying(state: CellState, layers: &[&str]) -> CellState {
+    let (CellState::Finished(mut r) | CellState::Diverged(mut r)) = state else {
+        panic!("no record")
+    };
+    r.epochs[1].amplified = layers.iter().map(|l| l.to_string()).collect();
+    CellState::Finished(r)
 }
 
 fn close(a: f64, b: f64) {
@@ -277,11 +286,11 @@ fn report_numbers_match_hand_computation() {
     let diverged = CellState::Diverged(Box::new(record(0.3, 0.3, true)));
     let states = vec![
         done(0.72, 0.70),
-        done(0.76, 0.75), // seed 0
+        amplifying(done(0.76, 0.75), &["fc1"]), // seed 0
         done(0.80, 0.80),
-        done(0.82, 0.78), // seed 1
+        amplifying(done(0.82, 0.78), &["fc2", "fc1"]), // seed 1
         diverged,
-        done(0.91, 0.90), // seed 2
+        amplifying(done(0.91, 0.90), &["fc3"]), // seed 2
         CellState::Interrupted,
         CellState::Pending, // seed 3
     ];
@@ -332,7 +341,7 @@ fn report_numbers_match_hand_computation() {
 
     let md = report::markdown(&r);
     let line = format!(
-        "| mlp | icv | 3/4 | 0 | 0.8100 ± 0.0794 | 0.8300 ± 0.0755 | baseline | +0.0150 ± 0.0495 | 1/2 | {:.3} | +0.0300 ± 0.0141 | 1 |",
+        "| mlp | icv | 3/4 | 0 | 1-2 of 3 | 0.8100 ± 0.0794 | 0.8300 ± 0.0755 | baseline | +0.0150 ± 0.0495 | 1/2 | {:.3} | +0.0300 ± 0.0141 | 1 |",
         p_final
     );
     assert!(md.contains(&line), "{md}\nwant {line}");
@@ -343,7 +352,23 @@ fn report_numbers_match_hand_computation() {
         amp_line.starts_with("mlp,icv,true,0.1,0 1 2 3,0 1 2,,3,3,"),
         "{amp_line}"
     );
-    assert!(amp_line.ends_with(",2"), "{amp_line}");
+    assert!(amp_line.ends_with(",2,1,2,3"), "{amp_line}");
+    let layers: Vec<(u64, Vec<String>)> = amp
+        .layers
+        .iter()
+        .map(|l| (l.seed, l.amplified.clone()))
+        .collect();
+    let names = |n: &[&str]| n.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        layers,
+        [
+            (0, names(&["fc1"])),
+            (1, names(&["fc1", "fc2"])),
+            (2, names(&["fc3"]))
+        ],
+        "in forward order"
+    );
+    assert_eq!(base.layers_display(), "—");
 }
 
 /// Loads `file` in `dir`, results in `dir/out`.
@@ -383,7 +408,7 @@ fn grids_sharing_a_folder_report_as_one_table() {
     ];
     let sb = vec![
         done(0.70, 0.70),
-        done(0.72, 0.71),
+        amplifying(done(0.72, 0.71), &["fc2", "fc3"]),
         done(0.80, 0.80),
         CellState::Pending,
     ];
@@ -412,6 +437,7 @@ fn grids_sharing_a_folder_report_as_one_table() {
     let d = k4.final_diff.as_ref().unwrap();
     assert_eq!((d.seeds.clone(), d.better), (vec![0], 1));
     close(d.difference.mean, 0.01);
+    assert_eq!(k4.layers_display(), "2 of 3");
     let missing: Vec<(&str, usize, u64)> = r
         .missing
         .iter()
