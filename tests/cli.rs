@@ -48,6 +48,7 @@ fn a_config_naming_a_missing_layer_lists_the_valid_ones() {
         t.contains("valid layer names: conv1, conv2, conv3, fc"),
         "{t}"
     );
+    assert_eq!(t.matches("valid layer names").count(), 1, "said once: {t}");
 }
 
 #[test]
@@ -74,12 +75,22 @@ fn a_model_that_cannot_take_the_images_says_so() {
 
 #[test]
 fn missing_files_are_named_in_the_error() {
-    let o = amp(&["train", "no/such/config.toml"]);
-    assert!(!o.status.success());
-    assert!(text(&o).contains("no/such/config.toml"), "{}", text(&o));
-    let o = amp(&["report", "no/such/run.json"]);
-    assert!(!o.status.success());
-    assert!(text(&o).contains("no/such/run.json"), "{}", text(&o));
+    // Each with the reason, once (not again as the error's source).
+    let once = |o: &std::process::Output, what: &str| {
+        let t = text(o);
+        assert!(!o.status.success());
+        assert!(t.contains(what), "{t}");
+        assert_eq!(t.matches("No such file or directory").count(), 1, "{t}");
+    };
+    once(
+        &amp(&["train", "no/such/config.toml"]),
+        "no/such/config.toml",
+    );
+    once(&amp(&["report", "no/such/run.json"]), "no/such/run.json");
+    once(
+        &amp(&["weights", "no/such/run.ckpt.safetensors"]),
+        "no/such/run.ckpt.safetensors",
+    );
     let dir = scratch("bad-data");
     let cfg = dir.join("ok.toml");
     std::fs::write(&cfg, "name = \"x\"\n[train]\nepochs = 1\nlr = 0.1\n").unwrap();
@@ -89,7 +100,7 @@ fn missing_files_are_named_in_the_error() {
 }
 
 #[test]
-fn a_short_run_writes_a_record_that_report_reads() {
+fn a_short_run_writes_a_record_that_report_reads_and_a_checkpoint_that_weights_reads() {
     let dir = scratch("run");
     let cfg = dir.join("short.toml");
     std::fs::write(
@@ -125,6 +136,40 @@ fn a_short_run_writes_a_record_that_report_reads() {
         .filter(|n| n.to_string_lossy().contains(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    // `amp weights` on the run's folder: conv2's weight norm as computed from the tensor.
+    let ckpt = out.join("short-cnn-seed0.ckpt.safetensors");
+    let c = amp_core::train::Checkpoint::read(&ckpt).unwrap();
+    let w = c.model.iter().find(|t| t.name == "conv2.weight").unwrap();
+    let norm = w
+        .values
+        .iter()
+        .map(|&v| f64::from(v).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let o = amp(&["weights", out.to_str().unwrap(), "--filter", "conv"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    let row = t.lines().find(|l| l.contains("conv2.weight")).unwrap();
+    assert!(row.contains(&format!("{norm:.3}")), "{norm}: {t}");
+    assert!(
+        t.contains("short on cnn, after epoch 2") && !t.contains("fc.weight"),
+        "{t}"
+    );
+    // Twice: the second column is the first's norm, 1.00x.
+    let o = amp(&["weights", ckpt.to_str().unwrap(), out.to_str().unwrap()]);
+    assert!(
+        text(&o).contains(&format!("{norm:.3} (1.00x)")),
+        "{}",
+        text(&o)
+    );
+    let o = amp(&["weights", record.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("short-cnn-seed0.json: not a readable amp checkpoint"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

@@ -203,8 +203,8 @@ fn unknown_layer_lists_valid_names() {
         "{msg}"
     );
     match e {
-        ConfigError::UnknownLayer { source, .. } => {
-            assert_eq!(source.valid, vec!["a.conv1", "b.conv1"])
+        ConfigError::UnknownLayer { error, .. } => {
+            assert_eq!(error.valid, vec!["a.conv1", "b.conv1"])
         }
         other => panic!("{other}"),
     }

@@ -33,6 +33,20 @@ pub enum Command {
     /// Grids of runs (configs x axes x models x seeds, each amplified run paired with its
     /// baseline): plan, run locally or as a Slurm job array, report.
     Grid(GridArgs),
+    /// The L2 norm of each weight tensor in checkpoints, side by side (did amplification
+    /// grow a layer's weights?).
+    Weights(WeightsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WeightsArgs {
+    /// Checkpoints (`*.ckpt.safetensors`), or folders holding one (a grid cell's). From the
+    /// second on, each norm is also shown as a multiple of the first checkpoint's.
+    #[arg(required = true)]
+    pub checkpoints: Vec<PathBuf>,
+    /// Only tensors whose name contains this (e.g. `layer1.`).
+    #[arg(long, default_value = "")]
+    pub filter: String,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ mod run_row;
 mod summary;
 mod sweep;
 mod train_cmd;
+mod weights_cmd;
 
 use amp_core::train::StopFlag;
 use anyhow::Result;
@@ -77,5 +78,6 @@ pub fn run(cli: Cli, stop: &StopFlag) -> Result<Finish> {
         Some(Command::Train(a)) => train_cmd::run(a, stop),
         Some(Command::Check(a)) => done(train_cmd::check(a)),
         Some(Command::Grid(a)) => grid::run(a, stop),
+        Some(Command::Weights(a)) => done(weights_cmd::run(a)),
     }
 }

@@ -22,13 +22,12 @@ pub struct Location {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{path}: cannot read the config: {source}")]
+    #[error("{path}: cannot read the config: {error}")]
     Io {
         /// The path given.
         path: String,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error: in the message, not as a source (`{:#}` would repeat it).
+        error: std::io::Error,
     },
     /// Not TOML, or TOML that does not fit the config format (unknown field, unknown name,
     /// wrong type, missing field).
@@ -56,7 +55,7 @@ pub enum ConfigError {
         message: String,
     },
     /// A layer name the model does not have.
-    #[error("{}", render(origin, location.as_deref(), Some(field), &source.to_string()))]
+    #[error("{}", render(origin, location.as_deref(), Some(field), &error.to_string()))]
     UnknownLayer {
         /// The file name.
         origin: String,
@@ -64,9 +63,9 @@ pub enum ConfigError {
         field: String,
         /// Where, when the file's text is at hand.
         location: Option<Box<Location>>,
-        /// The name and every valid name.
-        #[source]
-        source: UnknownLayer,
+        /// The name and every valid name (in the message, so not a `#[source]`: an error
+        /// chain printed with `{:#}` would repeat it).
+        error: UnknownLayer,
     },
     /// A command-line override (`--epochs 2`) that the config cannot take.
     #[error("{flag} does not fit {origin}: {message}")]
@@ -168,13 +167,13 @@ impl Origin {
     }
 
     /// An unknown layer at `field`.
-    pub fn unknown_layer(&self, field: impl Into<String>, source: UnknownLayer) -> ConfigError {
+    pub fn unknown_layer(&self, field: impl Into<String>, error: UnknownLayer) -> ConfigError {
         let field = field.into();
         ConfigError::UnknownLayer {
             origin: self.name.clone(),
             location: self.locate(&field),
             field,
-            source,
+            error,
         }
     }
 

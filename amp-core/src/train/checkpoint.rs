@@ -145,10 +145,12 @@ pub struct Checkpoint {
 /// Why a checkpoint could not be written, read or used.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckpointError {
-    #[error("{path}: {source}")]
+    // `error`, not `source`: the reason is in the message, and a source would print it twice
+    // in an error chain (`{:#}`).
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{path}: not a readable amp checkpoint ({why}); delete it to start the run over")]
     Corrupt { path: PathBuf, why: String },
@@ -163,10 +165,10 @@ pub enum CheckpointError {
         path: PathBuf,
         differences: Vec<String>,
     },
-    #[error("{path}: the checkpoint does not fit the model: {source}")]
+    #[error("{path}: the checkpoint does not fit the model: {error}")]
     Tensors {
         path: PathBuf,
-        source: TensorMismatch,
+        error: TensorMismatch,
     },
     #[error(
         "{path}: the checkpoint belongs to a different run: replaying the policy gives another \
@@ -188,9 +190,9 @@ impl Checkpoint {
         model: &[NamedTensor],
         momentum: &[NamedTensor],
     ) -> Result<(), CheckpointError> {
-        let io = |source| CheckpointError::Io {
+        let io = |error| CheckpointError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         };
         let state_json = serde_json::to_string(state).map_err(|e| io(std::io::Error::other(e)))?;
         let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors_with_prefix("model.", model)
@@ -215,9 +217,9 @@ impl Checkpoint {
 
     /// Reads and verifies a checkpoint (format, checksum); does not check it against a run.
     pub fn read(path: &Path) -> Result<Checkpoint, CheckpointError> {
-        let bytes = std::fs::read(path).map_err(|source| CheckpointError::Io {
+        let bytes = std::fs::read(path).map_err(|error| CheckpointError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         let corrupt = |why: String| CheckpointError::Corrupt {
             path: path.to_path_buf(),

@@ -124,15 +124,17 @@ pub struct RunRecord {
 /// Why a record could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
-    #[error("{path}: {source}")]
+    // `error`, not `source`: the reason is in the message, and a source would print it twice
+    // in an error chain (`{:#}`).
+    #[error("{path}: {error}")]
     Io {
         path: std::path::PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
-    #[error("{path}: not an amp run record: {source}")]
+    #[error("{path}: not an amp run record: {error}")]
     Json {
         path: std::path::PathBuf,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
 }
 
@@ -163,13 +165,13 @@ impl RunRecord {
 
     /// Reads a record written by [`RunRecord::save`].
     pub fn load(path: &Path) -> Result<RunRecord, RecordError> {
-        let bytes = std::fs::read(path).map_err(|source| RecordError::Io {
+        let bytes = std::fs::read(path).map_err(|error| RecordError::Io {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
-        serde_json::from_slice(&bytes).map_err(|source| RecordError::Json {
+        serde_json::from_slice(&bytes).map_err(|error| RecordError::Json {
             path: path.to_path_buf(),
-            source,
+            error,
         })
     }
 }

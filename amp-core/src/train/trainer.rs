@@ -301,9 +301,9 @@ impl Trainer<'_> {
             let path = path.clone();
             return Err(CheckpointError::Mismatch { path, differences }.into());
         }
-        check_tensors(model, &ck.model).map_err(|source| CheckpointError::Tensors {
+        check_tensors(model, &ck.model).map_err(|error| CheckpointError::Tensors {
             path: path.clone(),
-            source,
+            error,
         })?;
         write_tensors(model, &ck.model).map_err(device_err)?;
         opt.load_state(model, &ck.momentum).map_err(device_err)?;

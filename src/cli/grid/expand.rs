@@ -400,9 +400,7 @@ fn inner(e: &ConfigError) -> (Option<String>, String) {
     match e {
         ConfigError::Syntax { field, message, .. } => (field.clone(), message.clone()),
         ConfigError::Invalid { field, message, .. } => (Some(field.clone()), message.clone()),
-        ConfigError::UnknownLayer { field, source, .. } => {
-            (Some(field.clone()), source.to_string())
-        }
+        ConfigError::UnknownLayer { field, error, .. } => (Some(field.clone()), error.to_string()),
         other => (None, other.to_string()),
     }
 }

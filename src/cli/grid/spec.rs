@@ -122,9 +122,9 @@ pub fn quoted(table: &str, key: &str) -> String {
 impl GridSpec {
     /// Reads and checks the grid file at `path`; `out` (the `--out` flag) replaces its `out`.
     pub fn load(path: &Path, out: Option<&Path>) -> Result<GridSpec, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Io {
             path: path.display().to_string(),
-            source,
+            error,
         })?;
         GridSpec::parse(path, &text, out)
     }

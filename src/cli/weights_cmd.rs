@@ -1,0 +1,170 @@
+//! `amp weights`: the L2 norm of each weight tensor in saved checkpoints, side by side.
+//!
+//! Why: amplifying a layer changes its weights, not only its gradients. Under batch norm a
+//! convolution's output does not depend on its weights' scale, so its gradient shrinks as
+//! 1/‖w‖ and a step moves it by about lr/‖w‖² of its size: a run whose amplified steps grew
+//! ‖w‖ trains that layer more slowly ever after. The record holds gradient norms; the
+//! weights are in the checkpoint a run leaves (`<name>-<model>-seed<seed>.ckpt.safetensors`,
+//! the last epoch's state once the run is finished).
+
+use std::path::{Path, PathBuf};
+
+use amp_core::train::tensors::NamedTensor;
+use amp_core::train::Checkpoint;
+use anyhow::{bail, Context, Result};
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+
+use super::args::WeightsArgs;
+
+/// The checkpoint `path` names: the file, or the one `*.ckpt.safetensors` in a folder (a
+/// grid cell's or a run's).
+fn checkpoint_file(path: &Path) -> Result<PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let entries = std::fs::read_dir(path).with_context(|| format!("{}", path.display()))?;
+    let mut found = Vec::new();
+    for e in entries {
+        let p = e.with_context(|| format!("{}", path.display()))?.path();
+        if p.to_string_lossy().ends_with(".ckpt.safetensors") {
+            found.push(p);
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        0 => bail!(
+            "{}: no checkpoint (*.ckpt.safetensors) in this folder",
+            path.display()
+        ),
+        n => bail!(
+            "{}: {n} checkpoints in this folder; name one",
+            path.display()
+        ),
+    }
+}
+
+/// √(Σ v²), summed in f64.
+pub fn l2_norm(values: &[f32]) -> f64 {
+    values
+        .iter()
+        .map(|&v| f64::from(v) * f64::from(v))
+        .sum::<f64>()
+        .sqrt()
+}
+
+/// The weight tensors of a checkpoint's model whose name contains `filter`.
+fn weights<'a>(model: &'a [NamedTensor], filter: &'a str) -> impl Iterator<Item = &'a NamedTensor> {
+    model
+        .iter()
+        .filter(move |t| t.name.ends_with("weight") && t.name.contains(filter))
+}
+
+/// The table: one row per tensor (the union over the checkpoints, by name), one column per
+/// checkpoint; from the second on, each norm also as a multiple of the first's.
+pub fn table(models: &[&[NamedTensor]], filter: &str) -> Table {
+    let mut names: Vec<(&str, &[usize])> = Vec::new();
+    for m in models {
+        for t in weights(m, filter) {
+            if !names.iter().any(|(n, _)| *n == t.name) {
+                names.push((&t.name, &t.shape));
+            }
+        }
+    }
+    names.sort_by(|a, b| a.0.cmp(b.0));
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    let mut header = vec!["tensor".to_string(), "shape".to_string()];
+    header.extend((1..=models.len()).map(|i| format!("[{i}] ‖w‖")));
+    table.set_header(header);
+    for (name, shape) in names {
+        let norm = |m: &[NamedTensor]| {
+            m.iter()
+                .find(|t| t.name == name)
+                .map(|t| l2_norm(&t.values))
+        };
+        let first = norm(models[0]);
+        let mut row = vec![Cell::new(name), Cell::new(format!("{shape:?}"))];
+        for (i, m) in models.iter().enumerate() {
+            let text = match (norm(m), first) {
+                (None, _) => "—".to_string(),
+                (Some(n), Some(f)) if i > 0 && f > 0.0 => format!("{n:.3} ({:.2}x)", n / f),
+                (Some(n), _) => format!("{n:.3}"),
+            };
+            row.push(Cell::new(text).set_alignment(CellAlignment::Right));
+        }
+        table.add_row(row);
+    }
+    table
+}
+
+pub fn run(args: WeightsArgs) -> Result<()> {
+    let mut checkpoints = Vec::new();
+    for (i, path) in args.checkpoints.iter().enumerate() {
+        let file = checkpoint_file(path)?;
+        let c = Checkpoint::read(&file)?;
+        let id = &c.state.identity;
+        let at = match c.state.next {
+            p if p.step == 0 => format!("after epoch {}", p.epoch),
+            p => format!("in epoch {}, after step {}", p.epoch + 1, p.step),
+        };
+        println!(
+            "[{}] {}: {} on {}, {at}",
+            i + 1,
+            file.display(),
+            id.name,
+            id.model
+        );
+        checkpoints.push(c);
+    }
+    let models: Vec<&[NamedTensor]> = checkpoints.iter().map(|c| &c.model[..]).collect();
+    if models
+        .iter()
+        .all(|m| weights(m, &args.filter).next().is_none())
+    {
+        bail!("no weight tensor's name contains `{}`", args.filter);
+    }
+    println!("{}", table(&models, &args.filter));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(name: &str, values: &[f32]) -> NamedTensor {
+        NamedTensor {
+            name: name.into(),
+            shape: vec![values.len()],
+            values: values.to_vec(),
+        }
+    }
+
+    #[test]
+    fn norms_ratios_and_missing_tensors() {
+        assert_eq!(l2_norm(&[3.0, 4.0]), 5.0);
+        let a = [
+            t("conv.weight", &[3.0, 4.0]),
+            t("bn.scale", &[9.0]),
+            t("fc.weight", &[1.0]),
+        ];
+        let b = [t("conv.weight", &[30.0, 40.0]), t("other.weight", &[2.0])];
+        let text = table(&[&a, &b], "").to_string();
+        let line = |name: &str| text.lines().find(|l| l.contains(name)).unwrap().to_string();
+        assert!(
+            line("conv.weight").contains("5.000")
+                && line("conv.weight").contains("50.000 (10.00x)"),
+            "{text}"
+        );
+        assert!(
+            line("fc.weight").contains("1.000") && line("fc.weight").contains("—"),
+            "{text}"
+        );
+        assert!(
+            line("other.weight").contains("—") && line("other.weight").contains("2.000"),
+            "{text}"
+        );
+        assert!(!text.contains("bn.scale"), "only weights: {text}");
+        let conv_only = table(&[&a, &b], "conv").to_string();
+        assert!(!conv_only.contains("fc.weight") && conv_only.contains("conv.weight"));
+    }
+}
