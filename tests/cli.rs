@@ -165,10 +165,14 @@ fn a_short_run_writes_a_record_that_report_reads_and_a_checkpoint_that_weights_r
     );
     let o = amp(&["weights", record.to_str().unwrap()]);
     assert!(!o.status.success());
+    let t = text(&o);
     assert!(
-        text(&o).contains("short-cnn-seed0.json: not a readable amp checkpoint"),
-        "{}",
-        text(&o)
+        t.contains("short-cnn-seed0.json: not a readable amp checkpoint"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("delete it"),
+        "no advice to delete a file it only reads: {t}"
     );
 }
 

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use amp_core::train::tensors::NamedTensor;
-use amp_core::train::Checkpoint;
+use amp_core::train::{Checkpoint, CheckpointError};
 use anyhow::{bail, Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
@@ -101,7 +101,13 @@ pub fn run(args: WeightsArgs) -> Result<()> {
     let mut checkpoints = Vec::new();
     for (i, path) in args.checkpoints.iter().enumerate() {
         let file = checkpoint_file(path)?;
-        let c = Checkpoint::read(&file)?;
+        let c = Checkpoint::read(&file).map_err(|e| match e {
+            // Without the advice to delete it, which is for a run that cannot resume.
+            CheckpointError::Corrupt { path, why } => {
+                anyhow::anyhow!("{}: not a readable amp checkpoint ({why})", path.display())
+            }
+            e => e.into(),
+        })?;
         let id = &c.state.identity;
         let at = match c.state.next {
             p if p.step == 0 => format!("after epoch {}", p.epoch),
