@@ -3,7 +3,9 @@
 //! files; it resumes from the run's checkpoint when asked to and one exists.
 
 use amp_core::config::ExperimentConfig;
-use amp_core::train::{BatchShape, Checkpoint, Classifier, Outcome, Provenance, StopFlag, Trainer};
+use amp_core::train::{
+    BatchShape, Checkpoint, CheckpointError, Classifier, Outcome, Provenance, StopFlag, Trainer,
+};
 use amp_core::Amplifiable;
 use anyhow::Result;
 
@@ -86,7 +88,12 @@ impl WithModel for (Job<'_>, Provenance) {
             .provenance(provenance)
             .config(plan.config.clone());
         if job.resume && job.files.checkpoint.exists() {
-            let ck = Checkpoint::read(&job.files.checkpoint)?;
+            let ck = Checkpoint::read(&job.files.checkpoint).map_err(|e| match e {
+                CheckpointError::Corrupt { .. } => {
+                    anyhow::anyhow!("{e}; delete it to start the run over")
+                }
+                e => e.into(),
+            })?;
             if !job.quiet {
                 eprintln!(
                     "{}: resuming from {} (epoch {}, step {})",

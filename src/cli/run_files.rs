@@ -29,12 +29,15 @@ pub enum Existing {
     Checkpoint,
 }
 
+/// How a checkpoint's file name ends (`<name>-<model>-seed<seed>.ckpt.safetensors`).
+pub const CHECKPOINT_SUFFIX: &str = ".ckpt.safetensors";
+
 impl RunFiles {
     pub fn new(out: &Path, name: &str, model: &str, seed: u64) -> Self {
         let stem = format!("{name}-{model}-seed{seed}");
         Self {
             record: out.join(format!("{stem}.json")),
-            checkpoint: out.join(format!("{stem}.ckpt.safetensors")),
+            checkpoint: out.join(format!("{stem}{CHECKPOINT_SUFFIX}")),
             stem,
         }
     }

@@ -10,11 +10,12 @@
 use std::path::{Path, PathBuf};
 
 use amp_core::train::tensors::NamedTensor;
-use amp_core::train::{Checkpoint, CheckpointError};
+use amp_core::train::Checkpoint;
 use anyhow::{bail, Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
 use super::args::WeightsArgs;
+use super::run_files::CHECKPOINT_SUFFIX;
 
 /// The checkpoint `path` names: the file, or the one `*.ckpt.safetensors` in a folder (a
 /// grid cell's or a run's).
@@ -26,7 +27,7 @@ fn checkpoint_file(path: &Path) -> Result<PathBuf> {
     let mut found = Vec::new();
     for e in entries {
         let p = e.with_context(|| format!("{}", path.display()))?.path();
-        if p.to_string_lossy().ends_with(".ckpt.safetensors") {
+        if p.to_string_lossy().ends_with(CHECKPOINT_SUFFIX) {
             found.push(p);
         }
     }
@@ -101,13 +102,7 @@ pub fn run(args: WeightsArgs) -> Result<()> {
     let mut checkpoints = Vec::new();
     for (i, path) in args.checkpoints.iter().enumerate() {
         let file = checkpoint_file(path)?;
-        let c = Checkpoint::read(&file).map_err(|e| match e {
-            // Without the advice to delete it, which is for a run that cannot resume.
-            CheckpointError::Corrupt { path, why } => {
-                anyhow::anyhow!("{}: not a readable amp checkpoint ({why})", path.display())
-            }
-            e => e.into(),
-        })?;
+        let c = Checkpoint::read(&file)?;
         let id = &c.state.identity;
         let at = match c.state.next {
             p if p.step == 0 => format!("after epoch {}", p.epoch),

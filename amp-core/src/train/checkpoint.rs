@@ -152,7 +152,8 @@ pub enum CheckpointError {
         path: PathBuf,
         error: std::io::Error,
     },
-    #[error("{path}: not a readable amp checkpoint ({why}); delete it to start the run over")]
+    /// What to do about it is the caller's to say (resuming a run: delete it and start over).
+    #[error("{path}: not a readable amp checkpoint ({why})")]
     Corrupt { path: PathBuf, why: String },
     #[error("{path}: checkpoint format {found}, this amp reads format {FORMAT}")]
     Format { path: PathBuf, found: u32 },

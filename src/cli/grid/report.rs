@@ -78,18 +78,21 @@ impl SeedLayers {
 }
 
 impl Row {
+    /// The fewest and most layers a seed amplified, and the candidate count; `None` without
+    /// a record.
+    fn layer_counts(&self) -> Option<(usize, usize, usize)> {
+        let counts = self.layers.iter().map(|l| l.amplified.len());
+        let of = self.layers.iter().map(|l| l.candidates).max()?;
+        Some((counts.clone().min()?, counts.max()?, of))
+    }
+
     /// `7 of 18`, or `7-9 of 18` where seeds differ; `—` for baselines and rows without a
     /// record.
     pub fn layers_display(&self) -> String {
-        let counts = self.layers.iter().map(|l| l.amplified.len());
-        let (Some(lo), Some(hi)) = (counts.clone().min(), counts.max()) else {
-            return "—".to_string();
-        };
-        let of = self.layers.iter().map(|l| l.candidates).max().unwrap_or(0);
-        match (self.amplified, lo == hi) {
-            (false, _) => "—".to_string(),
-            (true, true) => format!("{lo} of {of}"),
-            (true, false) => format!("{lo}-{hi} of {of}"),
+        match self.layer_counts() {
+            Some((lo, hi, of)) if self.amplified && lo == hi => format!("{lo} of {of}"),
+            Some((lo, hi, of)) if self.amplified => format!("{lo}-{hi} of {of}"),
+            _ => "—".to_string(),
         }
     }
 }
@@ -426,11 +429,11 @@ pub fn csv(report: &GridReport) -> String {
         f.extend(diff(&r.final_diff));
         f.extend(diff(&r.best_diff));
         f.push(seeds(&r.baseline_diverged));
-        let counts: Vec<usize> = r.layers.iter().map(|l| l.amplified.len()).collect();
-        let count = |c: Option<&usize>| c.map_or(String::new(), usize::to_string);
-        f.push(count(counts.iter().min()));
-        f.push(count(counts.iter().max()));
-        f.push(count(r.layers.iter().map(|l| l.candidates).max().as_ref()));
+        let counts = r.layer_counts();
+        let count = |c: Option<usize>| c.map_or(String::new(), |c| c.to_string());
+        f.push(count(counts.map(|c| c.0)));
+        f.push(count(counts.map(|c| c.1)));
+        f.push(count(counts.map(|c| c.2)));
         out += &f.join(",");
         out.push('\n');
     }
