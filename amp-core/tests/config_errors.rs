@@ -40,7 +40,7 @@ fn unknown_fields_are_rejected_with_a_suggestion() {
     let e = err("name = \"x\"\n[train]\nepochs = 16\nlr = 0.4\nlr2 = 3\n");
     check(
         &e,
-        "configs/exp.toml:5:1: train.lr2: unknown field `lr2`, expected one of `epochs`, `batch_size`, `lr`, `momentum`, `weight_decay`, `seed`, `max_loss`; did you mean `lr`?",
+        "configs/exp.toml:5:1: train.lr2: unknown field `lr2`, expected one of `epochs`, `batch_size`, `lr`, `momentum`, `weight_decay`, `seed`, `max_loss`, `init`; did you mean `lr`?",
         (5, 1),
     );
     assert_eq!(e.field(), Some("train.lr2"));
@@ -62,6 +62,18 @@ fn unknown_measure_lists_the_valid_ones() {
         (7, 11),
     );
     assert!(e.to_string().contains("7 | measure = \"cvv\""), "{e}");
+}
+
+#[test]
+fn unknown_init_lists_the_valid_ones() {
+    let e = with_base("init = \"kaiming\"\n");
+    check(
+        &e,
+        "configs/exp.toml:5:8: train.init: unknown variant `kaiming`, expected `default` or `he`",
+        (5, 8),
+    );
+    let e = with_base("init = \"hee\"\n");
+    assert!(e.to_string().contains("did you mean `he`?"), "{e}");
 }
 
 #[test]

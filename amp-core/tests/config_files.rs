@@ -171,3 +171,21 @@ fn a_warmup_phase_reaches_the_schedule_and_the_written_config() {
     let again = amp_core::config::ExperimentConfig::from_toml_str(&written, "again.toml").unwrap();
     assert_eq!(again.schedule().unwrap(), s);
 }
+
+#[test]
+fn init_reaches_the_plan_and_is_written_only_when_chosen() {
+    use amp_core::train::Init;
+    let base = "name = \"i\"\n[train]\nepochs = 4\nlr = 0.1\n";
+    let c = amp_core::config::ExperimentConfig::from_toml_str(base, "i.toml").unwrap();
+    assert_eq!(c.train.init, Init::Default);
+    assert!(!c.to_toml().contains("init"), "{}", c.to_toml());
+    assert_eq!(c.plan(&["a"]).unwrap().init, Init::Default);
+
+    let he = format!("{base}init = \"he\"\n");
+    let c = amp_core::config::ExperimentConfig::from_toml_str(&he, "i.toml").unwrap();
+    assert_eq!(c.plan(&["a"]).unwrap().init, Init::He);
+    let written = c.to_toml();
+    assert!(written.contains("init = \"he\""), "{written}");
+    let again = amp_core::config::ExperimentConfig::from_toml_str(&written, "again.toml").unwrap();
+    assert_eq!(again.train.init, Init::He);
+}

@@ -4,7 +4,8 @@
 
 use amp_core::config::ExperimentConfig;
 use amp_core::train::{
-    BatchShape, Checkpoint, CheckpointError, Classifier, Outcome, Provenance, StopFlag, Trainer,
+    initialize, BatchShape, Checkpoint, CheckpointError, Classifier, Outcome, Provenance, StopFlag,
+    Trainer,
 };
 use amp_core::Amplifiable;
 use anyhow::Result;
@@ -104,6 +105,13 @@ impl WithModel for (Job<'_>, Provenance) {
                 );
             }
             trainer = trainer.resume(ck);
+        } else {
+            initialize(&mut model, plan.init, plan.settings.seed).map_err(|e| {
+                anyhow::anyhow!(
+                    "initializing the model (train.init = {}): {e}",
+                    plan.init.name()
+                )
+            })?;
         }
         Ok(trainer.run::<M, S, D, C>(&mut model, dev, &job.data.train, &job.data.test)?)
     }

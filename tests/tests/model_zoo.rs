@@ -1,6 +1,7 @@
 //! The model zoo of amp-models: exact parameter counts at 10 and 100 classes, candidate
-//! layer names, forward shapes, the option A shortcut and its gradient, and a few SGD steps
-//! that lower the loss of a CIFAR ResNet and of a bottleneck ResNet.
+//! layer names, forward shapes, the option A shortcut and its gradient, He initialization
+//! (what it redraws, and that it keeps a deep network's signal), and a few SGD steps that
+//! lower the loss of a CIFAR ResNet and of a bottleneck ResNet.
 
 use amp_core::{AmpState, Amplifiable, Mode};
 use amp_models::cifar_resnet::Cifar20;
@@ -678,4 +679,62 @@ fn the_docs_table_is_computed_from_the_models() {
         table,
         "amp-models/README.md's table is stale"
     );
+}
+
+/// The spread of the logits over a batch of random images, per class, averaged: how much the
+/// output depends on the input.
+fn logit_spread<M>(m: &M, dev: &Cpu) -> f64
+where
+    M: Module<Images, Output = Tensor<(usize, Const<10>), f32, Cpu>>,
+{
+    let x: Images = dev.sample_normal_like(&(16, Const::<3>, 16, 16));
+    let y = m.forward(x).as_vec();
+    let mut spread = 0.0;
+    for c in 0..10 {
+        let v: Vec<f64> = (0..16).map(|i| y[i * 10 + c] as f64).collect();
+        let mean = v.iter().sum::<f64>() / 16.0;
+        spread += (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 16.0).sqrt() / 10.0;
+    }
+    spread
+}
+
+#[test]
+fn he_init_redraws_every_convolution_and_the_classifier_but_not_batch_norm() {
+    use amp_core::train::{initialize, Init};
+    let dev = Cpu::seed_from_u64(0);
+    let mut plain = Plain20NoBn::<10, f32, Cpu>::build(&dev);
+    let changed = initialize(&mut plain, Init::He, 0).unwrap();
+    // 19 convolutions with bias (the stem and 18 in the blocks) and the linear classifier.
+    assert_eq!(changed.len(), 2 * 19 + 2, "{changed:?}");
+    assert!(
+        changed.contains(&"layer3.b2.conv2.bias".to_string()),
+        "{changed:?}"
+    );
+    assert_eq!(plain.layer1.b0.conv1.bias.as_vec(), vec![0.0; 16]);
+
+    let mut resnet = ResNet20::<10, f32, Cpu>::build(&dev);
+    let bn_scale = resnet.bn1.scale.as_vec();
+    let changed = initialize(&mut resnet, Init::He, 0).unwrap();
+    // 19 convolutions without bias, the classifier's weight and bias; no batch-norm tensor.
+    assert_eq!(changed.len(), 19 + 2, "{changed:?}");
+    assert!(changed.iter().all(|n| !n.contains("bn")), "{changed:?}");
+    assert_eq!(resnet.bn1.scale.as_vec(), bn_scale);
+}
+
+/// Why `train.init = "he"` exists: with the layers' default initialization (uniform in
+/// ±1/sqrt(fan_in)) Plain-20 without batch norm scales its signal's variance by about 1/6
+/// per layer, so its logits hardly depend on the image; He's keeps it.
+#[test]
+fn he_init_keeps_the_signal_of_plain20_without_batch_norm() {
+    use amp_core::train::{initialize, Init};
+    let dev = Cpu::seed_from_u64(0);
+    let mut m = Plain20NoBn::<10, f32, Cpu>::build(&dev);
+    let default = logit_spread(&m, &dev);
+    initialize(&mut m, Init::He, 0).unwrap();
+    let he = logit_spread(&m, &dev);
+    assert!(
+        default < 1e-6,
+        "default init: the logits spread by {default}"
+    );
+    assert!(he > 1e-2, "He init: the logits spread by {he}");
 }

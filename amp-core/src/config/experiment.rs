@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{ConfigError, Origin};
 use crate::method::{DirectionKind, MeasureKind, Resample, Reselect, ThresholdKind};
 use crate::tap::Mode;
+use crate::train::Init;
 
 /// One experiment: training recipe, amplification and schedule.
 ///
@@ -75,6 +76,12 @@ pub struct TrainConfig {
     /// gradient always stops it); omitted: only non-finite values stop a run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_loss: Option<f64>,
+    /// How the weights start: `"default"` (the layers' own, PyTorch's defaults) or `"he"`
+    /// (He et al. 2015, N(0, 2 / fan_in) for every convolution and linear weight, biases 0;
+    /// [`crate::train::Init`]). Omitted: `"default"`, and not written out, so the configs
+    /// (and grid cell ids) from before this field stay the same.
+    #[serde(default, skip_serializing_if = "Init::is_default")]
+    pub init: Init,
 }
 
 fn default_batch_size() -> usize {

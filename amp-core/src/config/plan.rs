@@ -4,7 +4,7 @@
 use super::error::ConfigError;
 use super::experiment::ExperimentConfig;
 use crate::method::AmpPolicy;
-use crate::train::TrainSettings;
+use crate::train::{Init, TrainSettings};
 
 /// Values given on the command line that replace the config's.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -28,6 +28,10 @@ pub struct RunPlan {
     pub policy: Box<dyn AmpPolicy>,
     /// The resolved config (overrides applied, defaults written out), for the record.
     pub config: String,
+    /// How to initialize the model before training (`train.init`), with
+    /// [`crate::train::initialize`] and the settings' seed; a resumed run loads its weights
+    /// instead.
+    pub init: Init,
 }
 
 impl ExperimentConfig {
@@ -82,6 +86,7 @@ impl ExperimentConfig {
             settings,
             policy,
             config: self.to_toml(),
+            init: t.init,
         })
     }
 }

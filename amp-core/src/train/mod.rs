@@ -2,6 +2,7 @@
 //! reports.
 
 pub mod checkpoint;
+mod init;
 mod observer;
 pub mod optim;
 mod record;
@@ -15,6 +16,7 @@ mod trainer;
 mod walk;
 
 pub use checkpoint::{Checkpoint, CheckpointError, Position};
+pub use init::{initialize, Init};
 pub use observer::{Observer, Silent};
 pub use record::{EpochRecord, Provenance, RecordError, RunRecord, RunStatus};
 pub use run::{Outcome, Trainer};
