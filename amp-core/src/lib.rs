@@ -93,6 +93,7 @@ pub mod config;
 pub mod data;
 pub mod io;
 pub mod layer_grads;
+pub mod layer_weights;
 pub mod method;
 pub mod registry;
 pub mod stats;

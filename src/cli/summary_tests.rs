@@ -28,6 +28,7 @@ fn record(name: &str, seed: u64, select: &str, accs: [f64; 2]) -> RunRecord {
             train_acc: 0.5,
             test_acc,
             seconds: 30.0,
+            weight_norms: vec![],
         })
         .collect();
     RunRecord {

@@ -51,7 +51,12 @@ fn schedule(factor: f64) -> PhaseSchedule {
     .unwrap()
 }
 
-fn run(name: &str, mut policy: Box<dyn AmpPolicy>, mode: Mode) -> RunRecord {
+fn run(name: &str, policy: Box<dyn AmpPolicy>, mode: Mode) -> RunRecord {
+    run_model(name, policy, mode).0
+}
+
+/// The record and the trained model.
+fn run_model(name: &str, mut policy: Box<dyn AmpPolicy>, mode: Mode) -> (RunRecord, Net) {
     let (train_set, test_set) = data();
     let dev = Cpu::seed_from_u64(7);
     let mut model = Net::build(&dev);
@@ -66,7 +71,7 @@ fn run(name: &str, mut policy: Box<dyn AmpPolicy>, mode: Mode) -> RunRecord {
         mode,
         ..TrainSettings::default()
     };
-    train::<Net, (usize, Const<48>), Cpu, 4>(
+    let record = train::<Net, (usize, Const<48>), Cpu, 4>(
         name,
         &mut model,
         &dev,
@@ -76,7 +81,8 @@ fn run(name: &str, mut policy: Box<dyn AmpPolicy>, mode: Mode) -> RunRecord {
         policy.as_mut(),
         &mut Silent,
     )
-    .unwrap()
+    .unwrap();
+    (record, model)
 }
 
 fn baseline() -> RunRecord {
@@ -151,6 +157,36 @@ fn factor_one_on_every_layer_trains_bit_identically() {
             );
         }
     }
+}
+
+/// Each epoch records each candidate layer's parameter norm (weight and bias together); the
+/// last equals the trained model's, computed here by hand.
+#[test]
+fn recorded_weight_norms_are_the_trained_layers_norms() {
+    let layers = Net::layer_names();
+    let (record, model) = run_model(
+        "all",
+        Box::new(Policy::new(layers, All, schedule(4.0))),
+        Mode::Output,
+    );
+    let norm = |w: Vec<f32>, b: Vec<f32>| {
+        (w.iter().chain(&b))
+            .map(|&v| (v as f64).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let want = [
+        norm(model.fc1.weight.as_vec(), model.fc1.bias.as_vec()),
+        norm(model.fc2.weight.as_vec(), model.fc2.bias.as_vec()),
+        norm(model.fc3.weight.as_vec(), model.fc3.bias.as_vec()),
+    ];
+    let last = &record.epochs[EPOCHS - 1].weight_norms;
+    for (got, want) in last.iter().zip(&want) {
+        assert!((got - want).abs() <= 1e-12 * want, "{last:?} vs {want:?}");
+    }
+    assert_eq!(last.len(), 3);
+    // They change as the weights train.
+    assert_ne!(record.epochs[0].weight_norms, *last);
 }
 
 #[test]

@@ -28,6 +28,11 @@ pub struct EpochRecord {
     /// the one field (with the times in [`Provenance`]) that differs between a resumed run
     /// and an uninterrupted one.
     pub seconds: f64,
+    /// L2 norm of each candidate layer's parameters at the end of the epoch, in the record's
+    /// layer order ([`crate::layer_weights::layer_weight_norms`]); empty in records written
+    /// before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weight_norms: Vec<f64>,
 }
 
 /// How a run ended.

@@ -20,6 +20,7 @@ use super::tensors::{check_tensors, read_tensors, write_tensors};
 use super::{streams, BatchShape, EpochRecord, Observer, RunRecord, RunStatus, TrainSettings};
 use crate::data::{assemble, epoch_order, Augment, ImageSet};
 use crate::layer_grads::{scale_layer_grads, step_norms, StepNorms};
+use crate::layer_weights::layer_weight_norms;
 use crate::method::{AmpPolicy, EpochPlan};
 use crate::stats::{EpochRecorder, StatsHistory};
 use crate::{AmpDevice, AmpState, LayerParams, Mode};
@@ -468,6 +469,7 @@ impl Trainer<'_> {
             train_acc: acc.correct as f64 / acc.seen as f64,
             test_acc,
             seconds: before + clock.elapsed().as_secs_f64(),
+            weight_norms: layer_weight_norms(model),
         };
         self.observer.epoch_finished(&epoch_record);
         progress.record.epochs.push(epoch_record);

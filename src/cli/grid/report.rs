@@ -54,6 +54,46 @@ pub struct Row {
     /// Per seed with a record, the layers it amplified in any epoch (amplified rows): how
     /// much was amplified, e.g. how far `output` mode compounds down a stack.
     pub layers: Vec<SeedLayers>,
+    /// Per seed whose run and baseline both recorded weight norms (amplified rows): the layer
+    /// whose weights grew most against the baseline's. What amplification did to the weights,
+    /// beside what it did to the accuracy.
+    pub weight_growth: Vec<WeightGrowth>,
+}
+
+/// The layer whose weights one seed's amplified run grew most, against its baseline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeightGrowth {
+    pub seed: u64,
+    pub layer: String,
+    /// The layer's parameter norm over the baseline's, after `epoch` (from 0): the amplified
+    /// run's last recorded epoch (a diverged run's last before it diverged).
+    pub ratio: f64,
+    pub epoch: usize,
+}
+
+impl WeightGrowth {
+    /// From an amplified run's record and its baseline's; `None` where either lacks weight
+    /// norms for the amplified run's last epoch, or no norm is positive and finite.
+    fn of(seed: u64, run: &RunRecord, baseline: &RunRecord) -> Option<WeightGrowth> {
+        let last = run.epochs.last()?;
+        let base = baseline.epochs.iter().find(|e| e.epoch == last.epoch)?;
+        if last.weight_norms.len() != run.layers.len()
+            || base.weight_norms.len() != last.weight_norms.len()
+        {
+            return None;
+        }
+        let (i, ratio) = (last.weight_norms.iter().zip(&base.weight_norms))
+            .map(|(a, b)| a / b)
+            .enumerate()
+            .filter(|(_, r)| r.is_finite() && *r > 0.0)
+            .max_by(|a, b| a.1.total_cmp(&b.1))?;
+        Some(WeightGrowth {
+            seed,
+            layer: run.layers[i].clone(),
+            ratio,
+            epoch: last.epoch,
+        })
+    }
 }
 
 /// The layers one seed's run amplified.
@@ -84,6 +124,28 @@ impl Row {
         let counts = self.layers.iter().map(|l| l.amplified.len());
         let of = self.layers.iter().map(|l| l.candidates).max()?;
         Some((counts.clone().min()?, counts.max()?, of))
+    }
+
+    /// The smallest and largest of the seeds' weight growths; `None` without any.
+    fn growth_range(&self) -> Option<(f64, f64)> {
+        let r = self.weight_growth.iter().map(|g| g.ratio);
+        Some((r.clone().min_by(f64::total_cmp)?, r.max_by(f64::total_cmp)?))
+    }
+
+    /// `86x`, or `15-86x` where seeds differ (two significant digits); `—` without any.
+    pub fn growth_display(&self) -> String {
+        let x = |v: f64| {
+            if v >= 9.95 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            }
+        };
+        match self.growth_range() {
+            Some((lo, hi)) if x(lo) == x(hi) => format!("{}x", x(hi)),
+            Some((lo, hi)) => format!("{}-{}x", x(lo), x(hi)),
+            None => "—".to_string(),
+        }
     }
 
     /// `7 of 18`, or `7-9 of 18` where seeds differ; `—` for baselines and rows without a
@@ -307,15 +369,24 @@ fn row(entries: &[Entry], members: &[usize]) -> Row {
             .map(|&i| &entries[i])
             .filter_map(|e| e.state.record().map(|r| SeedLayers::of(e.cell.seed, r)))
             .collect(),
+        weight_growth: members
+            .iter()
+            .map(|&i| &entries[i])
+            .filter_map(|e| {
+                let baseline = entries[e.baseline?].state.record()?;
+                WeightGrowth::of(e.cell.seed, e.state.record()?, baseline)
+            })
+            .collect(),
     }
 }
 
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 14] = [
     "model",
     "config",
     "seeds done",
     "diverged",
     "layers amplified",
+    "max ‖w‖ / baseline",
     "final acc (mean ± sd)",
     "best acc (mean ± sd)",
     "baseline",
@@ -326,7 +397,7 @@ const HEADER: [&str; 13] = [
     "baseline diverged",
 ];
 
-fn cells(r: &Row) -> [String; 13] {
+fn cells(r: &Row) -> [String; 14] {
     let dash = || "—".to_string();
     let d = r.final_diff.as_ref();
     [
@@ -335,6 +406,7 @@ fn cells(r: &Row) -> [String; 13] {
         format!("{}/{}", r.finished.len() + r.diverged.len(), r.seeds.len()),
         r.diverged.len().to_string(),
         r.layers_display(),
+        r.growth_display(),
         r.final_acc.display(false),
         r.best_acc.display(false),
         r.baseline.clone().unwrap_or_else(dash),
@@ -385,7 +457,8 @@ pub fn markdown(report: &GridReport) -> String {
 const CSV_HEADER: &str = "model,config,amplified,lr,seeds,finished,diverged,missing,final_n,\
 final_mean,final_sd,best_n,best_mean,best_sd,baseline,final_diff_n,final_diff_mean,\
 final_diff_sd,better,p_value,best_diff_n,best_diff_mean,best_diff_sd,best_better,\
-best_p_value,baseline_diverged,layers_min,layers_max,candidates";
+best_p_value,baseline_diverged,layers_min,layers_max,candidates,weight_growth_min,\
+weight_growth_max";
 
 /// One line per row; plain numbers, empty where none exists, seed lists space-separated.
 pub fn csv(report: &GridReport) -> String {
@@ -434,6 +507,9 @@ pub fn csv(report: &GridReport) -> String {
         f.push(count(counts.map(|c| c.0)));
         f.push(count(counts.map(|c| c.1)));
         f.push(count(counts.map(|c| c.2)));
+        let growth = r.growth_range();
+        f.push(growth.map_or(String::new(), |g| num(g.0)));
+        f.push(growth.map_or(String::new(), |g| num(g.1)));
         out += &f.join(",");
         out.push('\n');
     }

@@ -231,6 +231,7 @@ fn record(best: f64, last: f64, diverged: bool) -> RunRecord {
         train_acc: 0.5,
         test_acc,
         seconds: 1.0,
+        weight_norms: vec![],
     };
     RunRecord {
         name: "r".into(),
@@ -271,6 +272,17 @@ fn amplifying(state: CellState, layers: &[&str]) -> CellState {
     CellState::Finished(r)
 }
 
+/// `state`'s record with the layers' weight norms `n` after every epoch.
+fn with_norms(state: CellState, n: &[f64]) -> CellState {
+    let (CellState::Finished(mut r) | CellState::Diverged(mut r)) = state else {
+        panic!("no record")
+    };
+    for e in &mut r.epochs {
+        e.weight_norms = n.to_vec();
+    }
+    CellState::Finished(r)
+}
+
 fn close(a: f64, b: f64) {
     assert!((a - b).abs() < 1e-12, "{a} != {b}");
 }
@@ -284,11 +296,16 @@ fn report_numbers_match_hand_computation() {
     let names: Vec<&str> = p.cells.iter().map(|c| c.config.name.as_str()).collect();
     assert_eq!(names, ["baseline", "icv"].repeat(4));
     let diverged = CellState::Diverged(Box::new(record(0.3, 0.3, true)));
+    // Weight growth: seed 0 grows fc1 2x; seed 1 fc2 3x (and shrinks fc3); seed 2's
+    // baseline recorded no norms.
     let states = vec![
-        done(0.72, 0.70),
-        amplifying(done(0.76, 0.75), &["fc1"]), // seed 0
-        done(0.80, 0.80),
-        amplifying(done(0.82, 0.78), &["fc2", "fc1"]), // seed 1
+        with_norms(done(0.72, 0.70), &[1.0, 2.0, 4.0]),
+        with_norms(amplifying(done(0.76, 0.75), &["fc1"]), &[2.0, 2.0, 4.0]), // seed 0
+        with_norms(done(0.80, 0.80), &[1.0, 1.0, 1.0]),
+        with_norms(
+            amplifying(done(0.82, 0.78), &["fc2", "fc1"]),
+            &[1.0, 3.0, 0.5],
+        ), // seed 1
         diverged,
         amplifying(done(0.91, 0.90), &["fc3"]), // seed 2
         CellState::Interrupted,
@@ -341,7 +358,7 @@ fn report_numbers_match_hand_computation() {
 
     let md = report::markdown(&r);
     let line = format!(
-        "| mlp | icv | 3/4 | 0 | 1-2 of 3 | 0.8100 ± 0.0794 | 0.8300 ± 0.0755 | baseline | +0.0150 ± 0.0495 | 1/2 | {:.3} | +0.0300 ± 0.0141 | 1 |",
+        "| mlp | icv | 3/4 | 0 | 1-2 of 3 | 2.0-3.0x | 0.8100 ± 0.0794 | 0.8300 ± 0.0755 | baseline | +0.0150 ± 0.0495 | 1/2 | {:.3} | +0.0300 ± 0.0141 | 1 |",
         p_final
     );
     assert!(md.contains(&line), "{md}\nwant {line}");
@@ -352,7 +369,12 @@ fn report_numbers_match_hand_computation() {
         amp_line.starts_with("mlp,icv,true,0.1,0 1 2 3,0 1 2,,3,3,"),
         "{amp_line}"
     );
-    assert!(amp_line.ends_with(",2,1,2,3"), "{amp_line}");
+    assert!(amp_line.ends_with(",2,1,2,3,2,3"), "{amp_line}");
+    let growth: Vec<(u64, &str, f64)> = (amp.weight_growth.iter())
+        .map(|g| (g.seed, g.layer.as_str(), g.ratio))
+        .collect();
+    assert_eq!(growth, [(0, "fc1", 2.0), (1, "fc2", 3.0)]);
+    assert_eq!(base.growth_display(), "—");
     let layers: Vec<(u64, Vec<String>)> = amp
         .layers
         .iter()
