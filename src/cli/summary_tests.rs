@@ -63,6 +63,7 @@ fn diverged(mut r: RunRecord) -> RunRecord {
         step: 4,
         loss: f64::NAN,
         reason: "the loss is NaN".into(),
+        amplified: vec![],
     };
     r
 }

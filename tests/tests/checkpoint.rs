@@ -5,7 +5,7 @@
 
 use amp_core::data::{synthetic, Augment, ImageSet, SyntheticSpec};
 use amp_core::method::{
-    Above, AmpPolicy, Cv, Intelligent, Mean, Phase, PhaseSchedule, Policy, Reselect,
+    Above, All, AmpPolicy, Cv, Intelligent, Mean, Phase, PhaseSchedule, Policy, Reselect,
 };
 use amp_core::train::optim::Sgd as AmpSgd;
 use amp_core::train::{
@@ -354,6 +354,32 @@ fn a_diverging_run_stops_at_its_step_and_its_record_reads_back() {
         "{:?}",
         r.status
     );
+
+    // A run that diverges while amplifying names the layers it was amplifying (its epochs
+    // hold finished epochs only), and the record reads back with them.
+    let phase = Phase {
+        epochs: 0..EPOCHS,
+        lr: 0.1,
+        amplify: true,
+        factor: 3.0,
+        warmup: false,
+    };
+    let schedule = PhaseSchedule::new(EPOCHS, vec![phase]).unwrap();
+    let mut all = Policy::new(Net::layer_names(), All, schedule);
+    let mut model = Net::build(&dev);
+    let (mut settings, _) = settings_fn();
+    settings.max_loss = Some(0.5);
+    let r = done(
+        Trainer::new("amplified", &settings, &mut all)
+            .run::<Net, Input, Cpu, 4>(&mut model, &dev, &train_set, &test_set)
+            .unwrap(),
+    );
+    let RunStatus::Diverged { amplified, .. } = &r.status else {
+        panic!("{:?}", r.status)
+    };
+    assert_eq!(*amplified, Net::layer_names());
+    r.save(&path).unwrap();
+    assert_eq!(RunRecord::load(&path).unwrap().status, r.status);
 }
 
 #[test]

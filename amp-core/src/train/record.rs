@@ -51,6 +51,10 @@ pub enum RunStatus {
         loss: f64,
         /// Why, in words ("the loss is NaN", "the loss 3.1e5 exceeds max_loss = 1e4").
         reason: String,
+        /// The layers amplified in the epoch it diverged in (not among `epochs`, which
+        /// hold finished epochs only); empty in records written before it was kept.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        amplified: Vec<String>,
     },
 }
 

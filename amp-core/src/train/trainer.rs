@@ -167,6 +167,14 @@ fn replay_differs(plan: &EpochPlan, record: &RunRecord, layers: &[String]) -> Op
 }
 
 /// The current time as RFC 3339 (UTC, seconds), for provenance.
+/// The names of the layers `plan` amplifies.
+fn amplified_names(layers: &[String], plan: &EpochPlan) -> Vec<String> {
+    (layers.iter().zip(&plan.amplified))
+        .filter(|(_, &on)| on)
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
 fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
@@ -402,6 +410,9 @@ impl Trainer<'_> {
                 &mut acc,
             )? {
                 progress.record.status = status;
+                if let RunStatus::Diverged { amplified, .. } = &mut progress.record.status {
+                    *amplified = amplified_names(&progress.record.layers, &plan);
+                }
                 return Ok(Some(Outcome::Done(self.finish(progress.record.clone()))));
             }
             if step + 1 < order.len() && self.stop_requested() {
@@ -461,10 +472,7 @@ impl Trainer<'_> {
             epoch,
             lr: plan.lr,
             factor: plan.factor,
-            amplified: (progress.record.layers.iter().zip(&plan.amplified))
-                .filter(|(_, &on)| on)
-                .map(|(n, _)| n.clone())
-                .collect(),
+            amplified: amplified_names(&progress.record.layers, plan),
             train_loss: acc.loss_sum / acc.seen as f64,
             train_acc: acc.correct as f64 / acc.seen as f64,
             test_acc,
@@ -580,6 +588,8 @@ impl Trainer<'_> {
             step: at.step,
             loss,
             reason,
+            // Filled in by the epoch, which has the plan.
+            amplified: Vec::new(),
         })
     }
 

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use amp_core::train::RunRecord;
+use amp_core::train::{RunRecord, RunStatus};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
@@ -100,7 +100,8 @@ impl WeightGrowth {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SeedLayers {
     pub seed: u64,
-    /// Amplified in at least one epoch, in forward order.
+    /// Amplified in at least one epoch (a diverged run's last, unfinished one included), in
+    /// forward order.
     pub amplified: Vec<String>,
     /// The model's candidate layers.
     pub candidates: usize,
@@ -108,7 +109,13 @@ pub struct SeedLayers {
 
 impl SeedLayers {
     fn of(seed: u64, r: &RunRecord) -> SeedLayers {
-        let hit = |name: &String| r.epochs.iter().any(|e| e.amplified.contains(name));
+        let at_divergence: &[String] = match &r.status {
+            RunStatus::Diverged { amplified, .. } => amplified,
+            RunStatus::Finished => &[],
+        };
+        let hit = |name: &String| {
+            r.epochs.iter().any(|e| e.amplified.contains(name)) || at_divergence.contains(name)
+        };
         SeedLayers {
             seed,
             amplified: r.layers.iter().filter(|l| hit(l)).cloned().collect(),

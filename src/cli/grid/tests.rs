@@ -241,6 +241,7 @@ fn record(best: f64, last: f64, diverged: bool) -> RunRecord {
                 step: 0,
                 loss: f64::NAN,
                 reason: "the loss is NaN".into(),
+                amplified: vec![],
             }
         } else {
             RunStatus::Finished
@@ -391,6 +392,22 @@ fn report_numbers_match_hand_computation() {
         "in forward order"
     );
     assert_eq!(base.layers_display(), "—");
+}
+
+/// A run that diverged in its first amplified epoch counts the layers it was amplifying then
+/// (its finished epochs amplified none).
+#[test]
+fn a_run_that_diverged_while_amplifying_counts_those_layers() {
+    let grid = "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0]\n";
+    let p = plan("diverged-layers", grid).unwrap();
+    let mut r = record(0.3, 0.3, true);
+    let RunStatus::Diverged { amplified, .. } = &mut r.status else {
+        panic!()
+    };
+    *amplified = vec!["fc2".into(), "fc3".into()];
+    let states = vec![done(0.72, 0.70), CellState::Diverged(Box::new(r))];
+    let report = from_states(&[(&p, &states)]).unwrap();
+    assert_eq!(report.rows[1].layers_display(), "2 of 3");
 }
 
 /// Loads `file` in `dir`, results in `dir/out`.
