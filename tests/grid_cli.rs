@@ -282,6 +282,7 @@ fn shipped_grids_expand() {
         ("configs/grids/method-section6.toml", 36),
         ("configs/grids/plain-nobn-cpu.toml", 12),
         ("configs/grids/plain-nobn-he-cpu.toml", 12),
+        ("configs/grids/plain-nobn-he-param-cpu.toml", 12),
         ("configs/grids/plain20-cpu.toml", 8),
         ("configs/grids/plain20-param-cpu.toml", 8),
         ("configs/grids/plain20-factor-cpu.toml", 8),
