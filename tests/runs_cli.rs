@@ -104,7 +104,8 @@ fn a_diverging_run_exits_3_and_report_shows_it() {
     let cfg = config(&dir, "boom", "[amp]\nfactor = 1e30\n");
     std::fs::write(
         &cfg,
-        "name = \"boom\"\n[train]\nepochs = 4\nlr = 1e8\nbatch_size = 64\n",
+        "name = \"boom\"\n[train]\nepochs = 4\nlr = 1e8\nbatch_size = 64\n\
+         [amp.select]\nkind = \"all\"\n",
     )
     .unwrap();
     let out = dir.join("runs");
@@ -115,6 +116,11 @@ fn a_diverging_run_exits_3_and_report_shows_it() {
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&record).unwrap()).unwrap();
     assert_eq!(v["status"]["state"], "diverged");
+    // It diverged while amplifying every candidate, and says so.
+    assert_eq!(v["status"]["amplified"], v["layers"]);
+    let n = v["layers"].as_array().unwrap().len();
+    let said = format!("while amplifying {n} of {n} layers in output mode");
+    assert!(text(&o).contains(&said), "{}", text(&o));
     let o = amp(&["report", record.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("diverged"), "{}", text(&o));

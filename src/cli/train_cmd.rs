@@ -105,8 +105,19 @@ fn finished(record: &RunRecord, files: &RunFiles) -> Result<Finish> {
         println!("decision {d}");
     }
     println!("run record: {}", files.record.display());
-    if let amp_core::train::RunStatus::Diverged { reason, .. } = &record.status {
-        eprintln!("the run {}: {reason}", record.status.label());
+    if let amp_core::train::RunStatus::Diverged {
+        reason, amplified, ..
+    } = &record.status
+    {
+        let during = match amplified.len() {
+            0 => String::new(),
+            n => format!(
+                ", while amplifying {n} of {} layers in {} mode",
+                record.layers.len(),
+                record.mode
+            ),
+        };
+        eprintln!("the run {}: {reason}{during}", record.status.label());
         return Ok(Finish::Diverged);
     }
     Ok(Finish::Done)
