@@ -179,11 +179,11 @@ fn init_reaches_the_plan_and_is_written_only_when_chosen() {
     let c = amp_core::config::ExperimentConfig::from_toml_str(base, "i.toml").unwrap();
     assert_eq!(c.train.init, Init::Default);
     assert!(!c.to_toml().contains("init"), "{}", c.to_toml());
-    assert_eq!(c.plan(&["a"]).unwrap().init, Init::Default);
+    assert_eq!(c.plan(&["a"]).unwrap().settings.init, Init::Default);
 
     let he = format!("{base}init = \"he\"\n");
     let c = amp_core::config::ExperimentConfig::from_toml_str(&he, "i.toml").unwrap();
-    assert_eq!(c.plan(&["a"]).unwrap().init, Init::He);
+    assert_eq!(c.plan(&["a"]).unwrap().settings.init, Init::He);
     let written = c.to_toml();
     assert!(written.contains("init = \"he\""), "{written}");
     let again = amp_core::config::ExperimentConfig::from_toml_str(&written, "again.toml").unwrap();

@@ -4,8 +4,7 @@
 
 use amp_core::config::ExperimentConfig;
 use amp_core::train::{
-    initialize, BatchShape, Checkpoint, CheckpointError, Classifier, Outcome, Provenance, StopFlag,
-    Trainer,
+    BatchShape, Checkpoint, CheckpointError, Classifier, Outcome, Provenance, StopFlag, Trainer,
 };
 use amp_core::Amplifiable;
 use anyhow::Result;
@@ -105,13 +104,6 @@ impl WithModel for (Job<'_>, Provenance) {
                 );
             }
             trainer = trainer.resume(ck);
-        } else {
-            initialize(&mut model, plan.init, plan.settings.seed).map_err(|e| {
-                anyhow::anyhow!(
-                    "initializing the model (train.init = {}): {e}",
-                    plan.init.name()
-                )
-            })?;
         }
         Ok(trainer.run::<M, S, D, C>(&mut model, dev, &job.data.train, &job.data.test)?)
     }

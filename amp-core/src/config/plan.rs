@@ -4,7 +4,7 @@
 use super::error::ConfigError;
 use super::experiment::ExperimentConfig;
 use crate::method::AmpPolicy;
-use crate::train::{Init, TrainSettings};
+use crate::train::TrainSettings;
 
 /// Values given on the command line that replace the config's.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -20,7 +20,8 @@ pub struct Overrides {
 pub struct RunPlan {
     /// The run's name (the config's `name`).
     pub name: String,
-    /// Recipe: epochs, batch size, momentum, weight decay, seed, tap mode, divergence limit;
+    /// Recipe: epochs, batch size, momentum, weight decay, seed, initialization, tap mode,
+    /// divergence limit;
     /// augmentation and evaluation batch size are the defaults, for the caller to adapt to
     /// its data.
     pub settings: TrainSettings,
@@ -28,10 +29,6 @@ pub struct RunPlan {
     pub policy: Box<dyn AmpPolicy>,
     /// The resolved config (overrides applied, defaults written out), for the record.
     pub config: String,
-    /// How to initialize the model before training (`train.init`), with
-    /// [`crate::train::initialize`] and the settings' seed; a resumed run loads its weights
-    /// instead.
-    pub init: Init,
 }
 
 impl ExperimentConfig {
@@ -77,6 +74,7 @@ impl ExperimentConfig {
             momentum: t.momentum,
             weight_decay: t.weight_decay,
             seed: t.seed,
+            init: t.init,
             mode: self.amp.mode,
             max_loss: t.max_loss,
             ..TrainSettings::default()
@@ -86,7 +84,6 @@ impl ExperimentConfig {
             settings,
             policy,
             config: self.to_toml(),
-            init: t.init,
         })
     }
 }

@@ -37,14 +37,6 @@ pub enum Init {
 }
 
 impl Init {
-    /// The config name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Init::Default => "default",
-            Init::He => "he",
-        }
-    }
-
     /// Whether this is the built-in initialization (nothing to redraw).
     pub fn is_default(&self) -> bool {
         *self == Init::Default

@@ -1,5 +1,6 @@
 //! The knobs of one training run that are not the amplification policy.
 
+use super::Init;
 use crate::data::Augment;
 use crate::Mode;
 
@@ -13,9 +14,13 @@ pub struct TrainSettings {
     /// L2 weight decay added to the gradient before momentum.
     pub weight_decay: f64,
     pub augment: Augment,
-    /// Seeds the batch order and the augmentation (the model's initialization is seeded by
-    /// the device the caller builds it on).
+    /// Seeds the batch order, the augmentation and [`Init::He`]'s draws (the layers' own
+    /// initialization is seeded by the device the caller builds the model on).
     pub seed: u64,
+    /// How a fresh run redraws the model's weights before its first step (a resumed run
+    /// loads them from its checkpoint); [`Init::Default`] keeps them as built.
+    #[serde(default)]
+    pub init: Init,
     /// Which gradient the taps multiply.
     pub mode: Mode,
     /// Batch size for evaluation (no gradients, so it can be larger).
@@ -38,6 +43,7 @@ impl Default for TrainSettings {
                 hflip: true,
             },
             seed: 0,
+            init: Init::Default,
             mode: Mode::Output,
             eval_batch_size: 500,
             max_loss: None,

@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::checkpoint::{Checkpoint, CheckpointError, CheckpointState, PartialEpoch, Position};
+use super::init::initialize;
 use super::optim::Sgd;
 use super::run::{Outcome, Trainer};
 use super::tensors::{check_tensors, read_tensors, write_tensors};
@@ -76,7 +77,8 @@ impl<M, S: Shape, D: AmpDevice<f32>, const C: usize> Classifier<S, D, C> for M w
 /// The policy decides, at the start of each epoch, the learning rate, the factor and which
 /// candidate layers are amplified; the taps read that plan in the backward pass. Every step
 /// records each layer's parameter- and output-gradient norm; the policy sees the history of
-/// finished epochs. A run whose loss or gradients stop being finite ends early with
+/// finished epochs. The model is first initialized as `settings.init` says. A run whose loss
+/// or gradients stop being finite ends early with
 /// [`RunStatus::Diverged`]. For checkpoints, resumption and a stop flag use [`Trainer`].
 #[allow(clippy::too_many_arguments)]
 pub fn train<M, S, D, const C: usize>(
@@ -166,7 +168,6 @@ fn replay_differs(plan: &EpochPlan, record: &RunRecord, layers: &[String]) -> Op
     None
 }
 
-/// The current time as RFC 3339 (UTC, seconds), for provenance.
 /// The names of the layers `plan` amplifies.
 fn amplified_names(layers: &[String], plan: &EpochPlan) -> Vec<String> {
     (layers.iter().zip(&plan.amplified))
@@ -175,6 +176,7 @@ fn amplified_names(layers: &[String], plan: &EpochPlan) -> Vec<String> {
         .collect()
 }
 
+/// The current time as RFC 3339 (UTC, seconds), for provenance.
 fn now() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
@@ -207,7 +209,10 @@ impl Trainer<'_> {
         });
         let mut progress = match self.resume.take() {
             Some(ck) => self.restore(ck, &layers, model, &mut opt)?,
-            None => self.fresh(&layers),
+            None => {
+                initialize(model, self.settings.init, self.settings.seed).map_err(device_err)?;
+                self.fresh(&layers)
+            }
         };
         let state = AmpState::new(layers.len(), self.settings.mode);
         let mut grads = model.alloc_grads();
