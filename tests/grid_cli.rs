@@ -180,13 +180,25 @@ fn a_grid_run_outlives_a_rebuild_of_its_binary() {
     let file = grid(&dir, "mlp", "[0, 1]", 3);
     let exe = dir.join("amp-copy");
     std::fs::copy(env!("CARGO_BIN_EXE_amp"), &exe).unwrap();
-    let mut child = std::process::Command::new(&exe)
-        .args(["grid", "run", s(&file), "--jobs", "1", "--quiet"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    // Another test's thread may fork while the copy is still open for writing; its child holds
+    // the write descriptor until it execs, and exec of a file open for writing fails with
+    // ETXTBSY ("Text file busy") meanwhile. That lasts microseconds: try again.
+    let mut tries = 0;
+    let mut child = loop {
+        let spawned = std::process::Command::new(&exe)
+            .args(["grid", "run", s(&file), "--jobs", "1", "--quiet"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn();
+        match spawned {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other.unwrap(),
+        }
+    };
     let first = dir.join("out").join(&plan_rows(&file)[0].1).join("log.txt");
     wait_for(&first, &mut child);
     // As `cargo build` does: the old file is unlinked, a new one takes its path.
@@ -272,6 +284,40 @@ fn grid_errors_name_the_file_line_and_field() {
         "{}",
         text(&o)
     );
+}
+
+/// A `data` path that does not exist stops `grid run` and `grid slurm` before any cell starts
+/// (no cell folder, no log per cell), pointing at the field; `grid plan` still shows the plan,
+/// with a warning.
+#[test]
+fn a_missing_data_path_stops_the_grid_before_any_cell() {
+    let dir = scratch("grid-nodata");
+    let file = grid(&dir, "mlp", "[0]", 3);
+    let body = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, format!("data = \"nope.tar.gz\"\n{body}")).unwrap();
+    let want = format!(
+        "error: {}:1:8: data: nope.tar.gz: no such file or folder (`data` is relative to the \
+         folder amp runs in, ",
+        s(&file)
+    );
+    for args in [["grid", "run"], ["grid", "slurm"]] {
+        let o = amp(&[args[0], args[1], s(&file)]);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o));
+        assert!(
+            text(&o).contains(&want),
+            "{args:?}: {}\nwant {want}",
+            text(&o)
+        );
+        assert!(!dir.join("out").exists(), "{args:?} made the output folder");
+    }
+    let o = amp(&["grid", "plan", s(&file)]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&want.replacen("error", "warning", 1)),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("4 cells ("), "{}", text(&o));
 }
 
 /// The shipped grid files expand (their configs exist and fit their models).

@@ -35,6 +35,42 @@ fn toml_syntax_errors_have_line_and_column() {
     assert_eq!(e.line_col().map(|l| l.0), Some(2), "{e}");
 }
 
+/// The parser's own two-line messages are joined into the one-line form, and a value cut off by
+/// the end of the file (where toml's message is empty) still says what is wrong.
+#[test]
+fn toml_syntax_errors_say_what_is_wrong_on_one_line() {
+    for (text, first_line, at) in [
+        (
+            "name = \"x\"\n[train]\nepochs = 16\nlr = ",
+            "configs/exp.toml:4:6: the file ends where a value is expected",
+            (4, 6),
+        ),
+        (
+            "name = \"x\"\n[train]\nepochs = 16\nlr = \n",
+            "configs/exp.toml:4:6: invalid string, expected `\"`, `'`",
+            (4, 6),
+        ),
+        (
+            "name = \"x\"\n[train]\nepochs = [16,",
+            "configs/exp.toml:3:14: invalid array, expected `]`",
+            (3, 14),
+        ),
+        (
+            "name = \"x\"\n[train\n",
+            "configs/exp.toml:2:7: invalid table header, expected `.`, `]`",
+            (2, 7),
+        ),
+        (
+            "name = \"x\"\nname = \"y\"\n",
+            "configs/exp.toml:2:1: duplicate key `name` in document root",
+            (2, 1),
+        ),
+    ] {
+        let e = err(text);
+        check(&e, first_line, at);
+    }
+}
+
 #[test]
 fn unknown_fields_are_rejected_with_a_suggestion() {
     let e = err("name = \"x\"\n[train]\nepochs = 16\nlr = 0.4\nlr2 = 3\n");

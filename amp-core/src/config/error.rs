@@ -189,8 +189,28 @@ impl Origin {
                 snippet: snippet(text, &span),
             }),
             field: path_at(text, span.start),
-            message: with_suggestion(err.message().trim_end()),
+            message: with_suggestion(&parser_message(
+                err.message(),
+                &text[span.start.min(text.len())..],
+            )),
         }
+    }
+}
+
+/// toml's parser writes what it found and what it expected on two lines ("invalid array" /
+/// "expected `]`"), which would split the one-line `file:line:col: field: message` form, and
+/// nothing at all where the text ends while a value is still expected (`lr = ` on the last
+/// line). `rest` is the text from the error on.
+fn parser_message(message: &str, rest: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    match (lines.is_empty(), rest.trim().is_empty()) {
+        (false, _) => lines.join(", "),
+        (true, true) => "the file ends where a value is expected".to_string(),
+        (true, false) => "not valid TOML".to_string(),
     }
 }
 
@@ -224,7 +244,24 @@ fn with_suggestion(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::with_suggestion;
+    use super::{parser_message, with_suggestion};
+
+    #[test]
+    fn parser_messages_take_one_line_and_are_never_empty() {
+        assert_eq!(
+            parser_message("invalid array\nexpected `]`", ""),
+            "invalid array, expected `]`"
+        );
+        assert_eq!(
+            parser_message("duplicate key `lr` in table `train`", "lr = 1\n"),
+            "duplicate key `lr` in table `train`"
+        );
+        assert_eq!(
+            parser_message("", " \n"),
+            "the file ends where a value is expected"
+        );
+        assert_eq!(parser_message("", "}"), "not valid TOML");
+    }
 
     #[test]
     fn suggests_the_closest_name() {

@@ -48,6 +48,9 @@ fn load(file: &std::path::Path, out: Option<&std::path::Path>) -> Result<Plan> {
 
 fn plan(a: GridPlanArgs) -> Result<()> {
     let plan = load(&a.file, a.out.as_deref())?;
+    if let Err(e) = plan.spec.check_data() {
+        eprintln!("warning: {e}");
+    }
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(["#", "id", "model", "seed", "config", "baseline", "state"]);
@@ -97,6 +100,7 @@ fn run_grid(a: GridRunArgs, stop: &StopFlag) -> Result<Finish> {
             );
         }
     }
+    plan.spec.check_data()?;
     check_out_dir(&plan.spec.out)?;
     let opts = local::RunOptions {
         file: &a.file,
@@ -117,6 +121,7 @@ fn run_grid(a: GridRunArgs, stop: &StopFlag) -> Result<Finish> {
 
 fn slurm(a: GridSlurmArgs) -> Result<()> {
     let plan = load(&a.file, a.out.as_deref())?;
+    plan.spec.check_data()?;
     check_out_dir(&plan.spec.out)?;
     let Some(script) = slurm::write_script(&plan, &a.file, &a)? else {
         println!(

@@ -31,6 +31,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use amp_core::config::{ConfigError, Origin};
+use amp_core::data::DataSource;
 use serde::Deserialize;
 
 use super::super::args::ModelName;
@@ -184,6 +185,27 @@ impl GridSpec {
     /// The grid file's name, for messages.
     pub fn file(&self) -> &str {
         &self.origin.name
+    }
+
+    /// Checks that `data` names something that exists, before a cell starts: each cell loads
+    /// the data itself, so a wrong path would otherwise start every cell, fail each the same
+    /// way and leave a log per cell. (What the path holds is checked by the first cell.)
+    pub fn check_data(&self) -> Result<(), ConfigError> {
+        match DataSource::parse(&self.data) {
+            DataSource::Path { path, .. } if !path.exists() => {
+                let here = std::env::current_dir()
+                    .map_or_else(|_| "the current folder".into(), |d| d.display().to_string());
+                Err(self.origin.invalid(
+                    "data",
+                    format!(
+                        "{}: no such file or folder (`data` is relative to the folder amp runs \
+                         in, {here}); see \"Getting the data\" in README.md",
+                        path.display()
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
