@@ -331,7 +331,7 @@ fn shipped_grids_expand() {
         ("configs/grids/plain-nobn-he-param-cpu.toml", 12),
         ("configs/grids/plain20-cpu.toml", 8),
         ("configs/grids/plain20-param-cpu.toml", 8),
-        ("configs/grids/plain20-param-seeds-cpu.toml", 8),
+        ("configs/grids/plain20-param-seeds-cpu.toml", 16),
         ("configs/grids/plain20-factor-cpu.toml", 8),
         ("configs/grids/plain20-topk-cpu.toml", 8),
         ("configs/grids/resnet20-cpu.toml", 8),

@@ -191,7 +191,7 @@ impl Origin {
             field: path_at(text, span.start),
             message: with_suggestion(&parser_message(
                 err.message(),
-                &text[span.start.min(text.len())..],
+                text.get(span.start..).unwrap_or(""),
             )),
         }
     }
