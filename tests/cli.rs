@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{amp, scratch, text};
+use common::{amp, s, scratch, text};
 use std::path::Path;
 
 #[test]
@@ -304,6 +304,38 @@ fn an_unknown_device_is_a_usage_error_naming_the_flag() {
             && t.contains("expected `cpu`, `cuda` or `cuda:N`"),
         "{t}"
     );
+}
+
+/// `--seeds` is a count: 0 and a list are usage errors that say what it takes (0 used to
+/// write an empty summary).
+#[test]
+fn sweep_seeds_is_a_count_of_at_least_one() {
+    for (value, want) in [
+        (
+            "0",
+            "invalid value '0' for '--seeds <SEEDS>': 0 seeds run nothing; give at least 1",
+        ),
+        (
+            "0,1",
+            "invalid value '0,1' for '--seeds <SEEDS>': the number of seeds, e.g. `--seeds 3`",
+        ),
+    ] {
+        let out = scratch("sweep-seeds");
+        let r = amp(&[
+            "sweep",
+            "configs/demo/intelligent.toml",
+            "--seeds",
+            value,
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+        assert!(text(&r).contains(want), "{}\nwant {want}", text(&r));
+        assert!(
+            !out.join("summary.json").exists(),
+            "--seeds {value} wrote a summary"
+        );
+    }
 }
 
 #[test]

@@ -119,7 +119,7 @@ pub struct SweepArgs {
     #[arg(long, default_value = "synthetic")]
     pub data: String,
     /// Number of seeds (first-seed, first-seed + 1, ...).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = seed_count)]
     pub seeds: u64,
     #[arg(long, default_value_t = 0)]
     pub first_seed: u64,
@@ -286,6 +286,20 @@ pub struct GridReportArgs {
     /// The report's file name without extension; default: report-<file stem>[+<file stem>...].
     #[arg(long, value_name = "NAME", value_parser = report_name)]
     pub name: Option<String>,
+}
+
+/// `--seeds`: how many seeds, at least 1 (0 would write an empty summary). People who know
+/// grid files (`seeds = [0, 1]`) may write a list; say what the flag takes instead.
+fn seed_count(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(0) => Err("0 seeds run nothing; give at least 1".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(
+            "the number of seeds, e.g. `--seeds 3` (seeds --first-seed, \
+                       --first-seed + 1, ...); to pick seeds, use --first-seed or a grid file"
+                .to_string(),
+        ),
+    }
 }
 
 /// A report name: a plain file name, which `.md`, `.csv`, `.json` and `.png` extend.
