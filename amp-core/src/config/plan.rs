@@ -21,9 +21,8 @@ pub struct RunPlan {
     /// The run's name (the config's `name`).
     pub name: String,
     /// Recipe: epochs, batch size, momentum, weight decay, seed, initialization, tap mode,
-    /// divergence limit;
-    /// augmentation and evaluation batch size are the defaults, for the caller to adapt to
-    /// its data.
+    /// divergence limit; augmentation and evaluation batch size are the defaults, for the
+    /// caller to adapt to its data.
     pub settings: TrainSettings,
     /// The selector and schedule over the model's candidate layers.
     pub policy: Box<dyn AmpPolicy>,

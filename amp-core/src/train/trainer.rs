@@ -78,8 +78,8 @@ impl<M, S: Shape, D: AmpDevice<f32>, const C: usize> Classifier<S, D, C> for M w
 /// candidate layers are amplified; the taps read that plan in the backward pass. Every step
 /// records each layer's parameter- and output-gradient norm; the policy sees the history of
 /// finished epochs. The model is first initialized as `settings.init` says. A run whose loss
-/// or gradients stop being finite ends early with
-/// [`RunStatus::Diverged`]. For checkpoints, resumption and a stop flag use [`Trainer`].
+/// or gradients stop being finite ends early with [`RunStatus::Diverged`]. For checkpoints,
+/// resumption and a stop flag use [`Trainer`].
 #[allow(clippy::too_many_arguments)]
 pub fn train<M, S, D, const C: usize>(
     name: &str,
