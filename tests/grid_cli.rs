@@ -320,10 +320,11 @@ fn a_missing_data_path_stops_the_grid_before_any_cell() {
     assert!(text(&o).contains("4 cells ("), "{}", text(&o));
 }
 
-/// The shipped grid files expand (their configs exist and fit their models).
+/// The shipped grid files expand (their configs exist and fit their models), every one of them:
+/// a new file in `configs/grids/` fails here until its cell count is listed.
 #[test]
 fn shipped_grids_expand() {
-    for (file, cells) in [
+    let shipped = [
         ("configs/grids/cifar-cnn-cpu.toml", 12),
         ("configs/grids/method-section6.toml", 36),
         ("configs/grids/plain-nobn-cpu.toml", 12),
@@ -335,7 +336,19 @@ fn shipped_grids_expand() {
         ("configs/grids/plain20-factor-cpu.toml", 8),
         ("configs/grids/plain20-topk-cpu.toml", 8),
         ("configs/grids/resnet20-cpu.toml", 8),
-    ] {
+        ("configs/grids/plain20-param-long-cpu.toml", 8),
+    ];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut on_disk: Vec<String> = std::fs::read_dir(root.join("configs/grids"))
+        .unwrap()
+        .map(|e| format!("configs/grids/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|f| f.ends_with(".toml"))
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = shipped.iter().map(|(f, _)| f.to_string()).collect();
+    listed.sort();
+    assert_eq!(listed, on_disk, "list every grid file in configs/grids/ here");
+    for (file, cells) in shipped {
         let o = amp(&["grid", "plan", file, "--out", s(&scratch("grid-shipped"))]);
         assert!(o.status.success(), "{file}: {}", text(&o));
         assert!(
