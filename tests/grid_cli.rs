@@ -296,8 +296,8 @@ fn a_missing_data_path_stops_the_grid_before_any_cell() {
     let body = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, format!("data = \"nope.tar.gz\"\n{body}")).unwrap();
     let want = format!(
-        "error: {}:1:8: data: nope.tar.gz: no such file or folder (`data` is relative to the \
-         folder amp runs in, ",
+        "error: {}:1:8: data: nope.tar.gz: no such file or folder (relative to the current \
+         folder, ",
         s(&file)
     );
     for args in [["grid", "run"], ["grid", "slurm"]] {
@@ -347,7 +347,10 @@ fn shipped_grids_expand() {
     on_disk.sort();
     let mut listed: Vec<String> = shipped.iter().map(|(f, _)| f.to_string()).collect();
     listed.sort();
-    assert_eq!(listed, on_disk, "list every grid file in configs/grids/ here");
+    assert_eq!(
+        listed, on_disk,
+        "list every grid file in configs/grids/ here"
+    );
     for (file, cells) in shipped {
         let o = amp(&["grid", "plan", file, "--out", s(&scratch("grid-shipped"))]);
         assert!(o.status.success(), "{file}: {}", text(&o));

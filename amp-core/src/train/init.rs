@@ -43,6 +43,16 @@ impl Init {
     }
 }
 
+/// As the config spells it (`"default"`, `"he"`), for messages.
+impl std::fmt::Display for Init {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Init::Default => "default",
+            Init::He => "he",
+        })
+    }
+}
+
 /// What [`initialize`] does to one tensor of the walk.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Fill {
@@ -212,6 +222,15 @@ mod tests {
         let mut net = dev.build_module::<Net, f32>();
         let before = net.0.weight.as_vec();
         assert!(initialize(&mut net, Init::Default, 7).unwrap().is_empty());
+        // Messages spell it as the config does.
+        for init in [Init::Default, Init::He] {
+            let toml = format!("init = \"{init}\"");
+            #[derive(Deserialize)]
+            struct T {
+                init: Init,
+            }
+            assert_eq!(toml::from_str::<T>(&toml).unwrap().init, init);
+        }
         assert_eq!(net.0.weight.as_vec(), before);
     }
 }

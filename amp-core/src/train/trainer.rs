@@ -210,7 +210,12 @@ impl Trainer<'_> {
         let mut progress = match self.resume.take() {
             Some(ck) => self.restore(ck, &layers, model, &mut opt)?,
             None => {
-                initialize(model, self.settings.init, self.settings.seed).map_err(device_err)?;
+                let init = self.settings.init;
+                initialize(model, init, self.settings.seed).map_err(|e| {
+                    TrainError::Device(format!(
+                        "initializing the model (train.init = \"{init}\"): {e:?}"
+                    ))
+                })?;
                 self.fresh(&layers)
             }
         };

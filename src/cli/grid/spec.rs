@@ -31,7 +31,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use amp_core::config::{ConfigError, Origin};
-use amp_core::data::DataSource;
+use amp_core::data::{DataError, DataSource};
 use serde::Deserialize;
 
 use super::super::args::ModelName;
@@ -192,18 +192,9 @@ impl GridSpec {
     /// way and leave a log per cell. (What the path holds is checked by the first cell.)
     pub fn check_data(&self) -> Result<(), ConfigError> {
         match DataSource::parse(&self.data) {
-            DataSource::Path { path, .. } if !path.exists() => {
-                let here = std::env::current_dir()
-                    .map_or_else(|_| "the current folder".into(), |d| d.display().to_string());
-                Err(self.origin.invalid(
-                    "data",
-                    format!(
-                        "{}: no such file or folder (`data` is relative to the folder amp runs \
-                         in, {here}); see \"Getting the data\" in README.md",
-                        path.display()
-                    ),
-                ))
-            }
+            DataSource::Path { path, .. } if !path.exists() => Err(self
+                .origin
+                .invalid("data", DataError::Missing { path }.to_string())),
             _ => Ok(()),
         }
     }

@@ -14,8 +14,9 @@ const GETTING_THE_DATA: &str = "see \"Getting the data\" in README.md";
 /// Why a data set could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    /// The path named by the user does not exist.
-    #[error("{}: no such file or folder; {GETTING_THE_DATA}", .path.display())]
+    /// The path named by the user does not exist. A relative one says what it was relative
+    /// to: a path that works from the project's root fails from any other folder.
+    #[error("{}: no such file or folder{}; {GETTING_THE_DATA}", .path.display(), relative_to(.path))]
     Missing { path: PathBuf },
     /// A file or folder exists but could not be read.
     #[error("{}: {}", .path.display(), describe_io(.error))]
@@ -98,6 +99,17 @@ pub(crate) fn printable(s: &str) -> String {
     out
 }
 
+/// `" (relative to the current folder, DIR)"` for a relative path, empty for an absolute one.
+fn relative_to(path: &Path) -> String {
+    if path.is_absolute() {
+        return String::new();
+    }
+    match std::env::current_dir() {
+        Ok(dir) => format!(" (relative to the current folder, {})", dir.display()),
+        Err(_) => " (relative to the current folder)".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,9 +131,22 @@ mod tests {
         assert_eq!(e.to_string(), "d/test.bin: ends early (a truncated file?)");
         assert!(std::error::Error::source(&e).is_none());
         let e = DataError::io(Path::new("nope"), ErrorKind::NotFound.into());
+        let here = std::env::current_dir().unwrap();
         assert_eq!(
             e.to_string(),
-            "nope: no such file or folder; see \"Getting the data\" in README.md"
+            format!(
+                "nope: no such file or folder (relative to the current folder, {}); see \
+                 \"Getting the data\" in README.md",
+                here.display()
+            )
+        );
+        let e = DataError::io(&here.join("nope"), ErrorKind::NotFound.into());
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{}: no such file or folder; see \"Getting the data\" in README.md",
+                here.join("nope").display()
+            )
         );
     }
 }
