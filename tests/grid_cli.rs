@@ -4,6 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use amp_core::train::Checkpoint;
+
 mod common;
 use common::{amp, amp_cmd, json, mean_sd, plan_rows, results, s, scratch, text, wait_for};
 
@@ -239,7 +241,15 @@ fn a_killed_cell_resumes_bit_identical_and_cells_are_named_by_id_or_index() {
     child.kill().unwrap();
     child.wait().unwrap();
     let states: Vec<String> = plan_rows(&file).into_iter().map(|r| r.3).collect();
-    assert_eq!(states, ["to run", "interrupted", "to run", "to run"]);
+    let epochs = Checkpoint::position(&ckpt).unwrap().epoch;
+    assert!(epochs >= 1, "a checkpoint is written after an epoch");
+    let interrupted = format!("interrupted, {epochs}/6 epochs");
+    assert_eq!(states, ["to run", &interrupted, "to run", "to run"]);
+    // A process holding the cell's lock (as a running `grid run` does) makes it running.
+    let lock = std::fs::File::open(out.join(&id).join("lock")).unwrap();
+    lock.try_lock().unwrap();
+    assert_eq!(plan_rows(&file)[1].3, format!("running, {epochs}/6 epochs"));
+    drop(lock);
 
     let o = amp(&["grid", "run", s(&file), "--cell", &id]);
     assert!(o.status.success(), "{}", text(&o));

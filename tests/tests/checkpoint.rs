@@ -211,6 +211,11 @@ fn a_run_stopped_mid_epoch_or_between_epochs_resumes_bit_identically() {
         );
         let ck = Checkpoint::read(&path).unwrap();
         assert_eq!(ck.state.next, want);
+        assert_eq!(
+            Checkpoint::position(&path).unwrap(),
+            want,
+            "from the header alone"
+        );
         // A model built from another seed: everything must come from the checkpoint.
         let resumed = done(run(99, &path, None, Some(ck)).unwrap());
         assert_eq!(resumed.provenance.resumed.len(), 1);
@@ -294,9 +299,32 @@ fn checkpoints_of_other_runs_and_corrupted_files_are_refused() {
     std::fs::write(&path, &bytes).unwrap();
     let err = Checkpoint::read(&path).unwrap_err().to_string();
     assert!(err.contains("checksum mismatch"), "{err}");
+    // The header is intact: the position still reads (it is for display, not resuming).
+    assert_eq!(
+        Checkpoint::position(&path).unwrap(),
+        Position { epoch: 1, step: 2 }
+    );
     std::fs::write(&path, &bytes[..n / 2]).unwrap();
     let err = Checkpoint::read(&path).unwrap_err().to_string();
     assert!(err.contains("not a readable amp checkpoint"), "{err}");
+    for (bytes, why) in [
+        (&b"\x05\x00"[..], "the file ends inside its header"),
+        (
+            &b"\x04\x00\x00\x00\x00\x00\x00\x00{}  "[..],
+            "without amp's run state",
+        ),
+        (
+            &b"\x02\x00\x00\x00\x00\x00\x00\x00{]"[..],
+            "bad safetensors header",
+        ),
+    ] {
+        std::fs::write(&path, bytes).unwrap();
+        let err = Checkpoint::position(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("not a readable amp checkpoint") && err.contains(why),
+            "{err}"
+        );
+    }
 }
 
 fn settings_fn() -> (TrainSettings, Box<dyn AmpPolicy>) {

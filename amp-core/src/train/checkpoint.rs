@@ -284,6 +284,64 @@ impl Checkpoint {
     }
 }
 
+impl Checkpoint {
+    /// Where the checkpointed run stands (the next epoch and step), from the file's header
+    /// alone: for showing progress (`amp grid plan`), so it reads a few kilobytes, not the
+    /// tensors, and does not verify the checksum ([`Checkpoint::read`] does before resuming).
+    pub fn position(path: &Path) -> Result<Position, CheckpointError> {
+        use std::io::Read;
+        let io = |error| CheckpointError::Io {
+            path: path.to_path_buf(),
+            error,
+        };
+        let corrupt = |why: String| CheckpointError::Corrupt {
+            path: path.to_path_buf(),
+            why,
+        };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut read = |buf: &mut [u8]| match file.read_exact(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                Err(corrupt("the file ends inside its header".into()))
+            }
+            r => r.map_err(io),
+        };
+        let mut len = [0u8; 8];
+        read(&mut len)?;
+        // safetensors caps its header at 100 MB; so does this.
+        let len = u64::from_le_bytes(len);
+        if len > 100_000_000 {
+            return Err(corrupt(format!("a header of {len} bytes")));
+        }
+        let mut header = vec![0u8; len as usize];
+        read(&mut header)?;
+        #[derive(Deserialize)]
+        struct Header {
+            #[serde(rename = "__metadata__", default)]
+            metadata: HashMap<String, String>,
+        }
+        #[derive(Deserialize)]
+        struct StateHead {
+            format: u32,
+            next: Position,
+        }
+        let header: Header = serde_json::from_slice(&header)
+            .map_err(|e| corrupt(format!("bad safetensors header: {e}")))?;
+        let state = header
+            .metadata
+            .get(STATE_KEY)
+            .ok_or_else(|| corrupt("a safetensors file without amp's run state".into()))?;
+        let state: StateHead = serde_json::from_str(state)
+            .map_err(|e| corrupt(format!("unreadable run state: {e}")))?;
+        if state.format != FORMAT {
+            return Err(CheckpointError::Format {
+                path: path.to_path_buf(),
+                found: state.format,
+            });
+        }
+        Ok(state.next)
+    }
+}
+
 fn tensors_with_prefix<'a>(
     prefix: &'a str,
     ts: &'a [NamedTensor],

@@ -10,7 +10,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
-use amp_core::train::RunRecord;
+use amp_core::train::{Checkpoint, Position, RunRecord};
 use anyhow::{Context, Result};
 
 use super::super::run_files::{model_id, Existing, RunFiles};
@@ -23,10 +23,11 @@ pub enum CellState {
     Finished(Box<RunRecord>),
     /// Its record says diverged: done too (a rerun would diverge the same way).
     Diverged(Box<RunRecord>),
-    /// A process holds its lock.
-    Running,
-    /// A checkpoint without a record: the next run resumes it.
-    Interrupted,
+    /// A process holds its lock; where its last checkpoint stands (`None` before the first).
+    Running(Option<Position>),
+    /// A checkpoint without a record: the next run resumes it (from this position, when the
+    /// checkpoint's header reads).
+    Interrupted(Option<Position>),
     /// Nothing yet.
     Pending,
 }
@@ -48,9 +49,25 @@ impl CellState {
         match self {
             CellState::Finished(_) => "finished",
             CellState::Diverged(_) => "diverged",
-            CellState::Running => "running",
-            CellState::Interrupted => "interrupted",
+            CellState::Running(_) => "running",
+            CellState::Interrupted(_) => "interrupted",
             CellState::Pending => "to run",
+        }
+    }
+
+    /// The label, and for a run under way how far it got out of `epochs`: `running, 9/16
+    /// epochs`, `interrupted, 3/16 epochs + 12 steps` (stopped inside an epoch).
+    pub fn describe(&self, epochs: usize) -> String {
+        match self {
+            CellState::Running(Some(at)) | CellState::Interrupted(Some(at)) => {
+                let steps = match at.step {
+                    0 => String::new(),
+                    1 => " + 1 step".into(),
+                    n => format!(" + {n} steps"),
+                };
+                format!("{}, {}/{epochs} epochs{steps}", self.label(), at.epoch)
+            }
+            _ => self.label().to_string(),
         }
     }
 }
@@ -81,13 +98,16 @@ impl CellDir {
         }
     }
 
-    /// What the folder holds (a record that cannot be read is an error naming it).
+    /// What the folder holds (a record that cannot be read is an error naming it; a
+    /// checkpoint whose header cannot be read only loses the position, the run that resumes
+    /// it says what is wrong).
     pub fn state(&self) -> Result<CellState> {
+        let at = || Checkpoint::position(&self.files.checkpoint).ok();
         Ok(match self.files.existing()? {
             Existing::Record(r) if r.status.diverged() => CellState::Diverged(r),
             Existing::Record(r) => CellState::Finished(r),
-            _ if self.locked_elsewhere()? => CellState::Running,
-            Existing::Checkpoint => CellState::Interrupted,
+            _ if self.locked_elsewhere()? => CellState::Running(at()),
+            Existing::Checkpoint => CellState::Interrupted(at()),
             Existing::Nothing => CellState::Pending,
         })
     }

@@ -170,7 +170,7 @@ fn pending(plan: &Plan) -> Result<(Vec<&Cell>, usize, usize)> {
     for cell in &plan.cells {
         match CellDir::new(&plan.spec.out, cell).state()? {
             s if s.done() => done += 1,
-            CellState::Running => elsewhere += 1,
+            CellState::Running(_) => elsewhere += 1,
             _ => todo.push(cell),
         }
     }

@@ -60,7 +60,7 @@ fn plan(a: GridPlanArgs) -> Result<()> {
         *counts.entry(state.label()).or_default() += 1;
         let state = match state.record() {
             Some(r) => format!("{} ({:.4})", state.label(), r.final_test_acc()),
-            None => state.label().to_string(),
+            None => state.describe(c.config.train.epochs),
         };
         let baseline = c.baseline.map_or("—".to_string(), |b| format!("#{b}"));
         t.add_row(vec![

@@ -300,7 +300,7 @@ pub fn from_states(sources: &[Source]) -> Result<GridReport, String> {
             model: model_id(e.cell.model),
             config: e.cell.config.name.clone(),
             seed: e.cell.seed,
-            state: e.state.label().to_string(),
+            state: e.state.describe(e.cell.config.train.epochs),
         })
         .collect();
     Ok(GridReport {

@@ -35,7 +35,7 @@ pub fn write_script(plan: &Plan, file: &Path, args: &GridSlurmArgs) -> Result<Op
     for cell in &plan.cells {
         match CellDir::new(&plan.spec.out, cell).state()? {
             s if s.done() => {}
-            CellState::Running => eprintln!(
+            CellState::Running(_) => eprintln!(
                 "cell [{}] {} is running (its lock is held); not in this array",
                 cell.index, cell.id
             ),

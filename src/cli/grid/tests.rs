@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use amp_core::train::{EpochRecord, Provenance, RunRecord, RunStatus};
+use amp_core::train::{EpochRecord, Position, Provenance, RunRecord, RunStatus};
 
 use super::cell::CellState;
 use super::expand::Plan;
@@ -309,7 +309,7 @@ fn report_numbers_match_hand_computation() {
         ), // seed 1
         diverged,
         amplifying(done(0.91, 0.90), &["fc3"]), // seed 2
-        CellState::Interrupted,
+        CellState::Interrupted(Some(Position { epoch: 2, step: 5 })),
         CellState::Pending, // seed 3
     ];
     let r = from_states(&[(&p, &states)]).unwrap();
@@ -355,7 +355,10 @@ fn report_numbers_match_hand_computation() {
         .iter()
         .map(|m| (m.index, m.state.as_str()))
         .collect();
-    assert_eq!(states, vec![(6, "interrupted"), (7, "to run")]);
+    assert_eq!(
+        states,
+        vec![(6, "interrupted, 2/4 epochs + 5 steps"), (7, "to run")]
+    );
 
     let md = report::markdown(&r);
     let line = format!(
@@ -525,4 +528,23 @@ fn default_out_is_named_after_the_grid_file() {
     );
     let spec = GridSpec::load(&dir.join("grid.toml"), None).unwrap();
     assert_eq!(spec.out, Path::new("runs/grid/grid"));
+}
+
+/// A run under way says how far it got; without a checkpoint (or a readable one) it says
+/// only what it is.
+#[test]
+fn unfinished_cells_show_their_progress() {
+    let at = |epoch, step| Some(Position { epoch, step });
+    for (state, want) in [
+        (CellState::Running(None), "running"),
+        (CellState::Running(at(9, 0)), "running, 9/16 epochs"),
+        (
+            CellState::Interrupted(at(0, 1)),
+            "interrupted, 0/16 epochs + 1 step",
+        ),
+        (CellState::Interrupted(None), "interrupted"),
+        (CellState::Pending, "to run"),
+    ] {
+        assert_eq!(state.describe(16), want);
+    }
 }
