@@ -282,9 +282,7 @@ impl Checkpoint {
             momentum,
         })
     }
-}
 
-impl Checkpoint {
     /// Where the checkpointed run stands (the next epoch and step), from the file's header
     /// alone: for showing progress (`amp grid plan`), so it reads a few kilobytes, not the
     /// tensors, and does not verify the checksum ([`Checkpoint::read`] does before resuming).
