@@ -60,16 +60,21 @@ impl CellState {
     pub fn describe(&self, epochs: usize) -> String {
         match self {
             CellState::Running(Some(at)) | CellState::Interrupted(Some(at)) => {
-                let steps = match at.step {
-                    0 => String::new(),
-                    1 => " + 1 step".into(),
-                    n => format!(" + {n} steps"),
-                };
-                format!("{}, {}/{epochs} epochs{steps}", self.label(), at.epoch)
+                format!("{}, {}", self.label(), epochs_done(*at, epochs))
             }
             _ => self.label().to_string(),
         }
     }
+}
+
+/// `9/16 epochs`, or `3/16 epochs + 12 steps` for a run stopped inside an epoch.
+pub fn epochs_done(at: Position, epochs: usize) -> String {
+    let steps = match at.step {
+        0 => String::new(),
+        1 => " + 1 step".into(),
+        n => format!(" + {n} steps"),
+    };
+    format!("{}/{epochs} epochs{steps}", at.epoch)
 }
 
 /// The files of one cell.
@@ -102,7 +107,7 @@ impl CellDir {
     /// checkpoint whose header cannot be read only loses the position, the run that resumes
     /// it says what is wrong).
     pub fn state(&self) -> Result<CellState> {
-        let at = || Checkpoint::position(&self.files.checkpoint).ok();
+        let at = || self.position();
         Ok(match self.files.existing()? {
             Existing::Record(r) if r.status.diverged() => CellState::Diverged(r),
             Existing::Record(r) => CellState::Finished(r),
@@ -110,6 +115,11 @@ impl CellDir {
             Existing::Checkpoint => CellState::Interrupted(at()),
             Existing::Nothing => CellState::Pending,
         })
+    }
+
+    /// Where the cell's checkpoint stands, when there is one whose header reads.
+    pub fn position(&self) -> Option<Position> {
+        Checkpoint::position(&self.files.checkpoint).ok()
     }
 
     fn locked_elsewhere(&self) -> Result<bool> {

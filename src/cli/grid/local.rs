@@ -22,7 +22,7 @@ use super::super::experiment::Job;
 use super::super::run_files::Existing;
 use super::super::sweep::minutes;
 use super::super::Finish;
-use super::cell::{CellDir, CellState};
+use super::cell::{epochs_done, CellDir, CellState};
 use super::expand::{Cell, Plan};
 
 /// How the cells of one invocation run.
@@ -193,21 +193,22 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
     let mut running: Vec<Running> = Vec::new();
     let mut tally = Tally::default();
     let started = Instant::now();
-    loop {
+    // The bar's message is redrawn when the cells running change, and every 2 s for their
+    // epochs.
+    let mut changed = true;
+    for tick in 0u64.. {
         while running.len() < jobs && !stop.requested() {
             let Some(cell) = queue.next() else { break };
             running.push(spawn(plan, cell, threads, opts)?);
+            changed = true;
         }
         if running.is_empty() {
             break;
         }
-        bar.set_message(
-            running
-                .iter()
-                .map(|r| format!("[{}]", r.cell.index))
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
+        if (changed || tick % 20 == 0) && !opts.quiet {
+            bar.set_message(running_message(plan, &running));
+            changed = false;
+        }
         std::thread::sleep(Duration::from_millis(100));
         let mut still = Vec::new();
         for mut r in running {
@@ -216,6 +217,7 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
                 continue;
             };
             bar.inc(1);
+            changed = true;
             let line = ended(plan, &r, status.code());
             tally.note(status.code(), &line);
             bar.suspend(|| eprintln!("{line}"));
@@ -228,6 +230,24 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
         minutes(started.elapsed().as_secs_f64())
     );
     tally.finish(stop, opts)
+}
+
+/// `[2] 6/16 epochs, [3] 0/16 epochs`: the cells running and how far their checkpoints got.
+fn running_message(plan: &Plan, running: &[Running]) -> String {
+    running
+        .iter()
+        .map(|r| {
+            let at = CellDir::new(&plan.spec.out, r.cell)
+                .position()
+                .unwrap_or_default();
+            format!(
+                "[{}] {}",
+                r.cell.index,
+                epochs_done(at, r.cell.config.train.epochs)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The binary this process runs, for the cells' processes: on Linux `/proc/self/exe`, which
