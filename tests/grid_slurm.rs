@@ -143,7 +143,13 @@ fn an_array_job_runs_the_grid_and_a_resubmission_finishes_a_cancelled_task() {
     let states = plan_rows(&file);
     for (i, _, _, state) in &states {
         if *i == index {
-            assert_eq!(state, "interrupted", "the cancelled cell");
+            // Cancelled after its first checkpoint: 1 to 9 of the 10 epochs done (and some
+            // steps, when the stop request came inside an epoch).
+            let done = state
+                .strip_prefix("interrupted, ")
+                .and_then(|s| s.split_once("/10 epochs"))
+                .and_then(|(n, _)| n.parse::<usize>().ok());
+            assert!(matches!(done, Some(1..=9)), "the cancelled cell: {state}");
         } else {
             assert!(state.starts_with("finished"), "cell {i}: {state}");
         }
