@@ -247,12 +247,7 @@ impl Checkpoint {
         }
         let state: CheckpointState = serde_json::from_str(state_json)
             .map_err(|e| corrupt(format!("unreadable run state: {e}")))?;
-        if state.format != FORMAT {
-            return Err(CheckpointError::Format {
-                path: path.to_path_buf(),
-                found: state.format,
-            });
-        }
+        check_format(path, state.format)?;
         let (mut model, mut momentum) = (Vec::new(), Vec::new());
         for (name, view) in tensors {
             if view.dtype() != StDtype::F32 {
@@ -330,14 +325,20 @@ impl Checkpoint {
             .ok_or_else(|| corrupt("a safetensors file without amp's run state".into()))?;
         let state: StateHead = serde_json::from_str(state)
             .map_err(|e| corrupt(format!("unreadable run state: {e}")))?;
-        if state.format != FORMAT {
-            return Err(CheckpointError::Format {
-                path: path.to_path_buf(),
-                found: state.format,
-            });
-        }
+        check_format(path, state.format)?;
         Ok(state.next)
     }
+}
+
+/// A checkpoint of another format is refused by name, not misread.
+fn check_format(path: &Path, found: u32) -> Result<(), CheckpointError> {
+    if found == FORMAT {
+        return Ok(());
+    }
+    Err(CheckpointError::Format {
+        path: path.to_path_buf(),
+        found,
+    })
 }
 
 fn tensors_with_prefix<'a>(
