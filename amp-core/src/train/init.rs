@@ -222,15 +222,19 @@ mod tests {
         let mut net = dev.build_module::<Net, f32>();
         let before = net.0.weight.as_vec();
         assert!(initialize(&mut net, Init::Default, 7).unwrap().is_empty());
-        // Messages spell it as the config does.
+        assert_eq!(net.0.weight.as_vec(), before);
+    }
+
+    /// Messages spell an initialization as the config does.
+    #[test]
+    fn init_displays_as_the_config_spells_it() {
+        #[derive(Deserialize)]
+        struct T {
+            init: Init,
+        }
         for init in [Init::Default, Init::He] {
             let toml = format!("init = \"{init}\"");
-            #[derive(Deserialize)]
-            struct T {
-                init: Init,
-            }
             assert_eq!(toml::from_str::<T>(&toml).unwrap().init, init);
         }
-        assert_eq!(net.0.weight.as_vec(), before);
     }
 }

@@ -107,12 +107,11 @@ impl CellDir {
     /// checkpoint whose header cannot be read only loses the position, the run that resumes
     /// it says what is wrong).
     pub fn state(&self) -> Result<CellState> {
-        let at = || self.position();
         Ok(match self.files.existing()? {
             Existing::Record(r) if r.status.diverged() => CellState::Diverged(r),
             Existing::Record(r) => CellState::Finished(r),
-            _ if self.locked_elsewhere()? => CellState::Running(at()),
-            Existing::Checkpoint => CellState::Interrupted(at()),
+            _ if self.locked_elsewhere()? => CellState::Running(self.position()),
+            Existing::Checkpoint => CellState::Interrupted(self.position()),
             Existing::Nothing => CellState::Pending,
         })
     }
