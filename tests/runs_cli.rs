@@ -203,6 +203,20 @@ fn epochs_flag_that_cannot_fit_names_the_flag_and_the_config() {
         "{t}"
     );
     assert!(t.contains("observe_epochs"), "{t}");
+
+    // The demo takes the flag in both of its configs before it trains either: nothing is
+    // written, and the error names the flag, not the config's own `epochs = 12`.
+    let out = scratch("epochs-demo").join("runs");
+    let o = amp(&["demo", "--epochs", "2", "--out", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("--epochs 2 does not fit configs/demo/intelligent.toml"),
+        "{t}"
+    );
+    assert!(t.contains("observe_epochs"), "{t}");
+    let written = std::fs::read_dir(&out).map_or(0, |d| d.count());
+    assert_eq!(written, 0, "the baseline did not train: {t}");
 }
 
 #[test]

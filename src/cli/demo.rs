@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use amp_core::config::ExperimentConfig;
+use amp_core::config::{ExperimentConfig, Overrides};
 use anyhow::{Context, Result};
 
 use amp_core::train::{Outcome, StopFlag};
@@ -31,6 +31,18 @@ pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
     super::device::check_training_device(args.device)?;
     let started = Instant::now();
     check_out_dir(&args.out)?;
+    // Both configs take the flags before either trains, so that `--epochs 2` (too short for
+    // the intelligent run's observation window) fails at once, naming the flag.
+    let overrides = Overrides {
+        epochs: Some(args.epochs),
+        seed: Some(args.seed),
+    };
+    let configs = CONFIGS
+        .iter()
+        .map(|(origin, text)| {
+            ExperimentConfig::from_toml_str(text, origin)?.with_overrides(&overrides)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let data = data::load("synthetic", args.seed, None, None)?;
     eprintln!(
         "amp demo: SmallCnn on {}; {} epochs per run",
@@ -39,11 +51,7 @@ pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
     );
 
     let mut runs = Vec::new();
-    for (origin, text) in CONFIGS {
-        let mut config = ExperimentConfig::from_toml_str(text, origin)?;
-        config.train.epochs = args.epochs;
-        config.train.seed = args.seed;
-        config.validate()?;
+    for config in &configs {
         // The demo always trains afresh: its files in --out are its own previous output.
         let files = RunFiles::new(
             &args.out,
@@ -53,7 +61,7 @@ pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
         );
         let _ = std::fs::remove_file(&files.checkpoint);
         let outcome = Job {
-            config: &config,
+            config,
             data: &data,
             files: &files,
             limits: (None, None),
