@@ -196,15 +196,9 @@ impl UnknownLayer {
 
     fn message(&self) -> String {
         let mut msg = format!("the model has no candidate layer `{}`", self.name);
-        let closest = self
-            .valid
-            .iter()
-            .map(|v| (strsim::levenshtein(v, &self.name), v))
-            .min();
-        if let Some((dist, v)) = closest {
-            if dist <= 3 {
-                msg.push_str(&format!("; did you mean `{v}`?"));
-            }
+        if let Some(v) = crate::suggest::closest(&self.name, self.valid.iter().map(String::as_str))
+        {
+            msg.push_str(&format!("; did you mean `{v}`?"));
         }
         msg.push_str(&format!(
             "\nvalid layer names: {}",

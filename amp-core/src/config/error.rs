@@ -228,17 +228,10 @@ fn with_suggestion(message: &str) -> String {
     let Some((_, expected)) = rest.split_once("expected") else {
         return message.to_string();
     };
-    let closest = expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(|v| (strsim::levenshtein(v, given), v))
-        .min();
-    match closest {
-        Some((d, v)) if d <= 3 && d < given.len().max(1) => {
-            format!("{message}; did you mean `{v}`?")
-        }
-        _ => message.to_string(),
+    let candidates = expected.split('`').skip(1).step_by(2);
+    match crate::suggest::closest(given, candidates) {
+        Some(v) => format!("{message}; did you mean `{v}`?"),
+        None => message.to_string(),
     }
 }
 
