@@ -347,6 +347,7 @@ fn shipped_grids_expand() {
         ("configs/grids/plain20-topk-cpu.toml", 8),
         ("configs/grids/resnet20-cpu.toml", 8),
         ("configs/grids/plain20-param-long-cpu.toml", 8),
+        ("configs/grids/plain56-param-cpu.toml", 16),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut on_disk: Vec<String> = std::fs::read_dir(root.join("configs/grids"))
