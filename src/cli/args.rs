@@ -51,7 +51,8 @@ pub struct WeightsArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Epochs per run.
+    /// Epochs per run: at least 5 (the amplified run observes 2 epochs, then amplifies until
+    /// the first half of the run ends).
     #[arg(long, default_value_t = 12)]
     pub epochs: usize,
     /// Folder for the run records (JSON).

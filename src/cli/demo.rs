@@ -2,12 +2,13 @@
 //! trained as baseline and with intelligent amplification, from the two configs in
 //! `configs/demo/`, with the tables a person wants to see.
 
+use std::path::Path;
 use std::time::Instant;
 
 use amp_core::config::{ExperimentConfig, Overrides};
 use anyhow::{Context, Result};
 
-use amp_core::train::{Outcome, StopFlag};
+use amp_core::train::{Outcome, RunRecord, StopFlag};
 
 use super::args::{DemoArgs, ModelName};
 use super::data;
@@ -80,9 +81,16 @@ pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
         runs.push(run);
     }
 
+    print_results(&runs, &args.out, started)?;
+    Ok(Finish::Done)
+}
+
+/// The demo's tables (accuracy per epoch, the amplified run's per-layer statistics and
+/// selection, the summary) and its plot, `demo.svg` in `out`.
+fn print_results(runs: &[RunRecord], out: &Path, started: Instant) -> Result<()> {
     let amp = &runs[1];
     println!("\nTest accuracy per epoch");
-    println!("{}", report::epochs_table(&runs));
+    println!("{}", report::epochs_table(runs));
     let observe = amp.decisions.first().map_or(2, |d| d.epoch);
     println!(
         "\nPer-layer gradient statistics of `{}` over its {observe} observation epochs, and the selection",
@@ -92,9 +100,9 @@ pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
     for d in &amp.decisions {
         println!("decision {d}");
     }
-    println!("\n{}", report::summary_table(&runs));
-    let plot = args.out.join("demo.svg");
-    super::plot::accuracy_and_gradients(&runs, &plot)
+    println!("\n{}", report::summary_table(runs));
+    let plot = out.join("demo.svg");
+    super::plot::accuracy_and_gradients(runs, &plot)
         .with_context(|| format!("writing the plot {}", plot.display()))?;
     println!(
         "policies: {}\nrun records and plot (demo.svg) in {}; total wall time {:.1}s",
@@ -102,8 +110,35 @@ pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
             .map(|r| r.policy.as_str())
             .collect::<Vec<_>>()
             .join(" | "),
-        args.out.display(),
+        out.display(),
         started.elapsed().as_secs_f64()
     );
-    Ok(Finish::Done)
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CONFIGS;
+    use amp_core::config::{ExperimentConfig, Overrides};
+
+    /// `amp demo --help` says "at least 5": both configs take 5 epochs (amplified half 0..3,
+    /// rounded up), the amplified one refuses 4 (its selection, after 2 observed epochs, would
+    /// come after the amplified half, 0..2).
+    #[test]
+    fn the_demo_takes_five_epochs_or_more() {
+        let fits = |epochs| {
+            let overrides = Overrides {
+                epochs: Some(epochs),
+                seed: None,
+            };
+            CONFIGS.iter().all(|(origin, text)| {
+                ExperimentConfig::from_toml_str(text, origin)
+                    .unwrap()
+                    .with_overrides(&overrides)
+                    .is_ok()
+            })
+        };
+        assert!(!fits(4));
+        assert!((5..=40).all(fits));
+    }
 }
