@@ -20,8 +20,9 @@ fn main() {
     // The trainer reads only the parameters' gradients after a backward pass, so amp-nn's ops
     // may free each intermediate gradient as soon as it is used (a lower peak per step).
     amp_nn::free_consumed_gradients(true);
-    // Ctrl-C asks the run to stop after the current step and write a checkpoint; a second
-    // Ctrl-C quits at once (the last epoch's checkpoint is still there).
+    // Ctrl-C (and SIGTERM, SIGHUP: ctrlc's `termination` feature) asks the run to stop after
+    // the current step and write a checkpoint; a second one quits at once (the last epoch's
+    // checkpoint is still there).
     let stop = amp_core::train::StopFlag::new();
     let handler_flag = stop.clone();
     let installed = ctrlc::set_handler(move || {

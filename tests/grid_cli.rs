@@ -274,6 +274,62 @@ fn a_killed_cell_resumes_bit_identical_and_cells_are_named_by_id_or_index() {
     );
 }
 
+/// A stop sent to `grid run` alone (`kill -INT` or `kill` of its pid, not the terminal's
+/// Ctrl-C to the whole group) reaches its running cells: they checkpoint after their step and
+/// the command exits with 130 at once, instead of waiting for the cells to finish.
+#[test]
+fn a_stop_sent_to_grid_run_alone_interrupts_its_running_cells() {
+    for signal in ["-INT", "-TERM"] {
+        let dir = scratch(&format!("grid-stop{signal}"));
+        // Long enough (2,000 epochs, minutes) that no cell could finish while the test waits.
+        let file = grid(&dir, "cnn", "[0]", 2000);
+        let rows = plan_rows(&file);
+        let out = dir.join("out");
+        let mut child = amp_cmd(&["grid", "run", s(&file), "--jobs", "2", "--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        for (_, id, name, _) in &rows[..2] {
+            let ckpt = out
+                .join(id)
+                .join(format!("{name}-cnn-seed0.ckpt.safetensors"));
+            wait_for(&ckpt, &mut child);
+        }
+        let started = std::time::Instant::now();
+        let kill = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let o = child.wait_with_output().unwrap();
+        let took = started.elapsed();
+        assert_eq!(o.status.code(), Some(130), "{signal}: {}", text(&o));
+        assert!(
+            took < std::time::Duration::from_secs(60),
+            "{signal}: took {took:?}"
+        );
+        let t = text(&o);
+        assert!(
+            t.contains("asked the 2 running cell(s) to stop"),
+            "{signal}: {t}"
+        );
+        assert_eq!(
+            t.matches("interrupted (checkpoint kept)").count(),
+            2,
+            "{signal}: {t}"
+        );
+        let states: Vec<String> = plan_rows(&file).into_iter().map(|r| r.3).collect();
+        assert!(
+            states[..2]
+                .iter()
+                .all(|st| st.starts_with("interrupted, ") && st.contains("/2000 epochs")),
+            "{signal}: {states:?}"
+        );
+        assert_eq!(states[2..], ["to run", "to run"], "{signal}");
+    }
+}
+
 #[test]
 fn grid_errors_name_the_file_line_and_field() {
     let dir = scratch("grid-errors");
@@ -347,7 +403,8 @@ fn shipped_grids_expand() {
         ("configs/grids/plain20-topk-cpu.toml", 8),
         ("configs/grids/resnet20-cpu.toml", 8),
         ("configs/grids/plain20-param-long-cpu.toml", 8),
-        ("configs/grids/plain56-param-cpu.toml", 16),
+        ("configs/grids/plain56-param-cpu.toml", 8),
+        ("configs/grids/plain56-warmup-cpu.toml", 4),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut on_disk: Vec<String> = std::fs::read_dir(root.join("configs/grids"))

@@ -7,6 +7,12 @@
 //! Finished cells are skipped and interrupted ones resume from their checkpoints, so rerunning
 //! the command continues a killed grid; a cell that another process runs (its lock is held) is
 //! left to it.
+//!
+//! Stopping: each child runs in a process group of its own, so that a terminal's Ctrl-C
+//! reaches only this process, which passes the request on to every running child once (a
+//! child asked twice quits without its step checkpoint). So Ctrl-C, `kill -INT` and `kill`
+//! (SIGTERM) of this process alike stop every running cell after its current step, with a
+//! checkpoint to resume from.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -121,6 +127,22 @@ struct Running<'a> {
     started: Instant,
 }
 
+impl Running<'_> {
+    /// Asks the cell's process to stop after its current step (SIGINT, as Ctrl-C would).
+    fn interrupt(&self) {
+        // A pid that does not fit an i32 is not a process; nothing to ask.
+        let Ok(pid) = libc::pid_t::try_from(self.child.id()) else {
+            return;
+        };
+        // SAFETY: kill(2) with a pid and a signal number touches no memory of this process;
+        // the child has not been waited for yet (this runs before try_wait reaps it), so the
+        // pid is still the child's and cannot have been reused by another process.
+        unsafe {
+            libc::kill(pid, libc::SIGINT);
+        }
+    }
+}
+
 /// How the cell processes of one `grid run` ended.
 #[derive(Default)]
 struct Tally {
@@ -196,6 +218,7 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
     // The bar's message is redrawn when the cells running change, and every 2 s for their
     // epochs.
     let mut changed = true;
+    let mut forwarded = false;
     for tick in 0u64.. {
         while running.len() < jobs && !stop.requested() {
             let Some(cell) = queue.next() else { break };
@@ -208,6 +231,18 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
         if (changed || tick % 20 == 0) && !opts.quiet {
             bar.set_message(running_message(plan, &running));
             changed = false;
+        }
+        if stop.requested() && !forwarded {
+            forwarded = true;
+            for r in &running {
+                r.interrupt();
+            }
+            bar.suspend(|| {
+                eprintln!(
+                    "asked the {} running cell(s) to stop after their current step",
+                    running.len()
+                )
+            });
         }
         std::thread::sleep(Duration::from_millis(100));
         let mut still = Vec::new();
@@ -276,7 +311,12 @@ fn spawn<'a>(
         .append(true)
         .open(&dir.log)
         .with_context(|| format!("opening {}", dir.log.display()))?;
-    let child = Command::new(own_binary()?)
+    let mut command = Command::new(own_binary()?);
+    // A group of its own: the terminal's Ctrl-C goes to this process only, which forwards it
+    // once (`Running::interrupt`).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let child = command
         .arg("grid")
         .arg("run")
         .arg(opts.file)
