@@ -129,6 +129,7 @@ struct Running<'a> {
 
 impl Running<'_> {
     /// Asks the cell's process to stop after its current step (SIGINT, as Ctrl-C would).
+    #[cfg(unix)]
     fn interrupt(&self) {
         // A pid that does not fit an i32 is not a process; nothing to ask.
         let Ok(pid) = libc::pid_t::try_from(self.child.id()) else {
@@ -141,6 +142,10 @@ impl Running<'_> {
             libc::kill(pid, libc::SIGINT);
         }
     }
+
+    /// Elsewhere the children share the console and its Ctrl-C with this process.
+    #[cfg(not(unix))]
+    fn interrupt(&self) {}
 }
 
 /// How the cell processes of one `grid run` ended.
