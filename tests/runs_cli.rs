@@ -67,6 +67,70 @@ fn a_killed_run_resumes_and_ends_bit_identical_to_an_uninterrupted_one() {
     assert_eq!(results(&cut.join(record)), results(&whole.join(record)));
 }
 
+/// `amp report` shows a run that has no record yet from its checkpoint (the folder, or the
+/// file named), as unfinished with its progress; once finished, the folder shows the record
+/// alone although the checkpoint stays beside it.
+#[test]
+fn report_shows_an_unfinished_run_from_its_checkpoint() {
+    let dir = scratch("report-unfinished");
+    let cfg = config(&dir, "u", "");
+    let out = dir.join("runs");
+    let mut child = amp_cmd(&train_args(&cfg, &out))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let ckpt = out.join("u-cnn-seed0.ckpt.safetensors");
+    wait_for(&ckpt, &mut child);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (so_far, at) = amp_core::train::Checkpoint::progress(&ckpt).unwrap();
+    assert_eq!(at, amp_core::train::Checkpoint::position(&ckpt).unwrap());
+    assert_eq!(so_far.epochs.len(), at.epoch);
+    let exported = dir.join("rows.json");
+    for arg in [&out, &ckpt] {
+        let o = amp(&[
+            "report",
+            arg.to_str().unwrap(),
+            "--json",
+            exported.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let rows = common::json(&exported)["runs"].clone();
+        assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+        assert_eq!(
+            rows[0]["status"],
+            format!("unfinished, {}/6 epochs", at.epoch),
+            "{rows}"
+        );
+        assert_eq!(rows[0]["epochs"], at.epoch);
+        assert_eq!(
+            rows[0]["final_test_acc"].as_f64().unwrap(),
+            so_far.final_test_acc()
+        );
+    }
+
+    let mut args = train_args(&cfg, &out);
+    args.push("--resume");
+    let o = amp(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(ckpt.exists(), "a finished run keeps its checkpoint");
+    let o = amp(&[
+        "report",
+        out.to_str().unwrap(),
+        "--json",
+        exported.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rows = common::json(&exported)["runs"].clone();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(rows[0]["status"], "finished");
+    assert!(rows[0]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("u-cnn-seed0.json"));
+}
+
 #[test]
 fn ctrl_c_checkpoints_between_steps_and_resume_finishes_the_same_run() {
     let dir = scratch("sigint");

@@ -1,25 +1,33 @@
 //! `amp report`: tables, exports and plots of saved run records.
 //!
 //! A file that is not a record is reported by name and skipped; the others are still shown,
-//! and the exit status is 1 at the end so that scripts notice.
+//! and the exit status is 1 at the end so that scripts notice. A run still training or
+//! interrupted has no record yet: its checkpoint (`*.ckpt.safetensors`, given, or in a
+//! folder without the run's record) holds the record so far, shown as `unfinished, 3/8
+//! epochs`.
 
 use std::path::{Path, PathBuf};
 
-use amp_core::train::RunRecord;
+use amp_core::train::{Checkpoint, RunRecord};
 use anyhow::{bail, Context, Result};
 
 use super::args::ReportArgs;
 use super::report::{self, RunRow};
+use super::run_files::{epochs_done, CHECKPOINT_SUFFIX};
 use super::{run_row, summary};
 
 pub fn run(args: ReportArgs) -> Result<()> {
     let (files, mut failed) = expand(&args.runs);
     let mut runs: Vec<(PathBuf, RunRecord)> = Vec::new();
+    let mut rows: Vec<RunRow> = Vec::new();
     for f in files {
-        match RunRecord::load(&f) {
-            Ok(r) => runs.push((f, r)),
+        match load(&f) {
+            Ok((r, row)) => {
+                runs.push((f, r));
+                rows.push(row);
+            }
             Err(e) => {
-                eprintln!("warning: {e}");
+                eprintln!("warning: {e:#}");
                 failed += 1;
             }
         }
@@ -27,7 +35,6 @@ pub fn run(args: ReportArgs) -> Result<()> {
     if runs.is_empty() {
         bail!("no run record could be read");
     }
-    let rows: Vec<RunRow> = runs.iter().map(|(f, r)| RunRow::new(r, Some(f))).collect();
     let records: Vec<RunRecord> = runs.into_iter().map(|(_, r)| r).collect();
     if args.epochs {
         println!("{}", report::epochs_table(&records));
@@ -57,9 +64,30 @@ pub fn run(args: ReportArgs) -> Result<()> {
     Ok(())
 }
 
+/// A run record, or the record so far in a checkpoint, with its table row.
+fn load(f: &Path) -> Result<(RunRecord, RunRow)> {
+    if !is_checkpoint_name(f) {
+        let r = RunRecord::load(f)?;
+        let row = RunRow::new(&r, Some(f));
+        return Ok((r, row));
+    }
+    let (r, at) = Checkpoint::progress(f)?;
+    let mut row = RunRow::new(&r, Some(f));
+    let planned = row.planned_epochs.unwrap_or(r.epochs.len());
+    // A finished run's checkpoint (kept beside its record) holds the whole run.
+    if at.epoch < planned || at.step > 0 {
+        row.status = format!("unfinished, {}", epochs_done(at, planned));
+    }
+    Ok((r, row))
+}
+
+fn is_checkpoint_name(p: &Path) -> bool {
+    p.to_string_lossy().ends_with(CHECKPOINT_SUFFIX)
+}
+
 /// Files to read: the files given, and every `*.json` in the folders given but the sweep's
-/// `summary.json` (sorted, so that run numbers are stable). Returns the files and how many
-/// arguments could not be listed.
+/// `summary.json`, and every checkpoint whose run has no record there (sorted, so that run
+/// numbers are stable). Returns the files and how many arguments could not be listed.
 fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, usize) {
     let mut files = Vec::new();
     let mut failed = 0;
@@ -72,11 +100,14 @@ fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, usize) {
             Ok(entries) => {
                 let mut inside: Vec<PathBuf> = entries
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| is_record_name(p))
+                    .filter(|p| is_record_name(p) || is_unfinished_checkpoint(p))
                     .collect();
                 inside.sort();
                 if inside.is_empty() {
-                    eprintln!("warning: {}: no *.json run records inside", a.display());
+                    eprintln!(
+                        "warning: {}: no *.json run records (or checkpoints) inside",
+                        a.display()
+                    );
                 }
                 files.extend(inside);
             }
@@ -87,6 +118,18 @@ fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, usize) {
         }
     }
     (files, failed)
+}
+
+/// A checkpoint without its run's record beside it (a finished run keeps both).
+fn is_unfinished_checkpoint(p: &Path) -> bool {
+    let name = p.to_string_lossy();
+    let Some(stem) = name.strip_suffix(CHECKPOINT_SUFFIX) else {
+        return false;
+    };
+    let hidden = p
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+    p.is_file() && !hidden && !Path::new(&format!("{stem}.json")).exists()
 }
 
 /// `*.json`, not hidden (temporary files of atomic writes), not `summary.json`.

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use amp_core::train::RunRecord;
+use amp_core::train::{Position, RunRecord};
 use anyhow::{Context, Result};
 
 /// The files of one run.
@@ -101,4 +101,14 @@ pub fn model_id(model: super::args::ModelName) -> String {
         .to_possible_value()
         .map(|v| v.get_name().to_string())
         .unwrap_or_else(|| format!("{model:?}").to_lowercase())
+}
+
+/// `9/16 epochs`, or `3/16 epochs + 12 steps` for a run stopped inside an epoch.
+pub fn epochs_done(at: Position, epochs: usize) -> String {
+    let steps = match at.step {
+        0 => String::new(),
+        1 => " + 1 step".into(),
+        n => format!(" + {n} steps"),
+    };
+    format!("{}/{epochs} epochs{steps}", at.epoch)
 }

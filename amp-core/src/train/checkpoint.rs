@@ -282,52 +282,74 @@ impl Checkpoint {
     /// alone: for showing progress (`amp grid plan`), so it reads a few kilobytes, not the
     /// tensors, and does not verify the checksum ([`Checkpoint::read`] does before resuming).
     pub fn position(path: &Path) -> Result<Position, CheckpointError> {
-        use std::io::Read;
-        let io = |error| CheckpointError::Io {
-            path: path.to_path_buf(),
-            error,
-        };
-        let corrupt = |why: String| CheckpointError::Corrupt {
-            path: path.to_path_buf(),
-            why,
-        };
-        let mut file = std::fs::File::open(path).map_err(io)?;
-        let mut read = |buf: &mut [u8]| match file.read_exact(buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                Err(corrupt("the file ends inside its header".into()))
-            }
-            r => r.map_err(io),
-        };
-        let mut len = [0u8; 8];
-        read(&mut len)?;
-        // safetensors caps its header at 100 MB; so does this.
-        let len = u64::from_le_bytes(len);
-        if len > 100_000_000 {
-            return Err(corrupt(format!("a header of {len} bytes")));
-        }
-        let mut header = vec![0u8; len as usize];
-        read(&mut header)?;
         #[derive(Deserialize)]
-        struct Header {
-            #[serde(rename = "__metadata__", default)]
-            metadata: HashMap<String, String>,
-        }
-        #[derive(Deserialize)]
-        struct StateHead {
-            format: u32,
+        struct Head {
             next: Position,
         }
-        let header: Header = serde_json::from_slice(&header)
-            .map_err(|e| corrupt(format!("bad safetensors header: {e}")))?;
-        let state = header
-            .metadata
-            .get(STATE_KEY)
-            .ok_or_else(|| corrupt("a safetensors file without amp's run state".into()))?;
-        let state: StateHead = serde_json::from_str(state)
-            .map_err(|e| corrupt(format!("unreadable run state: {e}")))?;
-        check_format(path, state.format)?;
-        Ok(state.next)
+        Ok(header_state::<Head>(path)?.next)
     }
+
+    /// The record so far of the checkpointed run (its finished epochs, decisions and
+    /// statistics) and where it stands, from the header alone as [`Checkpoint::position`]:
+    /// what `amp report` shows of a run still training or interrupted.
+    pub fn progress(path: &Path) -> Result<(RunRecord, Position), CheckpointError> {
+        #[derive(Deserialize)]
+        struct Head {
+            next: Position,
+            record: RunRecord,
+        }
+        let head = header_state::<Head>(path)?;
+        Ok((head.record, head.next))
+    }
+}
+
+/// The run state in a checkpoint's safetensors header, as `T` (the fields it needs), after
+/// checking the format: reads the header only (a few kilobytes), not the tensors.
+fn header_state<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CheckpointError> {
+    use std::io::Read;
+    let io = |error| CheckpointError::Io {
+        path: path.to_path_buf(),
+        error,
+    };
+    let corrupt = |why: String| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        why,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut read = |buf: &mut [u8]| match file.read_exact(buf) {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(corrupt("the file ends inside its header".into()))
+        }
+        r => r.map_err(io),
+    };
+    let mut len = [0u8; 8];
+    read(&mut len)?;
+    // safetensors caps its header at 100 MB; so does this.
+    let len = u64::from_le_bytes(len);
+    if len > 100_000_000 {
+        return Err(corrupt(format!("a header of {len} bytes")));
+    }
+    let mut header = vec![0u8; len as usize];
+    read(&mut header)?;
+    #[derive(Deserialize)]
+    struct Header {
+        #[serde(rename = "__metadata__", default)]
+        metadata: HashMap<String, String>,
+    }
+    #[derive(Deserialize)]
+    struct Format {
+        format: u32,
+    }
+    let header: Header = serde_json::from_slice(&header)
+        .map_err(|e| corrupt(format!("bad safetensors header: {e}")))?;
+    let state = header
+        .metadata
+        .get(STATE_KEY)
+        .ok_or_else(|| corrupt("a safetensors file without amp's run state".into()))?;
+    let unreadable = |e: serde_json::Error| corrupt(format!("unreadable run state: {e}"));
+    let format: Format = serde_json::from_str(state).map_err(unreadable)?;
+    check_format(path, format.format)?;
+    serde_json::from_str(state).map_err(unreadable)
 }
 
 /// A checkpoint of another format is refused by name, not misread.

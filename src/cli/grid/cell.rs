@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use amp_core::train::{Checkpoint, Position, RunRecord};
 use anyhow::{Context, Result};
 
+pub use super::super::run_files::epochs_done;
 use super::super::run_files::{model_id, Existing, RunFiles};
 use super::expand::Cell;
 
@@ -65,16 +66,6 @@ impl CellState {
             _ => self.label().to_string(),
         }
     }
-}
-
-/// `9/16 epochs`, or `3/16 epochs + 12 steps` for a run stopped inside an epoch.
-pub fn epochs_done(at: Position, epochs: usize) -> String {
-    let steps = match at.step {
-        0 => String::new(),
-        1 => " + 1 step".into(),
-        n => format!(" + {n} steps"),
-    };
-    format!("{}/{epochs} epochs{steps}", at.epoch)
 }
 
 /// The files of one cell.
