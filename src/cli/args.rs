@@ -160,7 +160,8 @@ pub struct LayersArgs {
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Run records written by `amp train`, `amp sweep` or `amp demo`, or folders of them
-    /// (every `*.json` inside but `summary.json`).
+    /// (every `*.json` inside but `summary.json`); checkpoints (`*.ckpt.safetensors`) of runs
+    /// without a record yet are shown with their record so far, as unfinished.
     #[arg(required = true)]
     pub runs: Vec<PathBuf>,
     /// Also show test accuracy per epoch, one column group per run (runs numbered).
