@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{amp, amp_cmd, results, scratch, text, wait_for};
+use common::{amp, amp_cmd, results, s, scratch, text, wait_for};
 
 /// A small intelligent-amplification config on the CNN: 6 epochs of 4 steps.
 fn config(dir: &Path, name: &str, extra: &str) -> PathBuf {
@@ -37,6 +37,19 @@ fn train_args<'a>(cfg: &'a Path, out: &'a Path) -> Vec<&'a str> {
     ]
 }
 
+/// Trains `cfg` into `out` and kills the process (SIGKILL: no chance to clean up) as soon as
+/// `ckpt`, its checkpoint, is written.
+fn killed_after_its_first_checkpoint(cfg: &Path, out: &Path, ckpt: &Path) {
+    let mut child = amp_cmd(&train_args(cfg, out))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(ckpt, &mut child);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
 #[test]
 fn a_killed_run_resumes_and_ends_bit_identical_to_an_uninterrupted_one() {
     let dir = scratch("kill");
@@ -46,15 +59,7 @@ fn a_killed_run_resumes_and_ends_bit_identical_to_an_uninterrupted_one() {
     assert!(o.status.success(), "{}", text(&o));
     let record = "k-cnn-seed0.json";
 
-    let mut child = amp_cmd(&train_args(&cfg, &cut))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let ckpt = cut.join("k-cnn-seed0.ckpt.safetensors");
-    wait_for(&ckpt, &mut child);
-    child.kill().unwrap(); // SIGKILL: no chance to clean up
-    child.wait().unwrap();
+    killed_after_its_first_checkpoint(&cfg, &cut, &cut.join("k-cnn-seed0.ckpt.safetensors"));
     assert!(!cut.join(record).exists(), "killed before the end");
 
     let o = amp(&train_args(&cfg, &cut));
@@ -75,37 +80,30 @@ fn report_shows_an_unfinished_run_from_its_checkpoint() {
     let dir = scratch("report-unfinished");
     let cfg = config(&dir, "u", "");
     let out = dir.join("runs");
-    let mut child = amp_cmd(&train_args(&cfg, &out))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     let ckpt = out.join("u-cnn-seed0.ckpt.safetensors");
-    wait_for(&ckpt, &mut child);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    killed_after_its_first_checkpoint(&cfg, &out, &ckpt);
     let (so_far, at) = amp_core::train::Checkpoint::progress(&ckpt).unwrap();
     assert_eq!(at, amp_core::train::Checkpoint::position(&ckpt).unwrap());
     assert_eq!(so_far.epochs.len(), at.epoch);
+    // The one row `amp report PATH --json` exports.
     let exported = dir.join("rows.json");
-    for arg in [&out, &ckpt] {
-        let o = amp(&[
-            "report",
-            arg.to_str().unwrap(),
-            "--json",
-            exported.to_str().unwrap(),
-        ]);
+    let row_of = |path: &Path| {
+        let o = amp(&["report", s(path), "--json", s(&exported)]);
         assert!(o.status.success(), "{}", text(&o));
         let rows = common::json(&exported)["runs"].clone();
         assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+        rows[0].clone()
+    };
+    for arg in [&out, &ckpt] {
+        let row = row_of(arg);
         assert_eq!(
-            rows[0]["status"],
+            row["status"],
             format!("unfinished, {}/6 epochs", at.epoch),
-            "{rows}"
+            "{row}"
         );
-        assert_eq!(rows[0]["epochs"], at.epoch);
+        assert_eq!(row["epochs"], at.epoch);
         assert_eq!(
-            rows[0]["final_test_acc"].as_f64().unwrap(),
+            row["final_test_acc"].as_f64().unwrap(),
             so_far.final_test_acc()
         );
     }
@@ -115,20 +113,9 @@ fn report_shows_an_unfinished_run_from_its_checkpoint() {
     let o = amp(&args);
     assert!(o.status.success(), "{}", text(&o));
     assert!(ckpt.exists(), "a finished run keeps its checkpoint");
-    let o = amp(&[
-        "report",
-        out.to_str().unwrap(),
-        "--json",
-        exported.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let rows = common::json(&exported)["runs"].clone();
-    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
-    assert_eq!(rows[0]["status"], "finished");
-    assert!(rows[0]["file"]
-        .as_str()
-        .unwrap()
-        .ends_with("u-cnn-seed0.json"));
+    let row = row_of(&out);
+    assert_eq!(row["status"], "finished");
+    assert!(row["file"].as_str().unwrap().ends_with("u-cnn-seed0.json"));
 }
 
 #[test]
