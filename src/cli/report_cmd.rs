@@ -13,17 +13,17 @@ use anyhow::{bail, Context, Result};
 
 use super::args::ReportArgs;
 use super::report::{self, RunRow};
-use super::run_files::{epochs_done, CHECKPOINT_SUFFIX};
+use super::run_files::{epochs_done, RunFiles};
 use super::{run_row, summary};
 
 pub fn run(args: ReportArgs) -> Result<()> {
     let (files, mut failed) = expand(&args.runs);
-    let mut runs: Vec<(PathBuf, RunRecord)> = Vec::new();
+    let mut records: Vec<RunRecord> = Vec::new();
     let mut rows: Vec<RunRow> = Vec::new();
     for f in files {
         match load(&f) {
             Ok((r, row)) => {
-                runs.push((f, r));
+                records.push(r);
                 rows.push(row);
             }
             Err(e) => {
@@ -32,10 +32,9 @@ pub fn run(args: ReportArgs) -> Result<()> {
             }
         }
     }
-    if runs.is_empty() {
+    if records.is_empty() {
         bail!("no run record could be read");
     }
-    let records: Vec<RunRecord> = runs.into_iter().map(|(_, r)| r).collect();
     if args.epochs {
         println!("{}", report::epochs_table(&records));
     }
@@ -66,7 +65,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
 
 /// A run record, or the record so far in a checkpoint, with its table row.
 fn load(f: &Path) -> Result<(RunRecord, RunRow)> {
-    if !is_checkpoint_name(f) {
+    if RunFiles::of_checkpoint(f).is_none() {
         let r = RunRecord::load(f)?;
         let row = RunRow::new(&r, Some(f));
         return Ok((r, row));
@@ -79,10 +78,6 @@ fn load(f: &Path) -> Result<(RunRecord, RunRow)> {
         row.status = format!("unfinished, {}", epochs_done(at, planned));
     }
     Ok((r, row))
-}
-
-fn is_checkpoint_name(p: &Path) -> bool {
-    p.to_string_lossy().ends_with(CHECKPOINT_SUFFIX)
 }
 
 /// Files to read: the files given, and every `*.json` in the folders given but the sweep's
@@ -122,14 +117,8 @@ fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, usize) {
 
 /// A checkpoint without its run's record beside it (a finished run keeps both).
 fn is_unfinished_checkpoint(p: &Path) -> bool {
-    let name = p.to_string_lossy();
-    let Some(stem) = name.strip_suffix(CHECKPOINT_SUFFIX) else {
-        return false;
-    };
-    let hidden = p
-        .file_name()
-        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-    p.is_file() && !hidden && !Path::new(&format!("{stem}.json")).exists()
+    RunFiles::of_checkpoint(p)
+        .is_some_and(|run| p.is_file() && !run.stem.starts_with('.') && !run.record.exists())
 }
 
 /// `*.json`, not hidden (temporary files of atomic writes), not `summary.json`.

@@ -42,6 +42,18 @@ impl RunFiles {
         }
     }
 
+    /// The files of the run whose checkpoint is `checkpoint` (its record is the `.json` of
+    /// the same stem beside it), or None for a path not named as a checkpoint.
+    pub fn of_checkpoint(checkpoint: &Path) -> Option<Self> {
+        let name = checkpoint.file_name()?.to_str()?;
+        let stem = name.strip_suffix(CHECKPOINT_SUFFIX)?;
+        Some(Self {
+            record: checkpoint.with_file_name(format!("{stem}.json")),
+            checkpoint: checkpoint.to_path_buf(),
+            stem: stem.to_string(),
+        })
+    }
+
     /// Writes the record of a run that is over (atomically, as `RunRecord::save` does).
     pub fn save_record(&self, record: &RunRecord) -> Result<()> {
         record
