@@ -338,6 +338,32 @@ fn sweep_seeds_is_a_count_of_at_least_one() {
     }
 }
 
+/// `--epochs 0` is refused by the flag itself (train, sweep and demo), before a config is
+/// read, so the error does not point at the config's `train.epochs` line.
+#[test]
+fn epochs_is_a_count_of_at_least_one() {
+    let out = scratch("epochs-0");
+    for args in [
+        &["train", "configs/demo/intelligent.toml", "--epochs", "0"][..],
+        &["sweep", "configs/demo/intelligent.toml", "--epochs", "0"][..],
+        &["demo", "--epochs", "0"][..],
+    ] {
+        let r = amp(&[args, &["--out", s(&out)][..]].concat());
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {}", text(&r));
+        let want = "invalid value '0' for '--epochs <EPOCHS>': a run trains at least 1 epoch";
+        assert!(
+            text(&r).contains(want),
+            "{args:?}: {}\nwant {want}",
+            text(&r)
+        );
+        assert!(!text(&r).contains("epochs = 12"), "{}", text(&r));
+    }
+    assert!(
+        std::fs::read_dir(&out).map_or(true, |mut d| d.next().is_none()),
+        "--epochs 0 wrote into --out"
+    );
+}
+
 #[test]
 fn every_registry_model_is_listed_and_an_unknown_one_names_the_valid_ones() {
     let o = amp(&["layers", "resnet20"]);

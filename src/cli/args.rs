@@ -53,7 +53,7 @@ pub struct WeightsArgs {
 pub struct DemoArgs {
     /// Epochs per run: at least 5 (the amplified run observes 2 epochs, then amplifies until
     /// the first half of the run ends).
-    #[arg(long, default_value_t = 12)]
+    #[arg(long, default_value_t = 12, value_parser = epoch_count)]
     pub epochs: usize,
     /// Folder for the run records (JSON).
     #[arg(long, default_value = "runs/demo")]
@@ -84,7 +84,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "runs")]
     pub out: PathBuf,
     /// Overrides the config's epoch count.
-    #[arg(long)]
+    #[arg(long, value_parser = epoch_count)]
     pub epochs: Option<usize>,
     /// Overrides the config's seed.
     #[arg(long)]
@@ -125,7 +125,7 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 0)]
     pub first_seed: u64,
     /// Overrides every config's epoch count.
-    #[arg(long)]
+    #[arg(long, value_parser = epoch_count)]
     pub epochs: Option<usize>,
     /// Train on a random subset of this many images (seeded).
     #[arg(long)]
@@ -216,7 +216,7 @@ pub enum GridCommand {
 pub struct GridPlanArgs {
     /// The grid file (TOML).
     pub file: PathBuf,
-    /// Results folder; default: the grid file's `out`, else runs/grid/<file stem>.
+    /// Results folder; default: the grid file's `out`, else `runs/grid/<file stem>`.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -225,7 +225,7 @@ pub struct GridPlanArgs {
 pub struct GridRunArgs {
     /// The grid file (TOML).
     pub file: PathBuf,
-    /// Results folder; default: the grid file's `out`, else runs/grid/<file stem>.
+    /// Results folder; default: the grid file's `out`, else `runs/grid/<file stem>`.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Cell processes at once; the CPUs are divided among them (RAYON_NUM_THREADS).
@@ -251,7 +251,7 @@ pub struct GridRunArgs {
 pub struct GridSlurmArgs {
     /// The grid file (TOML).
     pub file: PathBuf,
-    /// Results folder; default: the grid file's `out`, else runs/grid/<file stem>.
+    /// Results folder; default: the grid file's `out`, else `runs/grid/<file stem>`.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Slurm partition (`#SBATCH --partition`); default: the cluster's default.
@@ -279,13 +279,13 @@ pub struct GridReportArgs {
     /// The grid files (TOML); several make one table, grids sharing a folder share baselines.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Results folder of every file; default: each grid file's `out`, else runs/grid/<file stem>.
+    /// Results folder of every file; default: each grid file's `out`, else `runs/grid/<file stem>`.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Where the report's files go; default: the (first) grid file's results folder.
     #[arg(long, value_name = "DIR")]
     pub to: Option<PathBuf>,
-    /// The report's file name without extension; default: report-<file stem>[+<file stem>...].
+    /// The report's file name without extension; default: `report-<file stem>[+<file stem>...]`.
     #[arg(long, value_name = "NAME", value_parser = report_name)]
     pub name: Option<String>,
 }
@@ -301,6 +301,16 @@ fn seed_count(s: &str) -> Result<u64, String> {
                        --first-seed + 1, ...); to pick seeds, use --first-seed or a grid file"
                 .to_string(),
         ),
+    }
+}
+
+/// `--epochs`: at least 1. Checked here rather than against the config so that the error
+/// names the flag's value, not the config's `train.epochs` line it would replace.
+fn epoch_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("a run trains at least 1 epoch".to_string()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Text is drawn with DejaVu Sans bundled by the `dejavu` crate (plotters' `ab_glyph`
 //! feature), so a machine without system fonts draws the same picture; in PNGs through
-//! [`TextBitmap`](super::plot_text::TextBitmap), which places the glyphs properly. Epochs
+//! [`TextBitmap`], which places the glyphs properly. Epochs
 //! are whole numbers on the axis, every epoch has a marker (a one-epoch run is a visible
 //! point), epochs with amplification are shaded, legends sit below their panels, and each
 //! run selected gets its own gradient panel.

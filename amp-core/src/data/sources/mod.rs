@@ -1,7 +1,7 @@
 //! Reading data sets from disk: one module per layout, found from the contents of the path
 //! (never its name), whether a folder or a `.tar.gz` / `.tar` archive.
 //!
-//! The entry point is [`RawData::load`](super::RawData::load), which calls [`open`].
+//! The entry point is [`RawData::load`](super::RawData::load), which calls `open` here.
 
 mod cifar10;
 mod cifar100;
