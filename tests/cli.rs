@@ -364,6 +364,56 @@ fn epochs_is_a_count_of_at_least_one() {
     );
 }
 
+/// Seeds are saved in each run's config, and TOML integers stop at 2^63 - 1: a larger seed is
+/// a usage error naming the flag (it made `to_toml` panic after the first epoch), and a sweep
+/// whose last seed would pass it is refused before anything trains.
+#[test]
+fn seeds_a_config_cannot_hold_are_refused_before_training() {
+    let out = scratch("seed-range");
+    let want = "at most 9223372036854775807 (2^63 - 1, the largest integer TOML holds";
+    for args in [
+        &[
+            "train",
+            "configs/demo/intelligent.toml",
+            "--seed",
+            "9223372036854775808",
+        ][..],
+        &["demo", "--seed", "18446744073709551615"][..],
+        &[
+            "sweep",
+            "configs/demo/intelligent.toml",
+            "--first-seed",
+            "18446744073709551615",
+        ][..],
+    ] {
+        let r = amp(&[args, &["--out", s(&out)][..]].concat());
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {}", text(&r));
+        assert!(text(&r).contains(want), "{args:?}: {}", text(&r));
+        assert!(!text(&r).contains("panicked"), "{}", text(&r));
+    }
+    let r = amp(&[
+        "sweep",
+        "configs/demo/intelligent.toml",
+        "--first-seed",
+        "9223372036854775807",
+        "--seeds",
+        "2",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(r.status.code(), Some(1), "{}", text(&r));
+    assert!(
+        text(&r)
+            .contains("--first-seed 9223372036854775807 --seeds 2: the last seed would be above"),
+        "{}",
+        text(&r)
+    );
+    assert!(
+        std::fs::read_dir(&out).map_or(true, |mut d| d.next().is_none()),
+        "a refused seed wrote into --out"
+    );
+}
+
 #[test]
 fn every_registry_model_is_listed_and_an_unknown_one_names_the_valid_ones() {
     let o = amp(&["layers", "resnet20"]);

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use amp_core::config::TOML_INT_MAX;
+
 use super::device::DeviceSpec;
 
 /// Train amplifiable networks and compare gradient amplification against the baseline.
@@ -59,7 +61,7 @@ pub struct DemoArgs {
     #[arg(long, default_value = "runs/demo")]
     pub out: PathBuf,
     /// Seed of the data, the initialization and the batch order.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = seed)]
     pub seed: u64,
     /// No progress output, only the tables.
     #[arg(long)]
@@ -87,7 +89,7 @@ pub struct TrainArgs {
     #[arg(long, value_parser = epoch_count)]
     pub epochs: Option<usize>,
     /// Overrides the config's seed.
-    #[arg(long)]
+    #[arg(long, value_parser = seed)]
     pub seed: Option<u64>,
     /// Train on a random subset of this many images (seeded; quick experiments).
     #[arg(long)]
@@ -122,7 +124,7 @@ pub struct SweepArgs {
     /// Number of seeds (first-seed, first-seed + 1, ...).
     #[arg(long, default_value_t = 3, value_parser = seed_count)]
     pub seeds: u64,
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = seed)]
     pub first_seed: u64,
     /// Overrides every config's epoch count.
     #[arg(long, value_parser = epoch_count)]
@@ -304,11 +306,25 @@ fn seed_count(s: &str) -> Result<u64, String> {
     }
 }
 
+/// A seed: at most 2^63 - 1, since it is saved in the run's config, and TOML's integers are
+/// signed 64 bits.
+fn seed(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n > TOML_INT_MAX => Err(format!(
+            "at most {TOML_INT_MAX} (2^63 - 1, the largest integer TOML holds: the seed is \
+             saved in the run's config)"
+        )),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// `--epochs`: at least 1. Checked here rather than against the config so that the error
 /// names the flag's value, not the config's `train.epochs` line it would replace.
 fn epoch_count(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(0) => Err("a run trains at least 1 epoch".to_string()),
+        Ok(n) if n as u64 > TOML_INT_MAX => Err(format!("at most {TOML_INT_MAX}")),
         Ok(n) => Ok(n),
         Err(e) => Err(e.to_string()),
     }

@@ -9,9 +9,9 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use amp_core::config::{ExperimentConfig, Overrides};
+use amp_core::config::{ExperimentConfig, Overrides, TOML_INT_MAX};
 use amp_core::train::{Outcome, RunRecord, StopFlag};
-use anyhow::Result;
+use anyhow::{bail, Result};
 
 use super::args::SweepArgs;
 use super::data::{self, Data};
@@ -28,6 +28,7 @@ struct SweepRun {
 
 pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
     super::device::check_training_device(args.device)?;
+    check_seed_range(args.first_seed, args.seeds)?;
     let overrides = Overrides {
         epochs: args.epochs,
         seed: None,
@@ -142,6 +143,17 @@ fn summarize(records: &[RunRecord], args: &SweepArgs, started: Instant) -> Resul
         minutes(started.elapsed().as_secs_f64())
     );
     Ok(())
+}
+
+/// Seeds `first`..`first + n - 1` must each fit a config (at most [`TOML_INT_MAX`]).
+fn check_seed_range(first: u64, n: u64) -> Result<()> {
+    match first.checked_add(n - 1) {
+        Some(last) if last <= TOML_INT_MAX => Ok(()),
+        _ => bail!(
+            "--first-seed {first} --seeds {n}: the last seed would be above {TOML_INT_MAX} \
+             (2^63 - 1, the largest integer TOML holds: each run's seed is saved in its config)"
+        ),
+    }
 }
 
 /// The runs in order: per seed, each config's baseline (once per distinct recipe) and then

@@ -203,6 +203,10 @@ pub struct SelectConfig {
 /// The default observation window of intelligent selection (this project's choice).
 pub const DEFAULT_OBSERVE_EPOCHS: usize = 2;
 
+/// The largest integer a TOML file holds (2^63 - 1): the bound of every count and seed in a
+/// config, since configs are saved as TOML.
+pub const TOML_INT_MAX: u64 = i64::MAX as u64;
+
 /// `[[schedule]]`: one phase.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -275,8 +279,11 @@ impl ExperimentConfig {
 
     /// The config as TOML, for the run record (defaults written out where they are not
     /// `Option`s).
+    ///
+    /// # Panics
+    /// On an integer above [`TOML_INT_MAX`], which [`validate`](Self::validate) refuses.
     pub fn to_toml(&self) -> String {
-        toml::to_string(self).expect("an ExperimentConfig is always representable in TOML")
+        toml::to_string(self).expect("a validated ExperimentConfig is representable in TOML")
     }
 
     /// The name of the file (or text) the config came from; empty when built in code.

@@ -47,7 +47,7 @@ mod validate;
 pub use error::{ConfigError, Location, Origin};
 pub use experiment::{
     AmpConfig, EpochRange, ExperimentConfig, PhaseConfig, SelectConfig, SelectKind, TrainConfig,
-    DEFAULT_OBSERVE_EPOCHS,
+    DEFAULT_OBSERVE_EPOCHS, TOML_INT_MAX,
 };
 pub use plan::{Overrides, RunPlan};
 pub use validate::check_run_name;

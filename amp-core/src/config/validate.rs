@@ -5,10 +5,10 @@
 //! names the file, the field and, when the text is at hand, its line:column.
 
 use super::error::ConfigError;
-use super::experiment::{ExperimentConfig, SelectKind, DEFAULT_OBSERVE_EPOCHS};
+use super::experiment::{ExperimentConfig, SelectKind, DEFAULT_OBSERVE_EPOCHS, TOML_INT_MAX};
 use crate::method::{
-    Intelligent, MeasureKind, MethodError, Phase, PhaseSchedule, Random, Schedule, ScheduleError,
-    Selector, ThresholdKind,
+    Intelligent, MeasureKind, MethodError, Phase, PhaseSchedule, Random, Reselect, Schedule,
+    ScheduleError, Selector, ThresholdKind,
 };
 use crate::registry::UnknownLayer;
 
@@ -58,6 +58,7 @@ impl ExperimentConfig {
         if let Err(why) = check_run_name(&self.name) {
             return Err(o.invalid("name", format!("name = {:?} {why}", self.name)));
         }
+        self.check_toml_integers()?;
         let t = &self.train;
         if let Some(m) = t.max_loss.filter(|&m| !positive_finite(m)) {
             return Err(o.invalid(
@@ -115,6 +116,39 @@ impl ExperimentConfig {
                         format!("`{name}` is listed twice (also at layers[{i}])"),
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// A config is saved as TOML (in run records and grid cells), whose integers are signed 64
+    /// bits: a count or seed above 2^63 - 1, set by a flag or in code, could not be written.
+    fn check_toml_integers(&self) -> Result<(), ConfigError> {
+        let (t, s) = (&self.train, &self.amp.select);
+        let every = match s.reselect {
+            Some(Reselect::Every(n)) => Some(n as u64),
+            _ => None,
+        };
+        let fields = [
+            ("train.epochs", Some(t.epochs as u64)),
+            ("train.batch_size", Some(t.batch_size as u64)),
+            ("train.seed", Some(t.seed)),
+            ("amp.select.seed", s.seed),
+            (
+                "amp.select.observe_epochs",
+                s.observe_epochs.map(|n| n as u64),
+            ),
+            ("amp.select.reselect.every", every),
+        ];
+        for (field, value) in fields {
+            if let Some(v) = value.filter(|&v| v > TOML_INT_MAX) {
+                return Err(self.origin.invalid(
+                    field,
+                    format!(
+                        "{v} is above {TOML_INT_MAX} (2^63 - 1), the largest integer TOML holds \
+                         (the run's config is saved as TOML)"
+                    ),
+                ));
             }
         }
         Ok(())

@@ -353,7 +353,8 @@ impl Context<'_> {
     ) -> Result<ExperimentConfig, ConfigError> {
         let mut doc =
             toml::Value::try_from(base).expect("a config is always representable in TOML");
-        let seed = toml::Value::Integer(self.seed as i64);
+        let seed = i64::try_from(self.seed).expect("grid seeds are read from TOML integers");
+        let seed = toml::Value::Integer(seed);
         let named = toml::Value::String(name.to_string());
         for (path, value) in settings
             .iter()
