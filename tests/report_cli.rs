@@ -147,7 +147,7 @@ fn csv_and_json_exports_hold_one_row_per_run() {
         "file,name,model,seed,policy,status,epochs,planned_epochs,final_test_acc,best_test_acc,minutes\n\
          {},all,mlp,0,all ×3 output,finished,2,2,0.8,0.8,2\n\
          {},all,mlp,1,all ×3 output,finished,2,2,0.84,0.86,2\n\
-         {},all,mlp,2,all ×3 output,\"diverged (epoch 2, step 17)\",1,2,,0.6,0.1\n\
+         {},all,mlp,2,all ×3 output,\"diverged (epoch 2, step 18)\",1,2,,0.6,0.1\n\
          {},base,mlp,0,baseline,finished,2,2,0.78,0.78,1\n\
          {},base,mlp,1,baseline,finished,2,2,0.85,0.85,1\n\
          {},base,mlp,2,baseline,finished,2,2,0.7,0.7,1\n\
@@ -170,7 +170,7 @@ fn csv_and_json_exports_hold_one_row_per_run() {
         rows[2],
         serde_json::json!({
             "file": f("all-mlp-seed2.json"), "name": "all", "model": "mlp", "seed": 2,
-            "policy": "all ×3 output", "status": "diverged (epoch 2, step 17)",
+            "policy": "all ×3 output", "status": "diverged (epoch 2, step 18)",
             "diverged": true, "epochs": 1, "planned_epochs": 2, "final_test_acc": null,
             "best_test_acc": 0.6, "minutes": 0.1
         })
@@ -179,7 +179,7 @@ fn csv_and_json_exports_hold_one_row_per_run() {
     assert_eq!(rows[6]["model"], "");
     // The terminal table says the same, with a dash for the missing accuracy.
     let out = stdout(&o);
-    assert!(out.contains("diverged (epoch 2, step 17)"), "{out}");
+    assert!(out.contains("diverged (epoch 2, step 18)"), "{out}");
     assert!(out.contains('—'), "{out}");
     assert!(!out.contains("NaN") && !out.contains("nan"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -346,5 +346,37 @@ fn plots_are_png_or_svg_by_extension() {
         "{}",
         stderr(&o)
     );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A run that diverged in its first epoch has no epoch records: its minutes are 0, not the
+/// "-0.0" of a float sum over nothing (which starts at -0.0).
+#[test]
+fn a_run_that_diverged_in_its_first_epoch_took_zero_minutes() {
+    let dir = scratch("first-epoch-diverged");
+    let status = r#"{"state": "diverged", "epoch": 0, "step": 1, "loss": null, "reason": "the loss is inf"}"#;
+    let file = dir.join("all-mlp-seed0.json");
+    std::fs::write(&file, record("all", 0, "all", &[], status)).unwrap();
+    let csv = dir.join("runs.csv");
+    let o = amp(&[
+        "report",
+        file.to_str().unwrap(),
+        "--csv",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let row = stdout(&o)
+        .lines()
+        .find(|l| l.contains("diverged (epoch 1, step 2)"))
+        .unwrap_or_else(|| panic!("no diverged row in\n{}", stdout(&o)))
+        .to_string();
+    assert!(row.contains(" 0.0 "), "{row}");
+    assert!(!row.contains("-0"), "{row}");
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        csv.trim_end().ends_with(",0/2,2,,,0") || csv.trim_end().ends_with(",0"),
+        "{csv}"
+    );
+    assert!(!csv.contains("-0"), "{csv}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -63,7 +63,7 @@ pub fn layers_table(run: &RunRecord, window: usize) -> Table {
     for (l, name) in run.layers.iter().enumerate() {
         let epochs: Vec<_> = run.stats.layer(l).take(window).collect();
         let mean = |f: &dyn Fn(&amp_core::stats::LayerEpoch) -> f64| {
-            epochs.iter().map(|e| f(e)).sum::<f64>() / epochs.len().max(1) as f64
+            epochs.iter().fold(0.0, |t, e| t + f(e)) / epochs.len().max(1) as f64
         };
         let pm = mean(&|e| e.param.mean);
         let pcv = mean(&|e| e.param.std / e.param.mean);

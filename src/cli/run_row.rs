@@ -52,7 +52,9 @@ impl RunRow {
             planned_epochs: config.as_ref().map(|c| c.train.epochs),
             final_test_acc: r.final_test_acc(),
             best_test_acc: r.best_test_acc(),
-            minutes: r.epochs.iter().map(|e| e.seconds).sum::<f64>() / 60.0,
+            // A fold from +0: a float `sum` starts at -0.0, which prints as "-0.0" for a run
+            // that diverged in its first epoch.
+            minutes: r.epochs.iter().fold(0.0, |t, e| t + e.seconds) / 60.0,
         }
     }
 }

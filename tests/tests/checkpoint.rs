@@ -365,7 +365,7 @@ fn a_diverging_run_stops_at_its_step_and_its_record_reads_back() {
     let back = RunRecord::load(&path).unwrap();
     assert_eq!(
         back.status.label(),
-        format!("diverged (epoch {}, step {step})", epoch + 1)
+        format!("diverged (epoch {}, step {})", epoch + 1, step + 1)
     );
 
     // max_loss stops a run whose loss is finite but too large.

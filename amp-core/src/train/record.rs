@@ -64,12 +64,14 @@ impl RunStatus {
         matches!(self, RunStatus::Diverged { .. })
     }
 
-    /// A short label for tables: `finished`, `diverged (epoch 3, step 17)`.
+    /// A short label for tables: `finished`, `diverged (epoch 3, step 17)`. Epoch and step
+    /// count from 1 here, as in the tables and progress lines (the fields count from 0):
+    /// `step 1` is the epoch's first step.
     pub fn label(&self) -> String {
         match self {
             RunStatus::Finished => "finished".to_string(),
             RunStatus::Diverged { epoch, step, .. } => {
-                format!("diverged (epoch {}, step {step})", epoch + 1)
+                format!("diverged (epoch {}, step {})", epoch + 1, step + 1)
             }
         }
     }
