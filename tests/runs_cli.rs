@@ -149,6 +149,75 @@ fn ctrl_c_checkpoints_between_steps_and_resume_finishes_the_same_run() {
     assert_eq!(results(&cut.join(record)), results(&whole.join(record)));
 }
 
+/// While a run trains, a second `amp train` of it into the same folder (even with `--force`,
+/// which would delete its files) or a second sweep is refused, naming the lock; once the first
+/// process has ended, however it ended, the run can be resumed.
+#[test]
+fn a_run_being_trained_is_locked_against_a_second_process() {
+    let dir = scratch("locked");
+    let cfg = config(&dir, "l", "");
+    let out = dir.join("runs");
+    let mut args = train_args(&cfg, &out);
+    args[5] = "4096"; // --limit: 64 steps per epoch, so the first run is still going below
+    let mut forced = args.clone();
+    forced.push("--force");
+    let sweep = [
+        "sweep",
+        s(&cfg),
+        "--model",
+        "cnn",
+        "--limit",
+        "4096",
+        "--seeds",
+        "1",
+        "--out",
+        s(&out),
+    ];
+    let cases = [
+        ("l-cnn-seed0", &args[..], vec![&args[..], &forced[..]]),
+        ("l-baseline-cnn-seed0", &sweep[..], vec![&sweep[..]]),
+    ];
+    for (stem, first_args, seconds) in cases {
+        let mut first = amp_cmd(first_args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let ckpt = out.join(format!("{stem}.ckpt.safetensors"));
+        wait_for(&ckpt, &mut first);
+        for second in seconds {
+            let o = amp(second);
+            assert_eq!(o.status.code(), Some(1), "{second:?}: {}", text(&o));
+            let want = format!("another amp process is training {stem} into this folder");
+            assert!(text(&o).contains(&want), "{second:?}: {}", text(&o));
+            assert!(
+                text(&o).contains(&format!("{stem}.lock is locked")),
+                "{}",
+                text(&o)
+            );
+        }
+        assert!(
+            ckpt.exists(),
+            "--force removed the running run's checkpoint"
+        );
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "{stem}: the first process ended early"
+        );
+        let kill = Command::new("kill")
+            .args(["-INT", &first.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let o = first.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    }
+    args.push("--resume");
+    let o = amp(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(out.join("l-cnn-seed0.json").exists());
+}
+
 #[test]
 fn a_diverging_run_exits_3_and_report_shows_it() {
     let dir = scratch("diverge");

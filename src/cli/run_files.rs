@@ -3,8 +3,12 @@
 //! A run is `<name>-<model>-seed<seed>`: its record `<stem>.json` (written once, when the run
 //! is over) and its checkpoint `<stem>.ckpt.safetensors` (rewritten after every epoch; after
 //! the last one it holds the trained weights). The name comes from a validated config, so it
-//! cannot hold a path separator or start with a dot: files stay inside `--out`.
+//! cannot hold a path separator or start with a dot: files stay inside `--out`. While a
+//! process trains the run it holds `<stem>.lock` (`flock`, released by the kernel when the
+//! process ends, however it ends), so that a second `amp train` or `sweep` of the same run
+//! into the same folder, or its `--force`, cannot interleave with it or delete its files.
 
+use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
 use amp_core::train::{Position, RunRecord};
@@ -16,6 +20,11 @@ pub struct RunFiles {
     pub stem: String,
     pub record: PathBuf,
     pub checkpoint: PathBuf,
+}
+
+/// Held while this process trains the run (see the module docs).
+pub struct RunLock {
+    _file: File,
 }
 
 /// What `--out` already holds for a run.
@@ -52,6 +61,34 @@ impl RunFiles {
             checkpoint: checkpoint.to_path_buf(),
             stem: stem.to_string(),
         })
+    }
+
+    /// The lock file beside the record.
+    fn lock_path(&self) -> PathBuf {
+        self.record.with_file_name(format!("{}.lock", self.stem))
+    }
+
+    /// Takes the run's lock, or says that another process holds it.
+    pub fn lock(&self) -> Result<RunLock> {
+        let path = self.lock_path();
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(RunLock { _file: file }),
+            Err(TryLockError::WouldBlock) => anyhow::bail!(
+                "another amp process is training {} into this folder ({} is locked); \
+                 wait for it to finish or stop it, then run this again",
+                self.stem,
+                path.display()
+            ),
+            Err(TryLockError::Error(e)) => {
+                Err(e).with_context(|| format!("locking {}", path.display()))
+            }
+        }
     }
 
     /// Writes the record of a run that is over (atomically, as `RunRecord::save` does).

@@ -54,6 +54,7 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
     );
     for (i, run) in runs.iter().enumerate() {
         let tag = format!("[{}/{}] {}", i + 1, runs.len(), run.files.stem);
+        let _lock = run.files.lock()?;
         let resume = match run.files.existing()? {
             Existing::Record(r) => {
                 eprintln!("{tag}: already done ({}), skipped", r.status.label());

@@ -42,6 +42,7 @@ pub fn run(args: TrainArgs, stop: &StopFlag) -> Result<Finish> {
         &model_id(args.model),
         config.train.seed,
     );
+    let _lock = files.lock()?;
     if args.force {
         files.remove()?;
     }
