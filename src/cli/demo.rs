@@ -60,6 +60,7 @@ pub fn run(args: DemoArgs, stop: &StopFlag) -> Result<Finish> {
             &model_id(ModelName::Cnn),
             args.seed,
         );
+        let _lock = files.lock()?;
         let _ = std::fs::remove_file(&files.checkpoint);
         let outcome = Job {
             config,
