@@ -50,6 +50,19 @@ fn killed_after_its_first_checkpoint(cfg: &Path, out: &Path, ckpt: &Path) {
     child.wait().unwrap();
 }
 
+/// Sends SIGINT (Ctrl-C) to a running `amp` and returns its output once it has stopped,
+/// checkpointed, with status 130.
+fn ctrl_c(child: std::process::Child) -> std::process::Output {
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    o
+}
+
 #[test]
 fn a_killed_run_resumes_and_ends_bit_identical_to_an_uninterrupted_one() {
     let dir = scratch("kill");
@@ -132,13 +145,7 @@ fn ctrl_c_checkpoints_between_steps_and_resume_finishes_the_same_run() {
         .spawn()
         .unwrap();
     wait_for(&cut.join("c-cnn-seed0.ckpt.safetensors"), &mut child);
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    let o = ctrl_c(child);
     assert!(text(&o).contains("--resume"), "{}", text(&o));
 
     let mut args = train_args(&cfg, &cut);
@@ -204,13 +211,7 @@ fn a_run_being_trained_is_locked_against_a_second_process() {
             first.try_wait().unwrap().is_none(),
             "{stem}: the first process ended early"
         );
-        let kill = Command::new("kill")
-            .args(["-INT", &first.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(kill.success());
-        let o = first.wait_with_output().unwrap();
-        assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+        ctrl_c(first);
     }
     args.push("--resume");
     let o = amp(&args);
