@@ -149,7 +149,7 @@ fn intelligent_observes_then_selects_on_the_direction_side() {
     assert_eq!(plan.factor, 2.0);
     assert_eq!(
         d.to_string(),
-        format!("epoch 2: intelligent(cv, mean, above, observe 2, reselect never) selected 2/3 layers (window epochs 0..2, cut {:.6}): l0, l2", s.cut)
+        format!("from epoch 3: intelligent(cv, mean, above, observe 2, reselect never) selected 2/3 layers (scored epochs 1-2, cut {:.6}): l0, l2", s.cut)
     );
     // Kept without a new decision; switched off with the phase.
     let plan = policy.plan_epoch(7, &h);

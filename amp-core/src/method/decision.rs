@@ -42,22 +42,77 @@ pub struct Decision {
     pub scoring: Option<Scoring>,
 }
 
+/// For people: epochs are counted from 1, as in the CLI's tables, progress lines and run
+/// status (the fields are indices from 0, as in configs' `[[schedule]]` ranges), so
+/// "from epoch 3" is the row the tables mark amplified first.
 impl fmt::Display for Decision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "epoch {}: {} selected {}/{} layers",
-            self.epoch,
+            "from epoch {}: {} selected {}/{} layers",
+            self.epoch + 1,
             self.selector,
             self.selected.len(),
             self.candidates
         )?;
         if let Some(s) = &self.scoring {
-            write!(f, " (window epochs {:?}, cut {:.6})", s.window, s.cut)?;
+            let scored = match (s.window.start + 1, s.window.end) {
+                (a, b) if a == b => format!("epoch {b}"),
+                (a, b) if a < b => format!("epochs {a}-{b}"),
+                _ => "no epoch".to_string(),
+            };
+            write!(f, " (scored {scored}, cut {:.6})", s.cut)?;
         }
         if !self.selected_names.is_empty() {
             write!(f, ": {}", self.selected_names.join(", "))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Decision, Scoring};
+
+    fn decision(epoch: usize, window: std::ops::Range<usize>) -> Decision {
+        Decision {
+            epoch,
+            selector: "intelligent(cv, mean, above, observe 1, reselect every 2)".into(),
+            selected: vec![1],
+            selected_names: vec!["conv2".into()],
+            candidates: 3,
+            scoring: Some(Scoring {
+                window,
+                measure: "cv".into(),
+                threshold: "mean".into(),
+                direction: "above".into(),
+                scores: vec![0.1, 0.3, 0.2],
+                cut: 0.2,
+            }),
+        }
+    }
+
+    /// Epochs are counted from 1 for people: index 1 is "epoch 2", window 0..1 "epoch 1".
+    #[test]
+    fn epochs_are_counted_from_one() {
+        let sel = "intelligent(cv, mean, above, observe 1, reselect every 2)";
+        assert_eq!(
+            decision(1, 0..1).to_string(),
+            format!(
+                "from epoch 2: {sel} selected 1/3 layers (scored epoch 1, cut 0.200000): conv2"
+            )
+        );
+        assert_eq!(
+            decision(3, 2..3).to_string(),
+            format!(
+                "from epoch 4: {sel} selected 1/3 layers (scored epoch 3, cut 0.200000): conv2"
+            )
+        );
+        assert_eq!(
+            decision(5, 0..5).to_string(),
+            format!(
+                "from epoch 6: {sel} selected 1/3 layers (scored epochs 1-5, cut 0.200000): conv2"
+            )
+        );
     }
 }
