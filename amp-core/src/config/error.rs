@@ -5,7 +5,7 @@ use std::fmt;
 
 use crate::registry::UnknownLayer;
 
-use super::location::{line_col, path_at, snippet, span_of};
+use super::location::{key_span_of, line_col, path_at, snippet, span_of};
 
 /// Where in the file an error is, for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,7 +146,11 @@ impl Origin {
 
     fn locate(&self, field: &str) -> Option<Box<Location>> {
         let text = self.text.as_deref()?;
-        let span = span_of(text, field)?;
+        self.location(span_of(text, field)?)
+    }
+
+    fn location(&self, span: std::ops::Range<usize>) -> Option<Box<Location>> {
+        let text = self.text.as_deref()?;
         let (line, column) = line_col(text, span.start);
         Some(Box::new(Location {
             line,
@@ -161,6 +165,21 @@ impl Origin {
         ConfigError::Invalid {
             origin: self.name.clone(),
             location: self.locate(&field),
+            field,
+            message: message.to_string(),
+        }
+    }
+
+    /// An error about the name of `field` (an unknown key), pointing at its key rather than
+    /// its value; at the value where the key has no span.
+    pub fn invalid_key(&self, field: impl Into<String>, message: impl fmt::Display) -> ConfigError {
+        let field = field.into();
+        let key = self.text.as_deref().and_then(|t| key_span_of(t, &field));
+        ConfigError::Invalid {
+            origin: self.name.clone(),
+            location: key
+                .and_then(|span| self.location(span))
+                .or_else(|| self.locate(&field)),
             field,
             message: message.to_string(),
         }

@@ -100,6 +100,29 @@ pub(crate) fn span_of(text: &str, path: &str) -> Option<Range<usize>> {
     best
 }
 
+/// The span of the key that names the field at `path` (`axes."train.lrr"` points at
+/// `"train.lrr"`), for errors about the name rather than the value; `None` when the last
+/// segment is an index or the field is missing.
+pub(crate) fn key_span_of(text: &str, path: &str) -> Option<Range<usize>> {
+    let doc = ImDocument::parse(text).ok()?;
+    let segs = segments(path);
+    let (Seg::Key(last), parents) = segs.split_last()? else {
+        return None;
+    };
+    let mut item = doc.as_item();
+    for seg in parents {
+        item = match seg {
+            Seg::Key(k) => item.get(k)?,
+            Seg::Index(i) => item.get(*i)?,
+        };
+    }
+    match item {
+        Item::Table(t) => t.key(last)?.span(),
+        Item::Value(Value::InlineTable(t)) => t.key(last)?.span(),
+        _ => None,
+    }
+}
+
 /// The path of the innermost field whose key or value contains byte `offset`.
 pub(crate) fn path_at(text: &str, offset: usize) -> Option<String> {
     let doc = ImDocument::parse(text).ok()?;
@@ -210,6 +233,13 @@ mod tests {
         let text = "[axes]\n\"train.lr\" = [0.1, 0.4]\n";
         let span = span_of(text, "axes.\"train.lr\"[1]").unwrap();
         assert_eq!(&text[span.clone()], "0.4");
+        let key = key_span_of(text, "axes.\"train.lr\"").unwrap();
+        assert_eq!(&text[key], "\"train.lr\"");
+        assert_eq!(key_span_of(text, "axes.\"train.lr\"[1]"), None);
+        assert_eq!(key_span_of(text, "axes.missing"), None);
+        let inline = "configs = [{ file = \"a.toml\", name = \"x\" }]\n";
+        let key = key_span_of(inline, "configs[0].name").unwrap();
+        assert_eq!(&inline[key], "name");
         assert_eq!(line_col(text, span.start), (2, 20));
         assert_eq!(
             path_at(text, span.start).as_deref(),

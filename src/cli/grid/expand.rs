@@ -388,11 +388,25 @@ impl Context<'_> {
                     || s.path.starts_with(&format!("{f}."))
             })
         });
-        let at = culprit.map_or(self.base_field.clone(), |s| s.field.clone());
-        self.spec.origin.invalid(
-            at,
-            format!("on {}, seed {}: {message}", model_id(self.model), self.seed),
-        )
+        let on_cell = format!("on {}, seed {}: {message}", model_id(self.model), self.seed);
+        match culprit {
+            // An unknown field is wrong for every model and seed: point at its key, the
+            // setting's own (`"train.lrr" = [...]`) or one inside its value (`{ ratoi = 0.3 }`).
+            Some(s) if message.contains(": unknown field `") => {
+                let key = match field.and_then(|f| f.strip_prefix(s.path)) {
+                    Some("") => s
+                        .field
+                        .rsplit_once('[')
+                        .map_or(&*s.field, |(k, _)| k)
+                        .into(),
+                    Some(inside) => format!("{}{inside}", s.field),
+                    None => s.field.clone(),
+                };
+                self.spec.origin.invalid_key(key, message)
+            }
+            Some(s) => self.spec.origin.invalid(&s.field, on_cell),
+            None => self.spec.origin.invalid(&self.base_field, on_cell),
+        }
     }
 }
 

@@ -278,7 +278,7 @@ fn paths(
 ) -> Result<Vec<(String, toml::Value)>, ConfigError> {
     raw.into_iter()
         .map(|(path, value)| {
-            check_path(&path).map_err(|m| origin.invalid(quoted(table, &path), m))?;
+            check_path(&path).map_err(|m| origin.invalid_key(quoted(table, &path), m))?;
             Ok((path, value))
         })
         .collect()
@@ -319,7 +319,7 @@ fn axes(
     let mut out = Vec::new();
     for (path, values) in raw {
         let field = quoted("axes", &path);
-        check_path(&path).map_err(|m| origin.invalid(&field, m))?;
+        check_path(&path).map_err(|m| origin.invalid_key(&field, m))?;
         if values.is_empty() {
             return Err(origin.invalid(field, "no value: an axis needs at least one"));
         }

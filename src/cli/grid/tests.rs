@@ -186,25 +186,64 @@ fn cells_are_found_by_id_or_index() {
 #[test]
 fn grid_file_errors_name_file_line_column_and_field() {
     let base = "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0]\n";
-    let cases: [(&str, String, &str); 9] = [
-        ("model", base.replace("[\"mlp\"]", "[\"mlp\", \"resnet7\"]"),
-         "DIR/grid.toml:2:18: models[1]: unknown model `resnet7`; valid: mlp, cnn"),
-        ("key", format!("{base}sed = 1\n"),
-         "DIR/grid.toml:4:1: sed: unknown field `sed`, expected one of `configs`"),
-        ("seed", base.replace("[0]", "[0, 3, 0]"),
-         "DIR/grid.toml:3:16: seeds[2]: seed 0 is listed twice"),
-        ("lr", format!("{base}[axes]\n\"train.lr\" = [0.1, -1.0]\n"),
-         "DIR/grid.toml:5:20: axes.\"train.lr\"[1]: on mlp, seed 0: train.lr: "),
-        ("field", format!("{base}[axes]\n\"train.lrr\" = [0.1]\n"),
-         "DIR/grid.toml:5:16: axes.\"train.lrr\"[0]: on mlp, seed 0: train.lrr: unknown field `lrr`"),
-        ("layer", format!("{base}[axes]\n\"amp.select\" = [{{ kind = \"explicit\", layers = [\"fc9\"] }}]\n"),
-         "DIR/grid.toml:5:17: axes.\"amp.select\"[0]: on mlp, seed 0: amp.select.layers[0]: "),
-        ("labels", format!("{base}[axes]\n\"train.lr\" = [0.1, 0.2]\n[labels]\n\"train.lr\" = [\"lo\"]\n"),
-         "DIR/grid.toml:7:14: labels.\"train.lr\": 1 labels for 2 values"),
-        ("baseline", format!("{base}[baseline]\nset = {{ \"amp.factor\" = 1.0 }}\n"),
-         "DIR/grid.toml:5:24: baseline.set.\"amp.factor\": a baseline amplifies nothing"),
-        ("seedaxis", format!("{base}[axes]\n\"train.seed\" = [1]\n"),
-         "DIR/grid.toml:5:16: axes.\"train.seed\": seeds are listed in `seeds`"),
+    let cases: [(&str, String, &str); 11] = [
+        (
+            "model",
+            base.replace("[\"mlp\"]", "[\"mlp\", \"resnet7\"]"),
+            "DIR/grid.toml:2:18: models[1]: unknown model `resnet7`; valid: mlp, cnn",
+        ),
+        (
+            "key",
+            format!("{base}sed = 1\n"),
+            "DIR/grid.toml:4:1: sed: unknown field `sed`, expected one of `configs`",
+        ),
+        (
+            "seed",
+            base.replace("[0]", "[0, 3, 0]"),
+            "DIR/grid.toml:3:16: seeds[2]: seed 0 is listed twice",
+        ),
+        (
+            "lr",
+            format!("{base}[axes]\n\"train.lr\" = [0.1, -1.0]\n"),
+            "DIR/grid.toml:5:20: axes.\"train.lr\"[1]: on mlp, seed 0: train.lr: ",
+        ),
+        (
+            "field",
+            format!("{base}[axes]\n\"train.lrr\" = [0.1]\n"),
+            "DIR/grid.toml:5:1: axes.\"train.lrr\": train.lrr: unknown field `lrr`",
+        ),
+        (
+            "inner",
+            format!("{base}[set]\n\"amp.select\" = {{ kind = \"random\", ratoi = 0.3 }}\n"),
+            "DIR/grid.toml:5:35: set.\"amp.select\".ratoi: amp.select.ratoi: unknown field `ratoi`",
+        ),
+        (
+            "path",
+            format!("{base}[axes]\n\"trian.lr\" = [0.1]\n"),
+            "DIR/grid.toml:5:1: axes.\"trian.lr\": `trian.lr` is not a config field",
+        ),
+        (
+            "layer",
+            format!(
+                "{base}[axes]\n\"amp.select\" = [{{ kind = \"explicit\", layers = [\"fc9\"] }}]\n"
+            ),
+            "DIR/grid.toml:5:17: axes.\"amp.select\"[0]: on mlp, seed 0: amp.select.layers[0]: ",
+        ),
+        (
+            "labels",
+            format!("{base}[axes]\n\"train.lr\" = [0.1, 0.2]\n[labels]\n\"train.lr\" = [\"lo\"]\n"),
+            "DIR/grid.toml:7:14: labels.\"train.lr\": 1 labels for 2 values",
+        ),
+        (
+            "baseline",
+            format!("{base}[baseline]\nset = {{ \"amp.factor\" = 1.0 }}\n"),
+            "DIR/grid.toml:5:24: baseline.set.\"amp.factor\": a baseline amplifies nothing",
+        ),
+        (
+            "seedaxis",
+            format!("{base}[axes]\n\"train.seed\" = [1]\n"),
+            "DIR/grid.toml:5:1: axes.\"train.seed\": seeds are listed in `seeds`",
+        ),
     ];
     for (test, grid, want) in cases {
         let got = error(test, &grid);
