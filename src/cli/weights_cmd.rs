@@ -122,10 +122,26 @@ pub fn run(args: WeightsArgs) -> Result<()> {
         .iter()
         .all(|m| weights(m, &args.filter).next().is_none())
     {
-        bail!("no weight tensor's name contains `{}`", args.filter);
+        bail!("{}", no_match(models[0], &args.filter));
     }
     println!("{}", table(&models, &args.filter));
     Ok(())
+}
+
+/// Says that `filter` matched nothing, with examples of the names it is matched against:
+/// tensors are named by the model's struct fields (`layer1.b0.conv1.weight`), which is not
+/// always how records name layers (`layer1.0.conv1`, a block renamed with `#[amp(name)]`).
+fn no_match(model: &[NamedTensor], filter: &str) -> String {
+    let first = filter.split('.').next().unwrap_or("");
+    let all: Vec<&str> = weights(model, "").map(|t| t.name.as_str()).collect();
+    let near: Vec<&str> = all.iter().copied().filter(|n| n.contains(first)).collect();
+    let examples = if near.is_empty() { &all } else { &near };
+    let examples: Vec<String> = examples.iter().take(3).map(|n| format!("`{n}`")).collect();
+    format!(
+        "no weight tensor's name contains `{filter}`; weight tensors are named by the \
+         model's fields, e.g. {} (without --filter all are listed)",
+        examples.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -167,5 +183,22 @@ mod tests {
         assert!(!text.contains("bn.scale"), "only weights: {text}");
         let conv_only = table(&[&a, &b], "conv").to_string();
         assert!(!conv_only.contains("fc.weight") && conv_only.contains("conv.weight"));
+    }
+
+    #[test]
+    fn a_filter_that_matches_nothing_shows_the_names_it_is_matched_against() {
+        let m = [
+            t("stem.weight", &[1.0]),
+            t("layer1.b0.conv1.weight", &[1.0]),
+            t("layer1.b0.bn1.scale", &[1.0]),
+            t("layer1.b1.conv1.weight", &[1.0]),
+        ];
+        assert_eq!(
+            no_match(&m, "layer1.0."),
+            "no weight tensor's name contains `layer1.0.`; weight tensors are named by the \
+             model's fields, e.g. `layer1.b0.conv1.weight`, `layer1.b1.conv1.weight` (without \
+             --filter all are listed)"
+        );
+        assert!(no_match(&m, "fc").contains("e.g. `stem.weight`, `layer1.b0.conv1.weight`"));
     }
 }
