@@ -1,9 +1,9 @@
 //! A model's tensors by name, as host values: what a checkpoint stores and restores.
 //!
 //! dfdx walks a model's tensors through `TensorCollection` (`train::walk`); with the name
-//! viewer each tensor comes with its dotted path of struct fields (`layer1.b0.conv1.weight`). Every tensor is
-//! included, running batch-norm statistics too: a resumed run must continue from exactly the
-//! same state.
+//! viewer each tensor comes with its dotted path of struct fields (`layer1.b0.conv1.weight`).
+//! Every tensor is included, running batch-norm statistics too: a resumed run must continue
+//! from exactly the same state.
 
 use dfdx::nn::tensor_collection::TensorCollection;
 
