@@ -162,12 +162,7 @@ impl Origin {
     /// A value-domain error at `field`.
     pub fn invalid(&self, field: impl Into<String>, message: impl fmt::Display) -> ConfigError {
         let field = field.into();
-        ConfigError::Invalid {
-            origin: self.name.clone(),
-            location: self.locate(&field),
-            field,
-            message: message.to_string(),
-        }
+        self.invalid_at(self.locate(&field), field, message)
     }
 
     /// An error about the name of `field` (an unknown key), pointing at its key rather than
@@ -175,11 +170,21 @@ impl Origin {
     pub fn invalid_key(&self, field: impl Into<String>, message: impl fmt::Display) -> ConfigError {
         let field = field.into();
         let key = self.text.as_deref().and_then(|t| key_span_of(t, &field));
+        let location = key
+            .and_then(|span| self.location(span))
+            .or_else(|| self.locate(&field));
+        self.invalid_at(location, field, message)
+    }
+
+    fn invalid_at(
+        &self,
+        location: Option<Box<Location>>,
+        field: String,
+        message: impl fmt::Display,
+    ) -> ConfigError {
         ConfigError::Invalid {
             origin: self.name.clone(),
-            location: key
-                .and_then(|span| self.location(span))
-                .or_else(|| self.locate(&field)),
+            location,
             field,
             message: message.to_string(),
         }
