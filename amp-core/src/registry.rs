@@ -36,22 +36,38 @@ pub struct LayerInfo {
     pub name: String,
     /// The layer's type name (`Conv2D`, `Linear`, ...), used to group candidates by type.
     pub kind: String,
+    /// Dotted path of the Rust fields from the model root, e.g. `layer1.b0.conv1`: how saved
+    /// checkpoints name the layer's tensors (`layer1.b0.conv1.weight`). It differs from
+    /// `name` where `#[amp(name = "...")]` renamed a field on the way.
+    pub field_path: String,
 }
 
 impl LayerInfo {
-    /// A layer called `name` of type `kind`.
+    /// A layer called `name` of type `kind`, held in a field of the same name.
     pub fn new(name: impl Into<String>, kind: impl Into<String>) -> Self {
+        let name = name.into();
         Self {
-            name: name.into(),
+            field_path: name.clone(),
+            name,
             kind: kind.into(),
         }
     }
 
-    /// The same layer as seen from a parent that holds its block in field `prefix`.
-    pub fn nested_in(self, prefix: &str) -> Self {
+    /// The same layer, held in the Rust field `field` (where `#[amp(name)]` renamed it).
+    pub fn in_field(self, field: impl Into<String>) -> Self {
+        Self {
+            field_path: field.into(),
+            ..self
+        }
+    }
+
+    /// The same layer as seen from a parent that holds its block in field `field`, registered
+    /// as `prefix`.
+    pub fn nested_in(self, prefix: &str, field: &str) -> Self {
         Self {
             name: format!("{prefix}.{}", self.name),
             kind: self.kind,
+            field_path: format!("{field}.{}", self.field_path),
         }
     }
 }

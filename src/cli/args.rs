@@ -46,7 +46,8 @@ pub struct WeightsArgs {
     /// second on, each norm is also shown as a multiple of the first checkpoint's.
     #[arg(required = true)]
     pub checkpoints: Vec<PathBuf>,
-    /// Only tensors whose name contains this (e.g. `layer1.`).
+    /// Only tensors whose name (`layer1.b0.conv1.weight`) or candidate layer's name
+    /// (`layer1.0.conv1`) contains this (e.g. `layer1.`).
     #[arg(long, default_value = "")]
     pub filter: String,
 }

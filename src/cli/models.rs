@@ -324,6 +324,48 @@ mod tests {
     }
 
     #[test]
+    fn every_candidates_field_path_names_its_weight_in_a_checkpoint() {
+        /// The names `Checkpoint` saves the model's tensors under.
+        struct TensorNames;
+        impl WithModel for TensorNames {
+            type Output = Vec<String>;
+            fn run<M, S, D, const C: usize>(self, model: M, _: &D) -> Vec<String>
+            where
+                M: Classifier<S, D, C> + Amplifiable + Clone,
+                S: BatchShape,
+                D: TrainDevice,
+            {
+                let tensors = amp_core::train::tensors::read_tensors::<M, D>(&model).unwrap();
+                tensors.into_iter().map(|t| t.name).collect()
+            }
+        }
+        let dev = Dev::default();
+        let mut renamed = 0;
+        for entry in MODELS {
+            let m = ModelName::from_name(entry.name).unwrap();
+            let names = with_model(m, 10, &dev, TensorNames).unwrap();
+            for layer in layer_infos(m) {
+                let weight = format!("{}.weight", layer.field_path);
+                assert!(
+                    names.contains(&weight),
+                    "{}: layer {} has no tensor {weight}",
+                    entry.name,
+                    layer.name
+                );
+                renamed += usize::from(layer.field_path != layer.name);
+            }
+        }
+        // The ResNets' blocks are fields `b0`, `b1`, ... renamed `0`, `1`, ... (PyTorch's
+        // names), so the two paths differ there.
+        assert!(renamed > 0);
+        let r20 = layer_infos(ModelName::from_name("resnet20").unwrap());
+        assert_eq!(
+            (r20[0].name.as_str(), r20[0].field_path.as_str()),
+            ("layer1.0.conv1", "layer1.b0.conv1")
+        );
+    }
+
+    #[test]
     fn input_checks_name_the_model_and_the_data() {
         let vgg = ModelName::from_name("vgg16-nobn").unwrap();
         assert!(check_input(vgg, [3, 32, 32]).is_ok());

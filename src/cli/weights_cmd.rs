@@ -7,6 +7,7 @@
 //! weights are in the checkpoint a run leaves (`<name>-<model>-seed<seed>.ckpt.safetensors`,
 //! the last epoch's state once the run is finished).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use amp_core::train::tensors::NamedTensor;
@@ -15,6 +16,7 @@ use anyhow::{bail, Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
 use super::args::WeightsArgs;
+use super::models::{layer_infos, ModelName};
 use super::run_files::CHECKPOINT_SUFFIX;
 
 /// The checkpoint `path` names: the file, or the one `*.ckpt.safetensors` in a folder (a
@@ -53,19 +55,53 @@ pub fn l2_norm(values: &[f32]) -> f64 {
         .sqrt()
 }
 
-/// The weight tensors of a checkpoint's model whose name contains `filter`.
-fn weights<'a>(model: &'a [NamedTensor], filter: &'a str) -> impl Iterator<Item = &'a NamedTensor> {
-    model
-        .iter()
-        .filter(move |t| t.name.ends_with("weight") && t.name.contains(filter))
+/// The registry name of the candidate layer that owns each tensor, by the layer's field path
+/// (`layer1.b0.conv1` → `layer1.0.conv1`): checkpoints name tensors by the model's Rust
+/// fields, records and configs name layers by the registry, which `#[amp(name)]` can rename.
+#[derive(Debug, Default)]
+pub struct LayerNames(HashMap<String, String>);
+
+impl LayerNames {
+    /// The candidate layers of the models the checkpoints were saved from (those the CLI
+    /// knows; a model defined elsewhere has its tensors shown without layer names).
+    pub fn of_models<'a>(models: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut map = HashMap::new();
+        for name in models.into_iter().filter_map(ModelName::from_name) {
+            for l in layer_infos(name) {
+                map.insert(l.field_path, l.name);
+            }
+        }
+        Self(map)
+    }
+
+    /// The layer that owns tensor `tensor` (`<field path>.weight`), if it is a candidate's.
+    pub fn layer_of(&self, tensor: &str) -> Option<&str> {
+        let (path, _) = tensor.rsplit_once('.')?;
+        self.0.get(path).map(String::as_str)
+    }
 }
 
-/// The table: one row per tensor (the union over the checkpoints, by name), one column per
-/// checkpoint; from the second on, each norm also as a multiple of the first's.
-pub fn table(models: &[&[NamedTensor]], filter: &str) -> Table {
+/// The weight tensors of a checkpoint's model whose name, or whose layer's registry name,
+/// contains `filter`.
+fn weights<'a>(
+    model: &'a [NamedTensor],
+    layers: &'a LayerNames,
+    filter: &'a str,
+) -> impl Iterator<Item = &'a NamedTensor> {
+    model.iter().filter(move |t| {
+        t.name.ends_with("weight")
+            && (t.name.contains(filter)
+                || layers.layer_of(&t.name).is_some_and(|l| l.contains(filter)))
+    })
+}
+
+/// The table: one row per tensor (the union over the checkpoints, by name) with its candidate
+/// layer's registry name, one column per checkpoint; from the second on, each norm also as a
+/// multiple of the first's.
+pub fn table(models: &[&[NamedTensor]], layers: &LayerNames, filter: &str) -> Table {
     let mut names: Vec<(&str, &[usize])> = Vec::new();
     for m in models {
-        for t in weights(m, filter) {
+        for t in weights(m, layers, filter) {
             if !names.iter().any(|(n, _)| *n == t.name) {
                 names.push((&t.name, &t.shape));
             }
@@ -74,7 +110,11 @@ pub fn table(models: &[&[NamedTensor]], filter: &str) -> Table {
     names.sort_by(|a, b| a.0.cmp(b.0));
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    let mut header = vec!["tensor".to_string(), "shape".to_string()];
+    let mut header = vec![
+        "tensor".to_string(),
+        "layer".to_string(),
+        "shape".to_string(),
+    ];
     header.extend((1..=models.len()).map(|i| format!("[{i}] ‖w‖")));
     table.set_header(header);
     for (name, shape) in names {
@@ -84,7 +124,12 @@ pub fn table(models: &[&[NamedTensor]], filter: &str) -> Table {
                 .map(|t| l2_norm(&t.values))
         };
         let first = norm(models[0]);
-        let mut row = vec![Cell::new(name), Cell::new(format!("{shape:?}"))];
+        let layer = layers.layer_of(name).unwrap_or("—");
+        let mut row = vec![
+            Cell::new(name),
+            Cell::new(layer),
+            Cell::new(format!("{shape:?}")),
+        ];
         for (i, m) in models.iter().enumerate() {
             let text = match (norm(m), first) {
                 (None, _) => "—".to_string(),
@@ -118,28 +163,30 @@ pub fn run(args: WeightsArgs) -> Result<()> {
         checkpoints.push(c);
     }
     let models: Vec<&[NamedTensor]> = checkpoints.iter().map(|c| &c.model[..]).collect();
+    let layers = LayerNames::of_models(checkpoints.iter().map(|c| c.state.identity.model.as_str()));
     if models
         .iter()
-        .all(|m| weights(m, &args.filter).next().is_none())
+        .all(|m| weights(m, &layers, &args.filter).next().is_none())
     {
-        bail!("{}", no_match(models[0], &args.filter));
+        bail!("{}", no_match(models[0], &layers, &args.filter));
     }
-    println!("{}", table(&models, &args.filter));
+    println!("{}", table(&models, &layers, &args.filter));
     Ok(())
 }
 
-/// Says that `filter` matched nothing, with examples of the names it is matched against:
-/// tensors are named by the model's struct fields (`layer1.b0.conv1.weight`), which is not
-/// always how records name layers (`layer1.0.conv1`, a block renamed with `#[amp(name)]`).
-fn no_match(model: &[NamedTensor], filter: &str) -> String {
+/// Says that `filter` matched nothing, with examples of the tensor names it is matched
+/// against (besides the layer names of the models the CLI knows).
+fn no_match(model: &[NamedTensor], layers: &LayerNames, filter: &str) -> String {
     let first = filter.split('.').next().unwrap_or("");
-    let all: Vec<&str> = weights(model, "").map(|t| t.name.as_str()).collect();
+    let all: Vec<&str> = weights(model, layers, "")
+        .map(|t| t.name.as_str())
+        .collect();
     let near: Vec<&str> = all.iter().copied().filter(|n| n.contains(first)).collect();
     let examples = if near.is_empty() { &all } else { &near };
     let examples: Vec<String> = examples.iter().take(3).map(|n| format!("`{n}`")).collect();
     format!(
-        "no weight tensor's name contains `{filter}`; weight tensors are named by the \
-         model's fields, e.g. {} (without --filter all are listed)",
+        "no weight tensor's or candidate layer's name contains `{filter}`; weight tensors are \
+         named by the model's fields, e.g. {} (without --filter all are listed)",
         examples.join(", ")
     )
 }
@@ -165,7 +212,8 @@ mod tests {
             t("fc.weight", &[1.0]),
         ];
         let b = [t("conv.weight", &[30.0, 40.0]), t("other.weight", &[2.0])];
-        let text = table(&[&a, &b], "").to_string();
+        let none = LayerNames::default();
+        let text = table(&[&a, &b], &none, "").to_string();
         let line = |name: &str| text.lines().find(|l| l.contains(name)).unwrap().to_string();
         assert!(
             line("conv.weight").contains("5.000")
@@ -181,7 +229,7 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("bn.scale"), "only weights: {text}");
-        let conv_only = table(&[&a, &b], "conv").to_string();
+        let conv_only = table(&[&a, &b], &none, "conv").to_string();
         assert!(!conv_only.contains("fc.weight") && conv_only.contains("conv.weight"));
     }
 
@@ -194,11 +242,41 @@ mod tests {
             t("layer1.b1.conv1.weight", &[1.0]),
         ];
         assert_eq!(
-            no_match(&m, "layer1.0."),
-            "no weight tensor's name contains `layer1.0.`; weight tensors are named by the \
-             model's fields, e.g. `layer1.b0.conv1.weight`, `layer1.b1.conv1.weight` (without \
-             --filter all are listed)"
+            no_match(&m, &LayerNames::default(), "layer1.0."),
+            "no weight tensor's or candidate layer's name contains `layer1.0.`; weight tensors \
+             are named by the model's fields, e.g. `layer1.b0.conv1.weight`, \
+             `layer1.b1.conv1.weight` (without --filter all are listed)"
         );
-        assert!(no_match(&m, "fc").contains("e.g. `stem.weight`, `layer1.b0.conv1.weight`"));
+        let none = LayerNames::default();
+        assert!(no_match(&m, &none, "fc").contains("e.g. `stem.weight`, `layer1.b0.conv1.weight`"));
+    }
+
+    #[test]
+    fn a_filter_matches_the_registry_names_of_the_models_the_cli_knows() {
+        let m = [
+            t("stem.weight", &[1.0]),
+            t("layer1.b0.conv1.weight", &[3.0, 4.0]),
+            t("layer1.b0.bn1.weight", &[1.0]),
+            t("layer1.b1.conv1.weight", &[1.0]),
+        ];
+        let layers = LayerNames::of_models(["resnet20", "not-a-model"]);
+        assert_eq!(
+            layers.layer_of("layer1.b0.conv1.weight"),
+            Some("layer1.0.conv1")
+        );
+        assert_eq!(layers.layer_of("layer1.b0.bn1.weight"), None);
+        let text = table(&[&m], &layers, "layer1.0.").to_string();
+        let rows: Vec<&str> = text.lines().filter(|l| l.contains(".weight")).collect();
+        assert_eq!(rows.len(), 1, "{text}");
+        assert!(
+            rows[0].contains("layer1.b0.conv1.weight")
+                && rows[0].contains("layer1.0.conv1")
+                && rows[0].contains("5.000"),
+            "{text}"
+        );
+        // The tensor names still match, and a tensor of no candidate shows no layer.
+        let bn = table(&[&m], &layers, "bn1").to_string();
+        let row = bn.lines().find(|l| l.contains("bn1")).unwrap();
+        assert!(row.contains("—"), "{bn}");
     }
 }

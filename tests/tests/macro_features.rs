@@ -32,6 +32,8 @@ fn renamed_parameters_and_many_fields() {
     assert_eq!(W::layer_names(), ["l1", "l2", "l3", "penultimate", "l5"]);
     assert_eq!(W::L4.index(), 3);
     assert_eq!(W::layers()[0].kind, "Linear");
+    // Checkpoints name the renamed layer's tensors by its field.
+    assert_eq!(W::layers()[3].field_path, "l4");
     let dev = Cpu::seed_from_u64(1);
     let w = W::build(&dev);
     assert_eq!(

@@ -31,10 +31,12 @@ pub fn expand(model: &Model) -> TokenStream {
     let mut consts = Vec::new();
     for (f, off) in model.fields.iter().zip(&offsets) {
         let (ident, ty, lit, kind) = (&f.ident, &f.ty, &f.name, &f.kind);
+        // The field's Rust name, as `TensorCollection` (and so a checkpoint) names it.
+        let field = syn::ext::IdentExt::unraw(ident).to_string();
         match f.role {
             Role::Layer => {
                 push_infos.push(quote! {
-                    layers.push(#amp::LayerInfo::new(#lit, #kind));
+                    layers.push(#amp::LayerInfo::new(#lit, #kind).in_field(#field));
                 });
                 visits.push(quote! {
                     visitor.visit(offset + #off, &self.#ident);
@@ -52,7 +54,7 @@ pub fn expand(model: &Model) -> TokenStream {
                 let amplifiable = quote_spanned!(ty.span()=> <#ty as #amp::Amplifiable>);
                 let params = quote_spanned!(ty.span()=> <#ty as #amp::LayerParams<#e, #d>>);
                 push_infos.push(quote! {
-                    layers.extend(#amplifiable::layers().into_iter().map(|l| l.nested_in(#lit)));
+                    layers.extend(#amplifiable::layers().into_iter().map(|l| l.nested_in(#lit, #field)));
                 });
                 visits.push(quote! {
                     #params::visit_layers(&self.#ident, offset + #off, visitor);
