@@ -76,7 +76,7 @@ fn unknown_fields_are_rejected_with_a_suggestion() {
     let e = err("name = \"x\"\n[train]\nepochs = 16\nlr = 0.4\nlr2 = 3\n");
     check(
         &e,
-        "configs/exp.toml:5:1: train.lr2: unknown field `lr2`, expected one of `epochs`, `batch_size`, `lr`, `momentum`, `weight_decay`, `seed`, `max_loss`, `init`; did you mean `lr`?",
+        "configs/exp.toml:5:1: train.lr2: unknown field `lr2`, expected one of `epochs`, `batch_size`, `lr`, `momentum`, `weight_decay`, `seed`, `max_loss`, `init`, `hold_weight_norms`; did you mean `lr`?",
         (5, 1),
     );
     assert_eq!(e.field(), Some("train.lr2"));
@@ -98,6 +98,16 @@ fn unknown_measure_lists_the_valid_ones() {
         (7, 11),
     );
     assert!(e.to_string().contains("7 | measure = \"cvv\""), "{e}");
+}
+
+#[test]
+fn hold_weight_norms_is_a_boolean() {
+    let e = with_base("hold_weight_norms = \"yes\"\n");
+    let first = e.to_string().lines().next().unwrap().to_string();
+    assert!(
+        first.starts_with("configs/exp.toml:5:21: train.hold_weight_norms: invalid type: string"),
+        "{e}"
+    );
 }
 
 #[test]

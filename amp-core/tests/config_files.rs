@@ -189,3 +189,27 @@ fn init_reaches_the_plan_and_is_written_only_when_chosen() {
     let again = amp_core::config::ExperimentConfig::from_toml_str(&written, "again.toml").unwrap();
     assert_eq!(again.train.init, Init::He);
 }
+
+#[test]
+fn hold_weight_norms_reaches_the_plan_and_the_baseline_and_is_written_only_when_set() {
+    let base = "name = \"h\"\n[train]\nepochs = 4\nlr = 0.1\n";
+    let c = amp_core::config::ExperimentConfig::from_toml_str(base, "h.toml").unwrap();
+    assert!(!c.plan(&["a"]).unwrap().settings.hold_weight_norms);
+    assert!(!c.to_toml().contains("hold"), "{}", c.to_toml());
+
+    let held = format!("{base}hold_weight_norms = true\n");
+    let c = amp_core::config::ExperimentConfig::from_toml_str(&held, "h.toml").unwrap();
+    assert!(c.plan(&["a"]).unwrap().settings.hold_weight_norms);
+    // The baseline it is compared with trains the same way.
+    assert!(
+        c.baseline()
+            .plan(&["a"])
+            .unwrap()
+            .settings
+            .hold_weight_norms
+    );
+    let written = c.to_toml();
+    assert!(written.contains("hold_weight_norms = true"), "{written}");
+    let again = amp_core::config::ExperimentConfig::from_toml_str(&written, "again.toml").unwrap();
+    assert!(again.train.hold_weight_norms);
+}

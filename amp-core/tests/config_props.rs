@@ -151,6 +151,7 @@ fn config() -> impl Strategy<Value = ExperimentConfig> {
             seed(),
             prop::option::of(positive()),
             any::<bool>(),
+            any::<bool>(),
         );
         let amp = (
             prop::sample::select(Mode::ALL.to_vec()),
@@ -168,6 +169,7 @@ fn config() -> impl Strategy<Value = ExperimentConfig> {
             (c.train.batch_size, c.train.lr, c.train.momentum) = (t.1, t.2, t.3);
             (c.train.weight_decay, c.train.seed, c.train.max_loss) = (t.4, t.5, t.6);
             c.train.init = if t.7 { Init::He } else { Init::Default };
+            c.train.hold_weight_norms = t.8;
             (c.amp.mode, c.amp.factor, c.amp.select) = a;
             c.schedule = schedule;
             c

@@ -2,6 +2,7 @@
 //! selection is the one computed by hand from the recorded statistics.
 
 use amp_core::data::{synthetic, Augment, ImageSet, SyntheticSpec};
+use amp_core::layer_weights::layer_weight_norms;
 use amp_core::method::{
     Above, All, AmpPolicy, Cv, Intelligent, Mean, NoLayers, Phase, PhaseSchedule, Policy, Reselect,
 };
@@ -56,11 +57,27 @@ fn run(name: &str, policy: Box<dyn AmpPolicy>, mode: Mode) -> RunRecord {
 }
 
 /// The record and the trained model.
-fn run_model(name: &str, mut policy: Box<dyn AmpPolicy>, mode: Mode) -> (RunRecord, Net) {
+fn run_model(name: &str, policy: Box<dyn AmpPolicy>, mode: Mode) -> (RunRecord, Net) {
+    run_holding(name, policy, mode, false)
+}
+
+/// The freshly built model every run starts from.
+fn built() -> Net {
+    Net::build(&Cpu::seed_from_u64(7))
+}
+
+/// [`run_model`] with `hold_weight_norms` set to `hold`.
+fn run_holding(
+    name: &str,
+    mut policy: Box<dyn AmpPolicy>,
+    mode: Mode,
+    hold: bool,
+) -> (RunRecord, Net) {
     let (train_set, test_set) = data();
     let dev = Cpu::seed_from_u64(7);
     let mut model = Net::build(&dev);
     let settings = TrainSettings {
+        hold_weight_norms: hold,
         epochs: EPOCHS,
         batch_size: 32,
         augment: Augment {
@@ -335,4 +352,35 @@ mod cnn {
         }
         assert_ne!(epoch_bits(&amp, 2), epoch_bits(&base, 2));
     }
+}
+
+#[test]
+fn holding_weight_norms_keeps_every_candidates_norm_through_amplified_training() {
+    let start = layer_weight_norms::<Cpu, Net>(&built());
+    let amplified = |hold| {
+        let policy = Policy::new(Net::layer_names(), All, schedule(4.0));
+        run_holding("all", Box::new(policy), Mode::Output, hold).0
+    };
+    let (free, held) = (amplified(false), amplified(true));
+    for (e, (f, h)) in free.epochs.iter().zip(&held.epochs).enumerate() {
+        for (l, &n0) in start.iter().enumerate() {
+            let rel = |n: f64| (n - n0).abs() / n0;
+            // Rescaled in f32 after every step: equal up to rounding, over 30 steps.
+            assert!(
+                rel(h.weight_norms[l]) < 1e-5,
+                "epoch {e}, layer {l}: held {} vs {n0} at the start",
+                h.weight_norms[l]
+            );
+            // Without holding, training moves every norm (so the check above can fail).
+            assert!(rel(f.weight_norms[l]) > 1e-3, "epoch {e}, layer {l}");
+        }
+    }
+    // It still trains: the held run's loss falls.
+    let loss = |e: usize| held.epochs[e].train_loss;
+    assert!(
+        loss(EPOCHS - 1) < loss(0),
+        "{} then {}",
+        loss(0),
+        loss(EPOCHS - 1)
+    );
 }

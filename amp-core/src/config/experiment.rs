@@ -82,6 +82,20 @@ pub struct TrainConfig {
     /// (and grid cell ids) from before this field stay the same.
     #[serde(default, skip_serializing_if = "Init::is_default")]
     pub init: Init,
+    /// After every optimizer step, rescale each candidate layer's parameters to the L2 norm
+    /// they had before it ([`crate::layer_weights::hold_layer_norms`]). Behind batch norm a
+    /// convolution's output ignores its weights' scale, so this keeps what the layer computes
+    /// and takes away the growth of ‖w‖ that slows a layer's learning after amplified steps
+    /// (EXPERIMENTS.md); on a candidate without batch norm after it, it changes the function.
+    /// An analysis tool of this project, not part of the papers' method; the baseline of a
+    /// config inherits it. Omitted: `false`, and not written out (configs and grid cell ids
+    /// from before this field stay the same).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hold_weight_norms: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn default_batch_size() -> usize {

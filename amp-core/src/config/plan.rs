@@ -76,6 +76,7 @@ impl ExperimentConfig {
             init: t.init,
             mode: self.amp.mode,
             max_loss: t.max_loss,
+            hold_weight_norms: t.hold_weight_norms,
             ..TrainSettings::default()
         };
         Ok(RunPlan {

@@ -13,7 +13,7 @@ mod stop;
 pub mod streams;
 pub mod tensors;
 mod trainer;
-mod walk;
+pub(crate) mod walk;
 
 pub use checkpoint::{Checkpoint, CheckpointError, Position};
 pub use init::{initialize, Init};

@@ -28,6 +28,11 @@ pub struct TrainSettings {
     /// Stop the run as diverged when a mini-batch loss exceeds this (a non-finite loss or
     /// gradient always stops it). `None`: only non-finite values stop a run.
     pub max_loss: Option<f64>,
+    /// After every optimizer step, rescale each candidate layer's parameters to their norm
+    /// before it ([`crate::layer_weights::hold_layer_norms`]; the config's
+    /// `train.hold_weight_norms`). Checkpoints from before this field read as `false`.
+    #[serde(default)]
+    pub hold_weight_norms: bool,
 }
 
 impl Default for TrainSettings {
@@ -47,6 +52,7 @@ impl Default for TrainSettings {
             mode: Mode::Output,
             eval_batch_size: 500,
             max_loss: None,
+            hold_weight_norms: false,
         }
     }
 }

@@ -21,7 +21,7 @@ use super::tensors::{check_tensors, read_tensors, write_tensors};
 use super::{streams, BatchShape, EpochRecord, Observer, RunRecord, RunStatus, TrainSettings};
 use crate::data::{assemble, epoch_order, Augment, ImageSet};
 use crate::layer_grads::{scale_layer_grads, step_norms, StepNorms};
-use crate::layer_weights::layer_weight_norms;
+use crate::layer_weights::{hold_layer_norms, layer_weight_norms};
 use crate::method::{AmpPolicy, EpochPlan};
 use crate::stats::{EpochRecorder, StatsHistory};
 use crate::{AmpDevice, AmpState, LayerParams, Mode};
@@ -568,7 +568,14 @@ impl Trainer<'_> {
         if self.settings.mode == Mode::Param {
             scale_layer_grads(model, grads, &state.factors());
         }
+        let held = self
+            .settings
+            .hold_weight_norms
+            .then(|| layer_weight_norms(model));
         opt.update(model, grads).map_err(device_err)?;
+        if let Some(norms) = held {
+            hold_layer_norms(model, &norms).map_err(device_err)?;
+        }
         model.zero_grads(grads);
         acc.recorder.record_step(&param_norms, &output_norms);
         acc.loss_sum += loss * n as f64;

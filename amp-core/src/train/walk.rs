@@ -40,6 +40,9 @@ pub trait AnyTensor<D: AmpDevice<f32>> {
 pub trait AnyTensorMut<D: AmpDevice<f32>>: AnyTensor<D> {
     /// Overwrites its values (row-major; as many as it has).
     fn copy_values(&mut self, values: &[f32]);
+    /// Multiplies its values by `k`, in place (through the host: the tensor keeps its id, so
+    /// its momentum and gradient slots stay its own).
+    fn scale_values(&mut self, k: f32);
     /// One step of dfdx's SGD kernel from this tensor's gradient in `grads` and momentum in
     /// `velocity` (both allocated where missing).
     fn sgd_update(
@@ -71,6 +74,10 @@ impl<S: Shape, D: AmpDevice<f32>> AnyTensor<D> for Tensor<S, f32, D> {
 impl<S: Shape, D: AmpDevice<f32>> AnyTensorMut<D> for Tensor<S, f32, D> {
     fn copy_values(&mut self, values: &[f32]) {
         self.copy_from(values);
+    }
+    fn scale_values(&mut self, k: f32) {
+        let scaled: Vec<f32> = self.as_vec().into_iter().map(|v| v * k).collect();
+        self.copy_from(&scaled);
     }
     fn sgd_update(
         &mut self,
