@@ -98,10 +98,22 @@ fn run(
     stop: Option<Position>,
     resume: Option<Checkpoint>,
 ) -> Result<Outcome, TrainError> {
+    run_holding(model_seed, ckpt, stop, resume, false)
+}
+
+/// [`run`] with `hold_weight_norms` set to `hold`.
+fn run_holding(
+    model_seed: u64,
+    ckpt: &std::path::Path,
+    stop: Option<Position>,
+    resume: Option<Checkpoint>,
+    hold: bool,
+) -> Result<Outcome, TrainError> {
     let (train_set, test_set) = data();
     let dev = Cpu::seed_from_u64(model_seed);
     let mut model = Net::build(&dev);
-    let (settings, mut policy) = settings(1.0);
+    let (mut settings, mut policy) = settings(1.0);
+    settings.hold_weight_norms = hold;
     let flag = StopFlag::new();
     let mut observer = StopAt {
         flag: flag.clone(),
@@ -225,6 +237,31 @@ fn a_run_stopped_mid_epoch_or_between_epochs_resumes_bit_identically() {
             "stopped at {stop:?}"
         );
     }
+}
+
+#[test]
+fn a_run_holding_weight_norms_resumes_bit_identically() {
+    let whole = done(run_holding(3, &scratch("held-whole"), None, None, true).unwrap());
+    let free = done(run(3, &scratch("held-free"), None, None).unwrap());
+    assert_ne!(
+        results(whole.clone()),
+        results(free),
+        "holding changes training"
+    );
+    let path = scratch("held-stop");
+    let stop = Position { epoch: 1, step: 2 };
+    run_holding(3, &path, Some(stop), None, true).unwrap();
+    let ck = Checkpoint::read(&path).unwrap();
+    assert!(
+        ck.state
+            .identity
+            .settings
+            .as_ref()
+            .unwrap()
+            .hold_weight_norms
+    );
+    let resumed = done(run_holding(99, &path, None, Some(ck), true).unwrap());
+    assert_eq!(results(resumed), results(whole));
 }
 
 #[test]
