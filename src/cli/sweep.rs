@@ -64,44 +64,20 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
             Existing::Checkpoint => true,
             Existing::Nothing => false,
         };
-        let per_run = (trained > 0).then(|| started.elapsed().as_secs_f64() / trained as f64);
+        announce(&tag, resume, started, trained, left(&records));
+        let label = format!("[{}/{}] {}", i + 1, runs.len(), run.config.name);
+        let Some(r) = train_one(run, label, resume, &mut data, &args, stop)? else {
+            eprintln!("sweep interrupted; rerun the same command to continue where it stopped");
+            return Ok(Finish::Interrupted);
+        };
+        run.files.save_record(&r)?;
         eprintln!(
-            "{tag}: {} (sweep: {} elapsed{})",
-            if resume { "resuming" } else { "training" },
-            minutes(started.elapsed().as_secs_f64()),
-            per_run.map_or(String::new(), |s| format!(
-                ", about {} left",
-                minutes(s * left(&records) as f64)
-            ))
+            "{tag}: {}, final test accuracy {:.4}",
+            r.status.label(),
+            r.final_test_acc()
         );
-        let outcome = Job {
-            config: &run.config,
-            data: data.for_seed(run.config.train.seed, &args)?,
-            files: &run.files,
-            limits: (args.limit, args.test_limit),
-            resume,
-            stop: stop.clone(),
-            device: args.device,
-            label: format!("[{}/{}] {}", i + 1, runs.len(), run.config.name),
-            quiet: args.quiet,
-        }
-        .run(args.model)?;
-        match outcome {
-            Outcome::Done(r) => {
-                run.files.save_record(&r)?;
-                eprintln!(
-                    "{tag}: {}, final test accuracy {:.4}",
-                    r.status.label(),
-                    r.final_test_acc()
-                );
-                records.insert(run.files.stem.clone(), r);
-                trained += 1;
-            }
-            Outcome::Stopped { .. } => {
-                eprintln!("sweep interrupted; rerun the same command to continue where it stopped");
-                return Ok(Finish::Interrupted);
-            }
-        }
+        records.insert(run.files.stem.clone(), r);
+        trained += 1;
     }
     let all: Vec<RunRecord> = runs
         .iter()
@@ -109,6 +85,50 @@ pub fn run(args: SweepArgs, stop: &StopFlag) -> Result<Finish> {
         .collect();
     summarize(&all, &args, started)?;
     Ok(Finish::Done)
+}
+
+/// Says that run `tag` starts (or resumes), with the sweep's time so far and, once a run has
+/// trained, an estimate of the time the `left` runs still take.
+fn announce(tag: &str, resume: bool, started: Instant, trained: usize, left: usize) {
+    let elapsed = started.elapsed().as_secs_f64();
+    let per_run = (trained > 0).then(|| elapsed / trained as f64);
+    eprintln!(
+        "{tag}: {} (sweep: {} elapsed{})",
+        if resume { "resuming" } else { "training" },
+        minutes(elapsed),
+        per_run.map_or(String::new(), |s| format!(
+            ", about {} left",
+            minutes(s * left as f64)
+        ))
+    );
+}
+
+/// Trains (or resumes) one run of the sweep: its record, or `None` when a stop request
+/// interrupted it (its checkpoint is saved).
+fn train_one(
+    run: &SweepRun,
+    label: String,
+    resume: bool,
+    data: &mut SeedData,
+    args: &SweepArgs,
+    stop: &StopFlag,
+) -> Result<Option<RunRecord>> {
+    let outcome = Job {
+        config: &run.config,
+        data: data.for_seed(run.config.train.seed, args)?,
+        files: &run.files,
+        limits: (args.limit, args.test_limit),
+        resume,
+        stop: stop.clone(),
+        device: args.device,
+        label,
+        quiet: args.quiet,
+    }
+    .run(args.model)?;
+    Ok(match outcome {
+        Outcome::Done(r) => Some(r),
+        Outcome::Stopped { .. } => None,
+    })
 }
 
 /// The data of the seed being run: the data set is decoded once, and each seed draws its
