@@ -82,6 +82,14 @@ where
         owners.push(paths.iter().position(of));
         Ok(())
     })?;
+    // The macro names both from the same fields; a layer without tensors would be held by
+    // nothing, silently.
+    for (l, path) in paths.iter().enumerate() {
+        assert!(
+            owners.contains(&Some(l)),
+            "candidate layer {l} (field path `{path}`) owns no tensor of the model"
+        );
+    }
     Ok(owners)
 }
 
