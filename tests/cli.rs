@@ -177,6 +177,59 @@ fn a_short_run_writes_a_record_that_report_reads_and_a_checkpoint_that_weights_r
 }
 
 #[test]
+fn a_run_holding_weight_norms_records_the_same_norms_every_epoch() {
+    let dir = scratch("hold");
+    let norms = |hold: bool| {
+        let cfg = dir.join(format!("hold-{hold}.toml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "name = \"hold-{hold}\"\n[train]\nepochs = 2\nlr = 0.05\nbatch_size = 64\n\
+                 hold_weight_norms = {hold}\n[amp]\nfactor = 4.0\n[amp.select]\nkind = \"all\"\n"
+            ),
+        )
+        .unwrap();
+        let o = amp(&["check", s(&cfg), "--model", "cnn"]);
+        assert_eq!(
+            text(&o).contains("train.hold_weight_norms: each candidate's weights are rescaled"),
+            hold,
+            "{}",
+            text(&o)
+        );
+        let out = dir.join("runs");
+        let o = amp(&[
+            "train",
+            s(&cfg),
+            "--model",
+            "cnn",
+            "--limit",
+            "256",
+            "--quiet",
+            "--out",
+            s(&out),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let r = common::json(&out.join(format!("hold-{hold}-cnn-seed0.json")));
+        let epoch = |e: usize| -> Vec<f64> {
+            let v = r["epochs"][e]["weight_norms"].as_array().unwrap();
+            v.iter().map(|n| n.as_f64().unwrap()).collect()
+        };
+        (epoch(0), epoch(1))
+    };
+    let rel = |a: &[f64], b: &[f64]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs() / x)
+            .fold(0.0, f64::max)
+    };
+    let (first, second) = norms(true);
+    assert_eq!(first.len(), 4, "cnn has 4 candidates");
+    assert!(rel(&first, &second) < 1e-5, "{first:?} vs {second:?}");
+    let (first, second) = norms(false);
+    assert!(rel(&first, &second) > 1e-3, "{first:?} vs {second:?}");
+}
+
+#[test]
 fn sweep_compares_each_config_with_its_baseline_per_seed() {
     let dir = scratch("sweep");
     let out = dir.join("runs");

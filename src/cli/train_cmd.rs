@@ -153,5 +153,11 @@ pub fn check(args: CheckArgs) -> Result<()> {
         names.len(),
         plan.policy.describe()
     );
+    if plan.settings.hold_weight_norms {
+        println!(
+            "train.hold_weight_norms: each candidate's weights are rescaled to their norm \
+             before every step (the same function only where batch norm follows the layer)"
+        );
+    }
     Ok(())
 }
