@@ -1,7 +1,8 @@
 //! The report's plot: final test accuracy against learning rate, one line per selector
 //! configuration (the config name without its `+lr=` label) and model, mean over seeds with
 //! ± sd error bars. Baselines are a series like the others; a configuration with
-//! one learning rate is a single point.
+//! one learning rate is a single point. A grid with one learning rate has no lr axis to speak
+//! of: it is drawn as a dot plot instead, one row per configuration.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -50,17 +51,22 @@ fn series(report: &GridReport) -> Series {
 
 /// Draws the plot as PNG at `path` (written atomically).
 pub fn accuracy_vs_lr(report: &GridReport, path: &Path) -> Result<()> {
+    let pixels = render(&series(report))?;
+    amp_core::io::write_atomic(path, &encode_png(&pixels, SIZE)?)?;
+    Ok(())
+}
+
+/// The plot of `series` as RGB pixels, `SIZE` large.
+fn render(series: &Series) -> Result<Vec<u8>> {
     register_font()?;
-    let series = series(report);
     let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
     {
         let bitmap = BitMapBackend::with_buffer(&mut pixels, SIZE);
         let root = TextBitmap::new(bitmap)?.into_drawing_area();
-        draw(&root, &series)?;
+        draw(&root, series)?;
         root.present().map_err(|e| anyhow!("{e}"))?;
     }
-    amp_core::io::write_atomic(path, &encode_png(&pixels, SIZE)?)?;
-    Ok(())
+    Ok(pixels)
 }
 
 fn draw<DB: DrawingBackend>(
@@ -71,6 +77,9 @@ where
     DB::ErrorType: 'static,
 {
     root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+    if let Some(lr) = single_lr(series) {
+        return draw_rows(root, series, lr);
+    }
     let points = series.values().flatten();
     let (lo_x, hi_x) = points
         .clone()
@@ -134,4 +143,127 @@ where
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
     Ok(())
+}
+
+/// The learning rate of every point, when there is one and only one.
+fn single_lr(series: &Series) -> Option<f64> {
+    let mut lrs = series.values().flatten().map(|p| p.0);
+    let first = lrs.next()?;
+    lrs.all(|lr| lr == first).then_some(first)
+}
+
+/// The dot plot of a one-lr grid: a row per series (first at the top), its mean final
+/// accuracy with ± sd bars.
+fn draw_rows<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    series: &Series,
+    lr: f64,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let rows: Vec<(&String, (f64, f64))> = series
+        .iter()
+        .map(|(name, pts)| (name, (pts[0].1, pts[0].2)))
+        .collect();
+    let n = rows.len();
+    let (lo, hi) = rows.iter().fold((1.0f64, 0.0f64), |(a, b), (_, (m, sd))| {
+        (a.min(m - sd), b.max(m + sd))
+    });
+    let x_lo = ((lo - 0.02) * 20.0).floor().max(0.0) / 20.0;
+    let x_hi = (((hi + 0.02) * 20.0).ceil() / 20.0)
+        .min(1.0)
+        .max(x_lo + 0.05);
+    let label_width = rows
+        .iter()
+        .map(|(name, _)| name.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("final test accuracy at lr {lr} (mean ± sd over seeds)"),
+            (FONT, 20),
+        )
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size((label_width as u32 * 7 + 20).clamp(60, 460))
+        // `into_segmented` gives `0..k` k + 1 segments: one per row.
+        .build_cartesian_2d(x_lo..x_hi, (0..n - 1).into_segmented())
+        .map_err(|e| anyhow!("{e}"))?;
+    // Row `i` from the top sits at segment `n - 1 - i`.
+    let at = |i: usize| SegmentValue::CenterOf(n - 1 - i);
+    let names: Vec<&String> = rows.iter().map(|(name, _)| *name).collect();
+    chart
+        .configure_mesh()
+        .x_desc("test accuracy")
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(k) if *k < n => names[n - 1 - k].clone(),
+            _ => String::new(),
+        })
+        .disable_y_mesh()
+        .x_max_light_lines(2)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 15))
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    for (i, (_, (mean, sd))) in rows.iter().enumerate() {
+        let c = COLOURS[i % COLOURS.len()];
+        chart
+            .draw_series(std::iter::once(ErrorBar::new_horizontal(
+                at(i),
+                mean - sd,
+                *mean,
+                mean + sd,
+                c.stroke_width(2),
+                8,
+            )))
+            .map_err(|e| anyhow!("{e}"))?;
+        chart
+            .draw_series(std::iter::once(Circle::new((*mean, at(i)), 5, c.filled())))
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(points: &[(&str, f64, f64, f64)]) -> Series {
+        let mut s = Series::new();
+        for &(name, lr, mean, sd) in points {
+            s.entry(name.to_string()).or_default().push((lr, mean, sd));
+        }
+        s
+    }
+
+    /// How many pixels have exactly the colour `c`.
+    fn count(pixels: &[u8], c: RGBColor) -> usize {
+        pixels
+            .chunks_exact(3)
+            .filter(|p| (p[0], p[1], p[2]) == (c.0, c.1, c.2))
+            .count()
+    }
+
+    #[test]
+    fn one_learning_rate_is_a_dot_plot_with_a_row_per_configuration() {
+        let rows = of(&[
+            ("baseline", 0.1, 0.35, 0.01),
+            ("intelligent", 0.1, 0.33, 0.02),
+            ("intelligent+hold", 0.1, 0.27, 0.02),
+        ]);
+        assert_eq!(single_lr(&rows), Some(0.1));
+        let two = of(&[("baseline", 0.1, 0.35, 0.01), ("baseline", 0.4, 0.3, 0.01)]);
+        assert_eq!(single_lr(&two), None);
+        assert_eq!(single_lr(&Series::new()), None);
+        // Each row is drawn in its own colour; one row alone too.
+        let pixels = render(&rows).unwrap();
+        for c in &COLOURS[..3] {
+            assert!(count(&pixels, *c) > 50, "{c:?}");
+        }
+        let pixels = render(&of(&[("baseline", 0.1, 0.35, 0.0)])).unwrap();
+        assert!(count(&pixels, COLOURS[0]) > 50);
+        assert!(render(&two).is_ok());
+    }
 }
