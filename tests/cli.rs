@@ -197,17 +197,7 @@ fn a_run_holding_weight_norms_records_the_same_norms_every_epoch() {
             text(&o)
         );
         let out = dir.join("runs");
-        let o = amp(&[
-            "train",
-            s(&cfg),
-            "--model",
-            "cnn",
-            "--limit",
-            "256",
-            "--quiet",
-            "--out",
-            s(&out),
-        ]);
+        let o = amp(&common::train_args(&cfg, &out));
         assert!(o.status.success(), "{}", text(&o));
         let r = common::json(&out.join(format!("hold-{hold}-cnn-seed0.json")));
         let epoch = |e: usize| -> Vec<f64> {

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{amp, amp_cmd, results, s, scratch, text, wait_for};
+use common::{amp, amp_cmd, results, s, scratch, text, train_args, wait_for};
 
 /// A small intelligent-amplification config on the CNN: 6 epochs of 4 steps.
 fn config(dir: &Path, name: &str, extra: &str) -> PathBuf {
@@ -21,20 +21,6 @@ fn config(dir: &Path, name: &str, extra: &str) -> PathBuf {
     )
     .unwrap();
     path
-}
-
-fn train_args<'a>(cfg: &'a Path, out: &'a Path) -> Vec<&'a str> {
-    vec![
-        "train",
-        cfg.to_str().unwrap(),
-        "--model",
-        "cnn",
-        "--limit",
-        "256",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]
 }
 
 /// Trains `cfg` into `out` and kills the process (SIGKILL: no chance to clean up) as soon as

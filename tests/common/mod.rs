@@ -90,3 +90,19 @@ pub fn wait_for(path: &Path, child: &mut std::process::Child) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// `amp train CFG` on the CNN with a 256-image subset of the synthetic data, quietly, into
+/// `out`.
+pub fn train_args<'a>(cfg: &'a Path, out: &'a Path) -> Vec<&'a str> {
+    vec![
+        "train",
+        cfg.to_str().unwrap(),
+        "--model",
+        "cnn",
+        "--limit",
+        "256",
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+}
