@@ -110,19 +110,9 @@ fn a_short_run_writes_a_record_that_report_reads_and_a_checkpoint_that_weights_r
     )
     .unwrap();
     let out = dir.join("runs");
-    let o = amp(&[
-        "train",
-        cfg.to_str().unwrap(),
-        "--model",
-        "cnn",
-        "--limit",
-        "256",
-        "--device",
-        "cpu",
-        "--quiet",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let mut args = common::train_args(&cfg, &out);
+    args.extend(["--device", "cpu"]);
+    let o = amp(&args);
     assert!(o.status.success(), "{}", text(&o));
     let record = out.join("short-cnn-seed0.json");
     let o = amp(&["report", record.to_str().unwrap(), "--epochs"]);
