@@ -74,10 +74,17 @@ impl LayerNames {
         Self(map)
     }
 
-    /// The layer that owns tensor `tensor` (`<field path>.weight`), if it is a candidate's.
+    /// The layer that owns tensor `tensor` (`<field path>.weight`, or deeper inside a
+    /// candidate that is a tuple of modules), if it is a candidate's.
     pub fn layer_of(&self, tensor: &str) -> Option<&str> {
-        let (path, _) = tensor.rsplit_once('.')?;
-        self.0.get(path).map(String::as_str)
+        self.0
+            .iter()
+            .find(|(path, _)| {
+                tensor
+                    .strip_prefix(path.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+            .map(|(_, name)| name.as_str())
     }
 }
 
@@ -265,6 +272,9 @@ mod tests {
             Some("layer1.0.conv1")
         );
         assert_eq!(layers.layer_of("layer1.b0.bn1.weight"), None);
+        assert_eq!(layers.layer_of("layer1.b0.conv10.weight"), None);
+        let tuple = LayerNames(HashMap::from([("conv".to_string(), "c".to_string())]));
+        assert_eq!(tuple.layer_of("conv.0.weight"), Some("c"));
         let text = table(&[&m], &layers, "layer1.0.").to_string();
         let rows: Vec<&str> = text.lines().filter(|l| l.contains(".weight")).collect();
         assert_eq!(rows.len(), 1, "{text}");
