@@ -88,8 +88,9 @@ pub struct TrainConfig {
     /// and takes away the growth of ‖w‖ that slows a layer's learning after amplified steps
     /// (EXPERIMENTS.md); on a candidate without batch norm after it, it changes the function.
     /// An analysis tool of this project, not part of the papers' method; the baseline of a
-    /// config inherits it. Omitted: `false`, and not written out (configs and grid cell ids
-    /// from before this field stay the same).
+    /// config inherits it. It copies the candidates' parameters to the host and back at
+    /// every step (cheap on the CPU, a sync per step on a GPU). Omitted: `false`, and not
+    /// written out (configs and grid cell ids from before this field stay the same).
     #[serde(default, skip_serializing_if = "is_false")]
     pub hold_weight_norms: bool,
 }
