@@ -28,69 +28,70 @@ where
     sq.into_iter().map(f64::sqrt).collect()
 }
 
-/// Rescales each candidate layer's trainable parameters (all its tensors together, as
-/// [`layer_weight_norms`] measures them) to the L2 norm `target[layer]`: the trainer's
-/// `hold_weight_norms`, with `target` the norms before the optimizer step. A layer whose norm
-/// is 0 or not finite is left as it is. The layer's tensors are found by its field path
-/// ([`crate::LayerInfo::field_path`]), the names dfdx's walk gives them.
-pub fn hold_layer_norms<D, M>(model: &mut M, target: &[f64]) -> Result<(), D::Err>
-where
-    D: AmpDevice<f32>,
-    M: LayerParams<f32, D> + TensorCollection<f32, D>,
-{
-    assert_eq!(target.len(), M::LAYER_COUNT, "one norm per candidate layer");
-    let scale: Vec<f32> = layer_weight_norms(model)
-        .iter()
-        .zip(target)
-        .map(|(&now, &want)| {
-            if now > 0.0 && now.is_finite() {
-                (want / now) as f32
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    let owners = tensor_owners(model)?;
-    let mut i = 0;
-    walk::each_mut(model, &mut |trainable, t| {
-        if let (true, Some(layer)) = (trainable, owners[i]) {
-            if scale[layer] != 1.0 {
-                t.scale_values(scale[layer]);
-            }
-        }
-        i += 1;
-        Ok(())
-    })
+/// The trainer's `hold_weight_norms`: rescales each candidate layer's trainable parameters
+/// (all its tensors together, as [`layer_weight_norms`] measures them) back to their norm
+/// before the optimizer step. Which tensor belongs to which layer is found once, by the
+/// layers' field paths ([`crate::LayerInfo::owns`]), the names dfdx's walk gives them.
+pub struct NormHold {
+    /// For each tensor in walk order, the candidate layer it belongs to.
+    owners: Vec<Option<usize>>,
 }
 
-/// For each tensor of `model` in walk order, the candidate layer it belongs to: the layer
-/// whose field path is a prefix of the tensor's name (`layer1.b0.conv1` of
-/// `layer1.b0.conv1.weight`).
-fn tensor_owners<D, M>(model: &M) -> Result<Vec<Option<usize>>, D::Err>
-where
-    D: AmpDevice<f32>,
-    M: LayerParams<f32, D> + TensorCollection<f32, D>,
-{
-    let paths: Vec<String> = M::layers().into_iter().map(|l| l.field_path).collect();
-    let mut owners = Vec::new();
-    walk::named(model, &mut |t| {
-        let of = |path: &String| {
-            t.name
-                .strip_prefix(path.as_str())
-                .is_some_and(|rest| rest.starts_with('.'))
-        };
-        owners.push(paths.iter().position(of));
-        Ok(())
-    })?;
-    // The macro names both from the same fields; a layer without tensors would be held by
-    // nothing, silently.
-    for (l, path) in paths.iter().enumerate() {
-        assert!(
-            owners.contains(&Some(l)),
-            "candidate layer {l} (field path `{path}`) owns no tensor of the model"
-        );
+impl NormHold {
+    /// The tensor-to-layer map of `model`.
+    pub fn new<D, M>(model: &M) -> Result<Self, D::Err>
+    where
+        D: AmpDevice<f32>,
+        M: LayerParams<f32, D> + TensorCollection<f32, D>,
+    {
+        let layers = M::layers();
+        let mut owners = Vec::new();
+        walk::named(model, &mut |t| {
+            owners.push(layers.iter().position(|l| l.owns(&t.name)));
+            Ok(())
+        })?;
+        // The macro names both from the same fields; a layer without tensors would be held
+        // by nothing, silently.
+        for (i, l) in layers.iter().enumerate() {
+            assert!(
+                owners.contains(&Some(i)),
+                "candidate layer {i} (field path `{}`) owns no tensor of the model",
+                l.field_path
+            );
+        }
+        Ok(Self { owners })
     }
-    Ok(owners)
+
+    /// Rescales each layer to the norm `target[layer]` (its [`layer_weight_norms`] before the
+    /// step). A layer whose norm is now 0 or not finite is left as it is.
+    pub fn restore<D, M>(&self, model: &mut M, target: &[f64]) -> Result<(), D::Err>
+    where
+        D: AmpDevice<f32>,
+        M: LayerParams<f32, D> + TensorCollection<f32, D>,
+    {
+        assert_eq!(target.len(), M::LAYER_COUNT, "one norm per candidate layer");
+        let scale: Vec<f32> = layer_weight_norms(model)
+            .iter()
+            .zip(target)
+            .map(|(&now, &want)| {
+                if now > 0.0 && now.is_finite() {
+                    (want / now) as f32
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let mut i = 0;
+        walk::each_mut(model, &mut |trainable, t| {
+            if let (true, Some(layer)) = (trainable, self.owners[i]) {
+                if scale[layer] != 1.0 {
+                    t.scale_values(scale[layer]);
+                }
+            }
+            i += 1;
+            Ok(())
+        })
+    }
 }
 
 /// Adds each layer's squared norm into its slot.

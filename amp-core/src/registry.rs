@@ -61,6 +61,14 @@ impl LayerInfo {
         }
     }
 
+    /// Whether the model tensor named `tensor` (dfdx's walk and checkpoints name them by
+    /// field path: `layer1.b0.conv1.weight`, or deeper for a tuple) is one of this layer's.
+    pub fn owns(&self, tensor: &str) -> bool {
+        tensor
+            .strip_prefix(self.field_path.as_str())
+            .is_some_and(|rest| rest.starts_with('.'))
+    }
+
     /// The same layer as seen from a parent that holds its block in field `field`, registered
     /// as `prefix`.
     pub fn nested_in(self, prefix: &str, field: &str) -> Self {

@@ -7,11 +7,11 @@
 //! weights are in the checkpoint a run leaves (`<name>-<model>-seed<seed>.ckpt.safetensors`,
 //! the last epoch's state once the run is finished).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use amp_core::train::tensors::NamedTensor;
 use amp_core::train::Checkpoint;
+use amp_core::LayerInfo;
 use anyhow::{bail, Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
@@ -59,19 +59,19 @@ pub fn l2_norm(values: &[f32]) -> f64 {
 /// (`layer1.b0.conv1` → `layer1.0.conv1`): checkpoints name tensors by the model's Rust
 /// fields, records and configs name layers by the registry, which `#[amp(name)]` can rename.
 #[derive(Debug, Default)]
-pub struct LayerNames(HashMap<String, String>);
+pub struct LayerNames(Vec<LayerInfo>);
 
 impl LayerNames {
     /// The candidate layers of the models the checkpoints were saved from (those the CLI
-    /// knows; a model defined elsewhere has its tensors shown without layer names).
+    /// knows, each once; a model defined elsewhere has its tensors shown without layer names).
     pub fn of_models<'a>(models: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut map = HashMap::new();
+        let mut known: Vec<ModelName> = Vec::new();
         for name in models.into_iter().filter_map(ModelName::from_name) {
-            for l in layer_infos(name) {
-                map.insert(l.field_path, l.name);
+            if !known.contains(&name) {
+                known.push(name);
             }
         }
-        Self(map)
+        Self(known.into_iter().flat_map(layer_infos).collect())
     }
 
     /// The layer that owns tensor `tensor` (`<field path>.weight`, or deeper inside a
@@ -79,12 +79,8 @@ impl LayerNames {
     pub fn layer_of(&self, tensor: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|(path, _)| {
-                tensor
-                    .strip_prefix(path.as_str())
-                    .is_some_and(|rest| rest.starts_with('.'))
-            })
-            .map(|(_, name)| name.as_str())
+            .find(|l| l.owns(tensor))
+            .map(|l| l.name.as_str())
     }
 }
 
@@ -273,7 +269,7 @@ mod tests {
         );
         assert_eq!(layers.layer_of("layer1.b0.bn1.weight"), None);
         assert_eq!(layers.layer_of("layer1.b0.conv10.weight"), None);
-        let tuple = LayerNames(HashMap::from([("conv".to_string(), "c".to_string())]));
+        let tuple = LayerNames(vec![LayerInfo::new("c", "Conv2D").in_field("conv")]);
         assert_eq!(tuple.layer_of("conv.0.weight"), Some("c"));
         let text = table(&[&m], &layers, "layer1.0.").to_string();
         let rows: Vec<&str> = text.lines().filter(|l| l.contains(".weight")).collect();

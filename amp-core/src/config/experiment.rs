@@ -83,7 +83,7 @@ pub struct TrainConfig {
     #[serde(default, skip_serializing_if = "Init::is_default")]
     pub init: Init,
     /// After every optimizer step, rescale each candidate layer's parameters to the L2 norm
-    /// they had before it ([`crate::layer_weights::hold_layer_norms`]). Behind batch norm a
+    /// they had before it ([`crate::layer_weights::NormHold`]). Behind batch norm a
     /// convolution's output ignores its weights' scale, so this keeps what the layer computes
     /// and takes away the growth of ‖w‖ that slows a layer's learning after amplified steps
     /// (EXPERIMENTS.md); on a candidate without batch norm after it, it changes the function.

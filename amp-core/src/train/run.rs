@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::checkpoint::{Checkpoint, Position, RunIdentity};
 use super::{Observer, Provenance, RunRecord, Silent, StopFlag, TrainSettings};
+use crate::layer_weights::NormHold;
 use crate::method::AmpPolicy;
 
 /// How a run ended.
@@ -53,6 +54,8 @@ pub struct Trainer<'a> {
     pub(super) config: String,
     /// Whether the first step's tap check ran.
     pub(super) taps_checked: bool,
+    /// With `hold_weight_norms`: the model's tensor-to-layer map, made when the run starts.
+    pub(super) norm_hold: Option<NormHold>,
 }
 
 impl<'a> Trainer<'a> {
@@ -69,6 +72,7 @@ impl<'a> Trainer<'a> {
             provenance: Provenance::default(),
             config: String::new(),
             taps_checked: false,
+            norm_hold: None,
         }
     }
 

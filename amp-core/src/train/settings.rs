@@ -29,7 +29,7 @@ pub struct TrainSettings {
     /// gradient always stops it). `None`: only non-finite values stop a run.
     pub max_loss: Option<f64>,
     /// After every optimizer step, rescale each candidate layer's parameters to their norm
-    /// before it ([`crate::layer_weights::hold_layer_norms`]; the config's
+    /// before it ([`crate::layer_weights::NormHold`]; the config's
     /// `train.hold_weight_norms`). Checkpoints from before this field read as `false`.
     #[serde(default)]
     pub hold_weight_norms: bool,

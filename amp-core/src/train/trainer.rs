@@ -21,7 +21,7 @@ use super::tensors::{check_tensors, read_tensors, write_tensors};
 use super::{streams, BatchShape, EpochRecord, Observer, RunRecord, RunStatus, TrainSettings};
 use crate::data::{assemble, epoch_order, Augment, ImageSet};
 use crate::layer_grads::{scale_layer_grads, step_norms, StepNorms};
-use crate::layer_weights::{hold_layer_norms, layer_weight_norms};
+use crate::layer_weights::{layer_weight_norms, NormHold};
 use crate::method::{AmpPolicy, EpochPlan};
 use crate::stats::{EpochRecorder, StatsHistory};
 use crate::{AmpDevice, AmpState, LayerParams, Mode};
@@ -219,6 +219,9 @@ impl Trainer<'_> {
                 self.fresh(&layers)
             }
         };
+        if self.settings.hold_weight_norms {
+            self.norm_hold = Some(NormHold::new(model).map_err(device_err)?);
+        }
         let state = AmpState::new(layers.len(), self.settings.mode);
         let mut grads = model.alloc_grads();
         while progress.next.epoch < self.settings.epochs {
@@ -568,13 +571,10 @@ impl Trainer<'_> {
         if self.settings.mode == Mode::Param {
             scale_layer_grads(model, grads, &state.factors());
         }
-        let held = self
-            .settings
-            .hold_weight_norms
-            .then(|| layer_weight_norms(model));
+        let before = self.norm_hold.is_some().then(|| layer_weight_norms(model));
         opt.update(model, grads).map_err(device_err)?;
-        if let Some(norms) = held {
-            hold_layer_norms(model, &norms).map_err(device_err)?;
+        if let (Some(hold), Some(before)) = (&self.norm_hold, before) {
+            hold.restore(model, &before).map_err(device_err)?;
         }
         model.zero_grads(grads);
         acc.recorder.record_step(&param_norms, &output_norms);
