@@ -213,3 +213,54 @@ fn hold_weight_norms_reaches_the_plan_and_the_baseline_and_is_written_only_when_
     let again = amp_core::config::ExperimentConfig::from_toml_str(&written, "again.toml").unwrap();
     assert!(again.train.hold_weight_norms);
 }
+
+/// A config of 8 epochs at lr 0.1 with `phases` (`(epochs, lr, amplify, warmup)`) written out.
+fn with_phases(phases: &[(&str, f64, bool, bool)]) -> ExperimentConfig {
+    let mut text = String::from("name = \"s\"\n[train]\nepochs = 8\nlr = 0.1\n");
+    for (epochs, lr, amplify, warmup) in phases {
+        text.push_str(&format!(
+            "[[schedule]]\nepochs = \"{epochs}\"\nlr = {lr:?}\namplify = {amplify}\nwarmup = {warmup}\n"
+        ));
+    }
+    ExperimentConfig::from_toml_str(&text, "s.toml").unwrap()
+}
+
+#[test]
+fn only_a_written_out_default_schedule_without_amplification_is_dropped() {
+    let default = [
+        ("0..4", 0.1, false, false),
+        ("4..6", 0.01, false, false),
+        ("6..8", 0.001, false, false),
+    ];
+    let mut c = with_phases(&default);
+    let trained = c.schedule().unwrap().without_amplification();
+    assert!(c.drop_default_schedule());
+    assert_eq!(c.schedule, None);
+    // What it trains is unchanged: the default schedule, amplification aside.
+    assert_eq!(c.schedule().unwrap().without_amplification(), trained);
+    assert!(!c.drop_default_schedule(), "nothing left to drop");
+
+    let kept = |phases: &[(&str, f64, bool, bool)]| {
+        let mut c = with_phases(phases);
+        let before = c.schedule.clone();
+        assert!(!c.drop_default_schedule(), "{phases:?}");
+        assert_eq!(c.schedule, before);
+    };
+    let mut amplified = default;
+    amplified[0].2 = true;
+    kept(&amplified);
+    let mut warm = default;
+    warm[0].3 = true;
+    kept(&warm);
+    let mut other_lr = default;
+    other_lr[2].1 = 0.1 / 100.0 + f64::EPSILON / 64.0;
+    assert_ne!(other_lr[2].1, 0.001, "a learning rate one rounding away");
+    kept(&other_lr);
+    kept(&[
+        ("0..2", 0.1, false, false),
+        ("2..4", 0.1, false, false),
+        ("4..6", 0.01, false, false),
+        ("6..8", 0.001, false, false),
+    ]);
+    kept(&[("0..4", 0.1, false, false), ("4..8", 0.01, false, false)]);
+}

@@ -191,8 +191,9 @@ fn seed(c: &Classified) -> u64 {
 }
 
 /// The training recipe of a config: its baseline's TOML without the name line and with the
-/// amplification settings (which do nothing in a baseline) at their defaults. The seed stays:
-/// it is part of the pairing anyway.
+/// amplification settings (which do nothing in a baseline) at their defaults, and a
+/// written-out default schedule dropped (it trains as the omitted one). The seed stays: it is
+/// part of the pairing anyway.
 pub fn recipe_key(config: &ExperimentConfig) -> String {
     let mut base = config.baseline();
     base.amp = AmpConfig::default();
@@ -202,6 +203,7 @@ pub fn recipe_key(config: &ExperimentConfig) -> String {
             p.factor = None;
         }
     }
+    base.drop_default_schedule();
     base.to_toml()
         .lines()
         .filter(|l| !l.trim_start().starts_with("name ") && !l.trim_start().starts_with("name="))

@@ -155,6 +155,28 @@ fn observation_epochs_are_bit_identical_to_the_baseline() {
     assert_ne!(epoch_bits(&amp, 2), epoch_bits(&base, 2));
 }
 
+/// What `ExperimentConfig::drop_default_schedule` relies on: a baseline with the default
+/// schedule written out (every phase unamplified) trains bit for bit as one that omits it
+/// (whose first phase allows amplification of no layer).
+#[test]
+fn a_baseline_writing_out_the_default_schedule_trains_bit_identically() {
+    let default = PhaseSchedule::scaled_default(EPOCHS, 0.1, 2.0).unwrap();
+    assert!(default.phases()[0].amplify);
+    let baseline = |schedule: PhaseSchedule| {
+        let policy = Policy::new(Net::layer_names(), NoLayers, schedule);
+        run("baseline", Box::new(policy), Mode::Output)
+    };
+    let omitted = baseline(default.clone());
+    let written = baseline(default.without_amplification());
+    for e in 0..EPOCHS {
+        assert_eq!(
+            epoch_bits(&written, e),
+            epoch_bits(&omitted, e),
+            "epoch {e}"
+        );
+    }
+}
+
 #[test]
 fn factor_one_on_every_layer_trains_bit_identically() {
     let base = baseline();

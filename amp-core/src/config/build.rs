@@ -3,7 +3,7 @@
 
 use super::error::ConfigError;
 use super::experiment::{ExperimentConfig, SelectConfig, SelectKind};
-use crate::method::{AmpPolicy, Explicit, Policy, Selector};
+use crate::method::{AmpPolicy, Explicit, PhaseSchedule, Policy, Selector};
 
 impl ExperimentConfig {
     /// The selector over the model's candidate layers `layers` (forward order).
@@ -48,5 +48,34 @@ impl ExperimentConfig {
             ..SelectConfig::default()
         };
         baseline
+    }
+
+    /// Drops an explicit `[[schedule]]` that amplifies in no phase and otherwise is the
+    /// default schedule, phase for phase (epochs, learning rate bit for bit, warm-up): a
+    /// baseline that writes the default out trains exactly as one that omits it (the test
+    /// `a_baseline_writing_out_the_default_schedule_trains_bit_identically` checks that), so
+    /// grids and reports take the two for one recipe. Split or merged phases, another
+    /// rounding of a learning rate, or any amplified phase keep the schedule. Returns whether
+    /// it dropped one.
+    pub fn drop_default_schedule(&mut self) -> bool {
+        let Some(phases) = &self.schedule else {
+            return false;
+        };
+        let Ok(default) =
+            PhaseSchedule::scaled_default(self.train.epochs, self.train.lr, self.amp.factor)
+        else {
+            return false;
+        };
+        let is_default = phases.len() == default.phases().len()
+            && phases.iter().zip(default.phases()).all(|(p, d)| {
+                !p.amplify
+                    && p.epochs.0 == d.epochs
+                    && p.lr.to_bits() == d.lr.to_bits()
+                    && p.warmup == d.warmup
+            });
+        if is_default {
+            self.schedule = None;
+        }
+        is_default
     }
 }

@@ -275,13 +275,16 @@ impl Builder {
         self.baseline(ctx, config, labels)
     }
 
-    /// Adds a baseline cell unless one with the same recipe exists; returns its index.
+    /// Adds a baseline cell unless one with the same recipe exists; returns its index. A
+    /// written-out default schedule is dropped first, so the cell is the one of a config
+    /// that omits it (same id, same record).
     fn baseline(
         &mut self,
         ctx: &Context,
-        config: ExperimentConfig,
+        mut config: ExperimentConfig,
         labels: Vec<(String, String)>,
     ) -> Result<usize, ConfigError> {
+        config.drop_default_schedule();
         let key = (
             model_id(ctx.model),
             super::super::summary::recipe_key(&config),
