@@ -201,3 +201,36 @@ fn write_all_writes_three_files() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A config of 4 epochs at lr 0.1 with `[amp.select] select` and `schedule` (TOML).
+fn parsed(schedule: &str, select: &str) -> ExperimentConfig {
+    let text =
+        format!("name = \"x\"\n[train]\nepochs = 4\nlr = 0.1\n[amp.select]\n{select}\n{schedule}");
+    ExperimentConfig::from_toml_str(&text, "x.toml").unwrap()
+}
+
+/// `report --summary` and `sweep` pair by this key: a config writing out the default
+/// schedule (amplifying its later phases) has the recipe of its baseline without one.
+#[test]
+fn a_written_out_default_schedule_is_the_recipe_of_the_omitted_one() {
+    let phase = |e: &str, lr: &str, amp: bool| {
+        format!("[[schedule]]\nepochs = \"{e}\"\nlr = {lr}\namplify = {amp}\n")
+    };
+    let written = [
+        phase("0..2", "0.1", false),
+        phase("2..3", "0.01", true),
+        phase("3..4", "0.001", true),
+    ]
+    .concat();
+    let select = "kind = \"all\"";
+    let baseline = recipe_key(&parsed("", "kind = \"none\""));
+    assert_eq!(recipe_key(&parsed(&written, select)), baseline);
+    let split = [
+        phase("0..1", "0.1", false),
+        phase("1..2", "0.1", false),
+        phase("2..3", "0.01", true),
+        phase("3..4", "0.001", true),
+    ]
+    .concat();
+    assert_ne!(recipe_key(&parsed(&split, select)), baseline);
+}
