@@ -213,12 +213,31 @@ impl Origin {
                 snippet: snippet(text, &span),
             }),
             field: path_at(text, span.start),
-            message: with_suggestion(&parser_message(
+            message: with_kind_hint(&with_suggestion(&parser_message(
                 err.message(),
                 text.get(span.start..).unwrap_or(""),
-            )),
+            ))),
         }
     }
+}
+
+/// Says which command reads the file when a grid file is given where a config is read, or
+/// the other way round: an unknown top-level field that only the other kind has.
+fn with_kind_hint(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let given = rest.split('`').next().unwrap_or("");
+    let expects = |key: &str| rest.contains(&format!("`{key}`"));
+    let hint = if expects("train") && ["configs", "models", "seeds", "axes"].contains(&given) {
+        "this looks like a grid file, which `amp grid plan|run|report FILE` reads"
+    } else if expects("configs") && ["name", "train", "amp", "schedule"].contains(&given) {
+        "this looks like an experiment config, which `amp train` and `amp check` read \
+         and a grid file lists under `configs`"
+    } else {
+        return message.to_string();
+    };
+    format!("{message} ({hint})")
 }
 
 /// toml's parser writes what it found and what it expected on two lines ("invalid array" /
@@ -261,7 +280,35 @@ fn with_suggestion(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{parser_message, with_suggestion};
+    use super::{parser_message, with_kind_hint, with_suggestion};
+
+    #[test]
+    fn a_grid_read_as_a_config_or_a_config_read_as_a_grid_is_named() {
+        let config_fields = "expected one of `name`, `train`, `amp`, `schedule`";
+        let grid_fields = "expected one of `configs`, `models`, `seeds`, `data`";
+        assert_eq!(
+            with_kind_hint(&format!("unknown field `configs`, {config_fields}")),
+            format!(
+                "unknown field `configs`, {config_fields} (this looks like a grid file, which \
+                 `amp grid plan|run|report FILE` reads)"
+            )
+        );
+        assert!(
+            with_kind_hint(&format!("unknown field `train`, {grid_fields}")).ends_with(
+                "(this looks like an experiment config, which `amp train` and `amp check` \
+                        read and a grid file lists under `configs`)"
+            )
+        );
+        // A typo is not the other kind of file.
+        for m in [
+            format!("unknown field `trian`, {config_fields}"),
+            format!("unknown field `data`, {config_fields}"),
+            format!("unknown field `configs`, {grid_fields}"),
+            "unknown field `models`, expected `kind` or `ratio`".to_string(),
+        ] {
+            assert_eq!(with_kind_hint(&m), m);
+        }
+    }
 
     #[test]
     fn parser_messages_take_one_line_and_are_never_empty() {

@@ -319,6 +319,16 @@ fn grid_file_errors_name_file_line_column_and_field() {
         missing.starts_with("DIR/nope.toml: cannot read the config"),
         "{missing}"
     );
+    // A config given as the grid file says what it is.
+    let config = error("config-as-grid", ICV);
+    assert!(
+        config.starts_with("DIR/grid.toml:1:1: name: unknown field `name`")
+            && config.ends_with(
+                "(this looks like an experiment config, which `amp train` and `amp check` \
+                 read and a grid file lists under `configs`)"
+            ),
+        "{config}"
+    );
 }
 
 /// A record whose test accuracy is `best` after epoch 0 and `last` after epoch 1.
