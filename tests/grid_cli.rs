@@ -147,7 +147,12 @@ fn jobs_2_runs_every_cell_once_then_skips_and_reports_the_records() {
         let _ = k;
     }
     assert_eq!(report["done"], 8);
-    for f in ["report-grid.md", "report-grid.csv", "report-grid.png"] {
+    for f in [
+        "report-grid.md",
+        "report-grid.csv",
+        "report-grid.png",
+        "report-grid-diff.png",
+    ] {
         assert!(out.join(f).metadata().unwrap().len() > 100, "{f}");
     }
     let png = std::fs::read(out.join("report-grid.png")).unwrap();
@@ -416,6 +421,7 @@ fn shipped_grids_expand() {
         ("configs/grids/resnet20-output-seeds-cpu.toml", 8),
         ("configs/grids/plain20-schedule-cpu.toml", 12),
         ("configs/grids/plain20-late-seeds-cpu.toml", 16),
+        ("configs/grids/plain20-input-cpu.toml", 8),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut on_disk: Vec<String> = std::fs::read_dir(root.join("configs/grids"))

@@ -10,6 +10,7 @@
 //! - [`report`](mod@report), [`paired`], [`plot`]: the result table, its statistics and its plot.
 
 mod cell;
+mod diff_plot;
 mod expand;
 mod local;
 mod paired;
@@ -167,7 +168,7 @@ fn report(a: GridReportArgs) -> Result<()> {
     let name = a.name.unwrap_or_else(|| report::default_name(&a.files));
     report::write_all(&dir, &name, &report)?;
     println!(
-        "report: {}",
+        "report: {} and {name}-diff.png",
         dir.join(format!("{name}.{{md,csv,json,png}}")).display()
     );
     Ok(())

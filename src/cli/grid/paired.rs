@@ -21,6 +21,9 @@ pub struct PairedDiff {
     /// Two-sided p-value of the paired t-test; `null` with fewer than 2 pairs or when every
     /// difference is the same (the test is undefined).
     pub p_value: Option<f64>,
+    /// The 95% confidence interval of the mean difference, `[low, high]`: mean ± t(n − 1,
+    /// 0.975) · sd / √n; `null` with fewer than 2 pairs.
+    pub ci95: Option<(f64, f64)>,
 }
 
 impl PairedDiff {
@@ -35,6 +38,7 @@ impl PairedDiff {
             seeds: kept.iter().map(|p| p.0).collect(),
             better: d.iter().filter(|x| **x > 0.0).count(),
             p_value: t_test(&d),
+            ci95: t_interval(&d, 0.95),
             difference: MeanSd::of(&d),
         }
     }
@@ -47,6 +51,26 @@ impl PairedDiff {
             Some(p) => format!("{p:.3}"),
         }
     }
+
+    /// `-0.0200 to +0.0130`, or `—`.
+    pub fn ci_display(&self) -> String {
+        match self.ci95 {
+            None => "—".into(),
+            Some((lo, hi)) => format!("{lo:+.4} to {hi:+.4}"),
+        }
+    }
+}
+
+/// The `level` confidence interval of the mean of `d` (Student's t with n − 1 degrees of
+/// freedom); `None` with fewer than 2 values. Every value the same: the interval is that value.
+pub fn t_interval(d: &[f64], level: f64) -> Option<(f64, f64)> {
+    let m = MeanSd::of(d);
+    if m.n < 2 || !m.sd.is_finite() {
+        return None;
+    }
+    let dist = StudentsT::new(0.0, 1.0, (m.n - 1) as f64).ok()?;
+    let half = dist.inverse_cdf(0.5 + level / 2.0) * m.sd / (m.n as f64).sqrt();
+    Some((m.mean - half, m.mean + half))
 }
 
 /// The two-sided p-value of a one-sample t-test of `d` against 0.
@@ -80,6 +104,12 @@ mod tests {
         let t = 2.0 * 3f64.sqrt();
         close(p.p_value.unwrap(), 1.0 - t / (t * t + 2.0).sqrt(), 1e-9);
         assert_eq!(p.p_display(), "0.074");
+        // Its 0.975 quantile solves t / sqrt(t² + 2) = 0.95: t² = 2 · 0.9025 / 0.0975.
+        let q = (2.0 * 0.9025f64 / 0.0975).sqrt();
+        let (lo, hi) = p.ci95.unwrap();
+        close(lo, 0.02 - q * 0.01 / 3f64.sqrt(), 1e-9);
+        close(hi, 0.02 + q * 0.01 / 3f64.sqrt(), 1e-9);
+        assert_eq!(p.ci_display(), "-0.0048 to +0.0448");
     }
 
     #[test]
@@ -94,6 +124,11 @@ mod tests {
             1.0 - 2.0 * 0.5f64.atan() / std::f64::consts::PI,
             1e-9,
         );
+        // The 0.975 quantile of the Cauchy distribution is tan(0.475 π); sd / √n = 0.02.
+        let half = (0.475 * std::f64::consts::PI).tan() * 0.02;
+        let (lo, hi) = p.ci95.unwrap();
+        close(lo, 0.01 - half, 1e-9);
+        close(hi, 0.01 + half, 1e-9);
     }
 
     #[test]
@@ -102,6 +137,9 @@ mod tests {
         let same = PairedDiff::of(&[(0, 0.75, 0.5), (1, 0.625, 0.375)]);
         assert_eq!(same.p_value, None);
         assert_eq!(same.p_display(), "—");
+        assert_eq!(same.ci95, Some((0.25, 0.25)));
+        assert_eq!(PairedDiff::of(&[(0, 0.8, 0.7)]).ci95, None);
+        assert_eq!(PairedDiff::of(&[(0, 0.8, 0.7)]).ci_display(), "—");
         let nan = PairedDiff::of(&[(0, f64::NAN, 0.7), (1, 0.6, 0.5)]);
         assert_eq!((nan.seeds.clone(), nan.difference.n), (vec![1], 1));
     }

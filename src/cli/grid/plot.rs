@@ -14,7 +14,7 @@ use super::super::plot::{encode_png, register_font, COLOURS, FONT};
 use super::super::plot_text::TextBitmap;
 use super::report::GridReport;
 
-const SIZE: (u32, u32) = (900, 560);
+pub(super) const SIZE: (u32, u32) = (900, 560);
 
 /// A series: (mean, sd) of final accuracy per learning rate.
 type Series = BTreeMap<String, Vec<(f64, f64, f64)>>;
@@ -51,22 +51,35 @@ fn series(report: &GridReport) -> Series {
 
 /// Draws the plot as PNG at `path` (written atomically).
 pub fn accuracy_vs_lr(report: &GridReport, path: &Path) -> Result<()> {
-    let pixels = render(&series(report))?;
-    amp_core::io::write_atomic(path, &encode_png(&pixels, SIZE)?)?;
-    Ok(())
+    write_png(path, &render(&series(report))?)
 }
 
 /// The plot of `series` as RGB pixels, `SIZE` large.
 fn render(series: &Series) -> Result<Vec<u8>> {
+    render_with(|root| draw(root, series))
+}
+
+/// What a grid plot draws on: a `SIZE` bitmap whose text amp places itself.
+pub(super) type Area<'a> = DrawingArea<TextBitmap<BitMapBackend<'a>>, plotters::coord::Shift>;
+
+/// Runs `draw` on a white canvas, `SIZE` large, and returns its RGB pixels.
+pub(super) fn render_with(draw: impl FnOnce(&Area) -> Result<()>) -> Result<Vec<u8>> {
     register_font()?;
     let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
     {
         let bitmap = BitMapBackend::with_buffer(&mut pixels, SIZE);
         let root = TextBitmap::new(bitmap)?.into_drawing_area();
-        draw(&root, series)?;
+        root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
+        draw(&root)?;
         root.present().map_err(|e| anyhow!("{e}"))?;
     }
     Ok(pixels)
+}
+
+/// Writes `SIZE` RGB `pixels` as a PNG at `path`, atomically.
+pub(super) fn write_png(path: &Path, pixels: &[u8]) -> Result<()> {
+    amp_core::io::write_atomic(path, &encode_png(pixels, SIZE)?)?;
+    Ok(())
 }
 
 fn draw<DB: DrawingBackend>(
@@ -76,7 +89,6 @@ fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
     if let Some(lr) = single_lr(series) {
         return draw_rows(root, series, lr);
     }

@@ -387,7 +387,7 @@ fn row(entries: &[Entry], members: &[usize]) -> Row {
     }
 }
 
-const HEADER: [&str; 14] = [
+const HEADER: [&str; 15] = [
     "model",
     "config",
     "seeds done",
@@ -398,13 +398,14 @@ const HEADER: [&str; 14] = [
     "best acc (mean ± sd)",
     "baseline",
     "Δ final (mean ± sd)",
+    "95% CI of Δ final",
     "better in",
     "p (paired t)",
     "Δ best (mean ± sd)",
     "baseline diverged",
 ];
 
-fn cells(r: &Row) -> [String; 14] {
+fn cells(r: &Row) -> [String; 15] {
     let dash = || "—".to_string();
     let d = r.final_diff.as_ref();
     [
@@ -418,6 +419,7 @@ fn cells(r: &Row) -> [String; 14] {
         r.best_acc.display(false),
         r.baseline.clone().unwrap_or_else(dash),
         d.map_or_else(dash, |d| d.difference.display(true)),
+        d.map_or_else(dash, PairedDiff::ci_display),
         d.map_or_else(dash, |d| format!("{}/{}", d.better, d.difference.n)),
         d.map_or_else(dash, PairedDiff::p_display),
         r.best_diff
@@ -463,9 +465,9 @@ pub fn markdown(report: &GridReport) -> String {
 
 const CSV_HEADER: &str = "model,config,amplified,lr,seeds,finished,diverged,missing,final_n,\
 final_mean,final_sd,best_n,best_mean,best_sd,baseline,final_diff_n,final_diff_mean,\
-final_diff_sd,better,p_value,best_diff_n,best_diff_mean,best_diff_sd,best_better,\
-best_p_value,baseline_diverged,layers_min,layers_max,candidates,weight_growth_min,\
-weight_growth_max";
+final_diff_sd,better,p_value,final_diff_ci_low,final_diff_ci_high,best_diff_n,\
+best_diff_mean,best_diff_sd,best_better,best_p_value,best_diff_ci_low,best_diff_ci_high,\
+baseline_diverged,layers_min,layers_max,candidates,weight_growth_min,weight_growth_max";
 
 /// One line per row; plain numbers, empty where none exists, seed lists space-separated.
 pub fn csv(report: &GridReport) -> String {
@@ -484,8 +486,10 @@ pub fn csv(report: &GridReport) -> String {
             num(d.difference.sd),
             d.better.to_string(),
             d.p_value.map_or(String::new(), num),
+            d.ci95.map_or(String::new(), |c| num(c.0)),
+            d.ci95.map_or(String::new(), |c| num(c.1)),
         ],
-        None => vec![String::new(); 5],
+        None => vec![String::new(); 7],
     };
     let mut out = format!("{CSV_HEADER}\n");
     for r in &report.rows {
@@ -537,7 +541,8 @@ pub fn default_name(files: &[PathBuf]) -> String {
     format!("report-{}", stems.join("+"))
 }
 
-/// Writes `NAME.md`, `NAME.csv`, `NAME.json` and `NAME.png` into `dir`, atomically.
+/// Writes `NAME.md`, `NAME.csv`, `NAME.json`, `NAME.png` (accuracy) and `NAME-diff.png`
+/// (paired differences) into `dir`, atomically.
 pub fn write_all(dir: &Path, name: &str, report: &GridReport) -> Result<()> {
     let json =
         serde_json::to_string_pretty(report).expect("a report is always representable in JSON");
@@ -552,5 +557,8 @@ pub fn write_all(dir: &Path, name: &str, report: &GridReport) -> Result<()> {
     }
     let png = dir.join(format!("{name}.png"));
     super::plot::accuracy_vs_lr(report, &png)
+        .with_context(|| format!("writing the plot {}", png.display()))?;
+    let png = dir.join(format!("{name}-diff.png"));
+    super::diff_plot::paired_differences(report, &png)
         .with_context(|| format!("writing the plot {}", png.display()))
 }

@@ -471,9 +471,16 @@ fn report_numbers_match_hand_computation() {
         vec![(6, "interrupted, 2/4 epochs + 5 steps"), (7, "to run")]
     );
 
+    // One degree of freedom: the 0.975 quantile is tan(0.475 π); sd / √2 = 0.035.
+    let half = (0.475 * std::f64::consts::PI).tan() * 0.035;
+    let (lo, hi) = d.ci95.unwrap();
+    assert!((lo - (0.015 - half)).abs() < 1e-9 && (hi - (0.015 + half)).abs() < 1e-9);
+
     let md = report::markdown(&r);
     let line = format!(
-        "| mlp | icv | 3/4 | 0 | 1-2 of 3 | 2.0-3.0x | 0.8100 ± 0.0794 | 0.8300 ± 0.0755 | baseline | +0.0150 ± 0.0495 | 1/2 | {:.3} | +0.0300 ± 0.0141 | 1 |",
+        "| mlp | icv | 3/4 | 0 | 1-2 of 3 | 2.0-3.0x | 0.8100 ± 0.0794 | 0.8300 ± 0.0755 | baseline | +0.0150 ± 0.0495 | {:+.4} to {:+.4} | 1/2 | {:.3} | +0.0300 ± 0.0141 | 1 |",
+        0.015 - half,
+        0.015 + half,
         p_final
     );
     assert!(md.contains(&line), "{md}\nwant {line}");

@@ -1,0 +1,193 @@
+//! The report's second plot: each amplified configuration's final test accuracy minus its
+//! baseline's, paired by seed, as a dot plot with the 95% interval of the mean difference and
+//! a line at zero. The accuracy plot shows where configurations end, with the spread between
+//! seeds; this one shows whether amplification moved them, with the noise that pairing by
+//! seed removes taken out (the table's "Δ final" and "95% CI of Δ final" columns).
+
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use plotters::prelude::*;
+
+use super::super::plot::{COLOURS, FONT};
+use super::plot::{render_with, write_png, Area};
+use super::report::GridReport;
+
+/// One row of the plot.
+#[derive(Debug, Clone, PartialEq)]
+struct Point {
+    /// `config (better in k/n)`, with the model first when the report has several.
+    label: String,
+    mean: f64,
+    /// The 95% interval; `None` with one pair.
+    ci: Option<(f64, f64)>,
+}
+
+/// Draws the plot as PNG at `path` (written atomically).
+pub fn paired_differences(report: &GridReport, path: &Path) -> Result<()> {
+    let points = points(report);
+    write_png(path, &render_with(|root| draw(root, &points))?)
+}
+
+/// The amplified rows with at least one finished pair, in the report's order.
+fn points(report: &GridReport) -> Vec<Point> {
+    let models: std::collections::BTreeSet<&str> =
+        report.rows.iter().map(|r| r.model.as_str()).collect();
+    report
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let d = r.final_diff.as_ref().filter(|d| d.difference.n > 0)?;
+            let name = if models.len() > 1 {
+                format!("{}: {}", r.model, r.config)
+            } else {
+                r.config.clone()
+            };
+            Some(Point {
+                label: format!("{name} ({}/{})", d.better, d.difference.n),
+                mean: d.difference.mean,
+                ci: d.ci95,
+            })
+        })
+        .collect()
+}
+
+/// The x range: every interval and zero, padded.
+fn x_range(points: &[Point]) -> (f64, f64) {
+    let (lo, hi) = points.iter().fold((0.0f64, 0.0f64), |(lo, hi), p| {
+        let (a, b) = p.ci.unwrap_or((p.mean, p.mean));
+        (lo.min(a), hi.max(b))
+    });
+    let pad = ((hi - lo) * 0.08).max(0.005);
+    (lo - pad, hi + pad)
+}
+
+fn draw(root: &Area, points: &[Point]) -> Result<()> {
+    if points.is_empty() {
+        root.draw(&Text::new(
+            "no amplified run has a finished baseline yet",
+            (40, 40),
+            (FONT, 18),
+        ))
+        .map_err(|e| anyhow!("{e}"))?;
+        return Ok(());
+    }
+    let n = points.len();
+    let (x_lo, x_hi) = x_range(points);
+    let label_width = points.iter().map(|p| p.label.chars().count()).max();
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            "final test accuracy − baseline's, paired by seed (mean, 95% CI)",
+            (FONT, 20),
+        )
+        .margin(14)
+        .x_label_area_size(40)
+        .y_label_area_size((label_width.unwrap_or(0) as u32 * 7 + 20).clamp(60, 460))
+        // `into_segmented` gives `0..k` k + 1 segments: one per row.
+        .build_cartesian_2d(x_lo..x_hi, (0..n - 1).into_segmented())
+        .map_err(|e| anyhow!("{e}"))?;
+    // Row `i` from the top sits at segment `n - 1 - i`.
+    let at = |i: usize| SegmentValue::CenterOf(n - 1 - i);
+    chart
+        .configure_mesh()
+        .x_desc("Δ final test accuracy (amplified − baseline); (k/n): better in k of n seeds")
+        .x_label_formatter(&|v| format!("{v:+.3}"))
+        .y_labels(n)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(k) if *k < n => points[n - 1 - k].label.clone(),
+            _ => String::new(),
+        })
+        .disable_y_mesh()
+        .x_max_light_lines(2)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 15))
+        .draw()
+        .map_err(|e| anyhow!("{e}"))?;
+    chart
+        .draw_series(LineSeries::new(
+            [(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Last)],
+            BLACK.stroke_width(1),
+        ))
+        .map_err(|e| anyhow!("{e}"))?;
+    for (i, p) in points.iter().enumerate() {
+        let c = COLOURS[i % COLOURS.len()];
+        if let Some((lo, hi)) = p.ci {
+            chart
+                .draw_series(std::iter::once(ErrorBar::new_horizontal(
+                    at(i),
+                    lo,
+                    p.mean,
+                    hi,
+                    c.stroke_width(2),
+                    8,
+                )))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
+        chart
+            .draw_series(std::iter::once(Circle::new((p.mean, at(i)), 5, c.filled())))
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(label: &str, mean: f64, ci: Option<(f64, f64)>) -> Point {
+        Point {
+            label: label.to_string(),
+            mean,
+            ci,
+        }
+    }
+
+    /// The pixels of colour `c`, as (x, y).
+    fn where_is(pixels: &[u8], c: RGBColor) -> Vec<(usize, usize)> {
+        let w = super::super::plot::SIZE.0 as usize;
+        pixels
+            .chunks_exact(3)
+            .enumerate()
+            .filter(|(_, p)| (p[0], p[1], p[2]) == (c.0, c.1, c.2))
+            .map(|(i, _)| (i % w, i / w))
+            .collect()
+    }
+
+    #[test]
+    fn the_range_holds_every_interval_and_zero() {
+        let (lo, hi) = x_range(&[
+            point("a", 0.01, Some((0.004, 0.02))),
+            point("b", 0.03, None),
+        ]);
+        assert!(lo < 0.0 && hi > 0.03, "{lo} {hi}");
+        let (lo, hi) = x_range(&[point("a", -0.05, Some((-0.09, -0.01)))]);
+        assert!(lo < -0.09 && hi > 0.0, "{lo} {hi}");
+    }
+
+    /// Each row in its own colour, the first at the top; a row whose interval lies below
+    /// zero is drawn left of one above it; one pair draws a point without an interval.
+    #[test]
+    fn rows_are_drawn_top_down_on_either_side_of_zero() {
+        let points = [
+            point("late (5/8)", 0.02, Some((0.01, 0.03))),
+            point("all (0/4)", -0.05, Some((-0.08, -0.02))),
+            point("one (1/1)", 0.01, None),
+        ];
+        let pixels = render_with(|root| draw(root, &points)).unwrap();
+        let centre = |c: RGBColor| {
+            let at = where_is(&pixels, c);
+            assert!(at.len() > 50, "{c:?}: {} pixels", at.len());
+            let n = at.len() as f64;
+            let x = at.iter().map(|p| p.0 as f64).sum::<f64>() / n;
+            let y = at.iter().map(|p| p.1 as f64).sum::<f64>() / n;
+            (x, y)
+        };
+        let (late, all, one) = (centre(COLOURS[0]), centre(COLOURS[1]), centre(COLOURS[2]));
+        assert!(late.1 < all.1 && all.1 < one.1, "{late:?} {all:?} {one:?}");
+        assert!(all.0 < one.0 && one.0 < late.0, "{late:?} {all:?} {one:?}");
+        // No interval: only the dot, far fewer pixels than a dot with its bar.
+        assert!(where_is(&pixels, COLOURS[2]).len() < where_is(&pixels, COLOURS[0]).len());
+        // Nothing paired yet: a note, not an error.
+        assert!(render_with(|root| draw(root, &[])).is_ok());
+    }
+}
