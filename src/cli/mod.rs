@@ -7,6 +7,7 @@ pub mod device;
 mod experiment;
 mod grid;
 mod models;
+mod paired;
 mod plot;
 mod plot_text;
 mod progress;

@@ -15,6 +15,8 @@ use anyhow::{Context, Result};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::Serialize;
 
+use super::paired;
+
 /// Mean and sample standard deviation (n − 1) of some numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MeanSd {
@@ -86,6 +88,11 @@ pub struct Paired {
     pub difference: MeanSd,
     /// Of those seeds, how many the amplified run is strictly better in.
     pub better: usize,
+    /// Two-sided p-value of the paired t-test on `difference`; `null` with fewer than 2
+    /// pairs or when every difference is the same.
+    pub p_value: Option<f64>,
+    /// The 95% interval of the mean difference; `null` with fewer than 2 pairs.
+    pub ci95: Option<(f64, f64)>,
 }
 
 /// One row of the comparison: the runs of one config (name) on one model.
@@ -299,13 +306,15 @@ fn pair(members: &[&Classified], baselines: &BTreeMap<&PairKey, &RunRecord>) -> 
         final_acc: MeanSd::of(&accs(&finished, RunRecord::final_test_acc)),
         best_acc: MeanSd::of(&accs(&finished, RunRecord::best_test_acc)),
         better: differences.iter().filter(|d| **d > 0.0).count(),
+        p_value: paired::t_test(&differences),
+        ci95: paired::t_interval(&differences, 0.95),
         difference: MeanSd::of(&differences),
     };
     (paired, unpaired)
 }
 
 /// The column headers of [`markdown`] and [`table`].
-const HEADER: [&str; 11] = [
+const HEADER: [&str; 13] = [
     "config",
     "model",
     "role",
@@ -314,13 +323,15 @@ const HEADER: [&str; 11] = [
     "final acc (mean ± sd)",
     "baseline final acc",
     "difference",
+    "95% CI",
     "better in",
+    "p (paired t)",
     "best acc",
     "unpaired seeds",
 ];
 
 /// The cells of one row, as people read them (`—` for numbers that do not exist).
-fn cells(c: &Comparison) -> [String; 11] {
+fn cells(c: &Comparison) -> [String; 13] {
     let base = c.baseline.as_ref();
     let diverged = match base {
         Some(p) => format!("{} / base {}", c.diverged, p.diverged),
@@ -343,7 +354,9 @@ fn cells(c: &Comparison) -> [String; 11] {
         c.final_acc.display(false),
         base.map_or_else(dash, |p| p.final_acc.display(false)),
         base.map_or_else(dash, |p| p.difference.display(true)),
+        base.map_or_else(dash, |p| paired::ci_display(p.ci95)),
         base.map_or_else(dash, |p| format!("{}/{}", p.better, p.difference.n)),
+        base.map_or_else(dash, |p| paired::p_display(p.p_value)),
         c.best_acc.display(false),
         if c.unpaired.is_empty() {
             dash()
@@ -393,7 +406,8 @@ pub fn table(rows: &[Comparison]) -> Table {
 /// spaces.
 const CSV_HEADER: &str = "name,model,role,runs,seeds,diverged,final_mean,final_sd,best_mean,\
 best_sd,paired,baseline_diverged,baseline_final_mean,baseline_final_sd,baseline_best_mean,\
-baseline_best_sd,difference_n,difference_mean,difference_sd,better,unpaired";
+baseline_best_sd,difference_n,difference_mean,difference_sd,better,p_value,ci_low,ci_high,\
+unpaired";
 
 /// The comparison as CSV (RFC 4180 quoting), one line per row.
 pub fn csv(rows: &[Comparison]) -> String {
@@ -433,8 +447,11 @@ pub fn csv(rows: &[Comparison]) -> String {
                 num(p.difference.mean),
                 num(p.difference.sd),
                 p.better.to_string(),
+                p.p_value.map_or(String::new(), num),
+                p.ci95.map_or(String::new(), |c| num(c.0)),
+                p.ci95.map_or(String::new(), |c| num(c.1)),
             ],
-            None => vec![String::new(); 10],
+            None => vec![String::new(); 13],
         });
         fields.push(seed_list(&c.unpaired));
         out += &fields.join(",");

@@ -128,6 +128,14 @@ fn amplified_runs_are_paired_by_seed_and_diverged_ones_counted_apart() {
     close(p.difference.mean, 0.005);
     close(p.difference.sd, 0.015 * 2f64.sqrt());
     assert_eq!(p.better, 1);
+    // t = 0.005 / (0.0212 / √2) = 1/3, one degree of freedom: p = 1 − 2·atan(1/3)/π; the
+    // interval is 0.005 ± tan(0.475 π) · 0.015.
+    let p_value = 1.0 - 2.0 * (1.0f64 / 3.0).atan() / std::f64::consts::PI;
+    close(p.p_value.unwrap(), p_value);
+    let half = (0.475 * std::f64::consts::PI).tan() * 0.015;
+    let (lo, hi) = p.ci95.unwrap();
+    close(lo, 0.005 - half);
+    close(hi, 0.005 + half);
     let base = &rows[1];
     assert_eq!((base.name.as_str(), base.role), ("base", Role::Baseline));
     assert_eq!(base.seeds, vec![0, 1, 2]);
@@ -157,7 +165,7 @@ fn a_diverged_baseline_is_counted_on_its_side() {
     let p = rows[0].baseline.as_ref().unwrap();
     assert_eq!((p.seeds.len(), p.diverged, p.difference.n), (1, 1, 0));
     assert_eq!(cells(&rows[0])[4], "0 / base 1");
-    assert_eq!(cells(&rows[0])[8], "0/0");
+    assert_eq!(cells(&rows[0])[9], "0/0");
 }
 
 #[test]
@@ -169,13 +177,13 @@ fn markdown_csv_and_json_say_the_same() {
     assert_eq!(
         lines[2],
         "| all | mlp | amplified | 0 1 2 3 | 1 / base 0 | 0.8467 ± 0.0503 | 0.7767 ± 0.0751 \
-         | +0.0050 ± 0.0212 | 1/2 | 0.8533 ± 0.0503 | 3 |"
+         | +0.0050 ± 0.0212 | -0.1856 to +0.1956 | 1/2 | 0.795 | 0.8533 ± 0.0503 | 3 |"
     );
     let csv = csv(&rows);
     let line: Vec<&str> = csv.lines().nth(2).unwrap().split(',').collect();
     assert_eq!(&line[..6], ["base", "mlp", "baseline", "3", "0 1 2", "0"]);
     close(line[6].parse().unwrap(), 2.33 / 3.0);
-    assert_eq!(&line[10..], [""; 11]);
+    assert_eq!(&line[10..], [""; 14]);
     let v: serde_json::Value = serde_json::from_str(&json(&rows)).unwrap();
     assert_eq!(v[0]["baseline"]["better"], 1);
     assert_eq!(v[1]["final_acc"]["n"], 3);

@@ -13,7 +13,6 @@ mod cell;
 mod diff_plot;
 mod expand;
 mod local;
-mod paired;
 mod plot;
 mod report;
 mod slurm;

@@ -20,11 +20,11 @@ use amp_core::train::{RunRecord, RunStatus};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use super::super::paired::PairedDiff;
 use super::super::run_files::model_id;
 use super::super::summary::{csv_field, MeanSd};
 use super::cell::{CellDir, CellState};
 use super::expand::{Cell, Plan};
-use super::paired::PairedDiff;
 
 /// One configuration on one model, over seeds.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -1,6 +1,7 @@
 //! The paired comparison of an amplified configuration with its baseline, seed by seed:
-//! mean ± sd of the differences, how many seeds the amplified run is better in, and the
-//! two-sided p-value of the paired t-test (Student's t with n − 1 degrees of freedom).
+//! mean ± sd of the differences, how many seeds the amplified run is better in, the two-sided
+//! p-value of the paired t-test and the 95% interval of the mean difference (Student's t with
+//! n − 1 degrees of freedom). Grid reports and `report --summary` both say it this way.
 //!
 //! Pairing matters because seed noise is often as large as the effect: the difference of two
 //! runs of the same seed removes what they share (initialization, data order).
@@ -8,7 +9,7 @@
 use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::super::summary::MeanSd;
+use super::summary::MeanSd;
 
 /// Differences amplified − baseline over the seeds where both finished.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -45,19 +46,29 @@ impl PairedDiff {
 
     /// `0.074`, `<0.001`, or `—`.
     pub fn p_display(&self) -> String {
-        match self.p_value {
-            None => "—".into(),
-            Some(p) if p < 0.001 => "<0.001".into(),
-            Some(p) => format!("{p:.3}"),
-        }
+        p_display(self.p_value)
     }
 
     /// `-0.0200 to +0.0130`, or `—`.
     pub fn ci_display(&self) -> String {
-        match self.ci95 {
-            None => "—".into(),
-            Some((lo, hi)) => format!("{lo:+.4} to {hi:+.4}"),
-        }
+        ci_display(self.ci95)
+    }
+}
+
+/// `0.074`, `<0.001`, or `—` for no p-value.
+pub fn p_display(p: Option<f64>) -> String {
+    match p {
+        None => "—".into(),
+        Some(p) if p < 0.001 => "<0.001".into(),
+        Some(p) => format!("{p:.3}"),
+    }
+}
+
+/// `-0.0200 to +0.0130`, or `—` for no interval.
+pub fn ci_display(ci: Option<(f64, f64)>) -> String {
+    match ci {
+        None => "—".into(),
+        Some((lo, hi)) => format!("{lo:+.4} to {hi:+.4}"),
     }
 }
 
