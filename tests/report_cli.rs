@@ -380,3 +380,50 @@ fn a_run_that_diverged_in_its_first_epoch_took_zero_minutes() {
     assert!(!csv.contains("-0"), "{csv}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A grid's folder keeps each run in a cell folder (`<id>/`, with the cell's `config.toml`)
+/// and its reports (`report-*.json`) at the top: `amp report` on it reads the cells' runs and
+/// leaves the grid reports alone. Elsewhere a `report-*.json` is still read.
+#[test]
+fn a_grid_folder_is_read_through_its_cell_folders() {
+    let dir = scratch("grid-folder");
+    let amp_run = record(
+        "all",
+        0,
+        "all",
+        &[epoch(0, "0.7", true, 60.0), epoch(1, "0.8", false, 60.0)],
+        FINISHED,
+    );
+    let base_run = record(
+        "base",
+        0,
+        "none",
+        &[epoch(0, "0.7", false, 60.0), epoch(1, "0.75", false, 60.0)],
+        FINISHED,
+    );
+    for (id, name, text) in [
+        ("0123456789ab", "all-mlp-seed0.json", &amp_run),
+        ("ba9876543210", "base-mlp-seed0.json", &base_run),
+    ] {
+        let cell = dir.join(id);
+        std::fs::create_dir_all(&cell).unwrap();
+        std::fs::write(cell.join("config.toml"), "name = \"x\"\n").unwrap();
+        std::fs::write(cell.join(name), text).unwrap();
+    }
+    std::fs::write(dir.join("report-grid.json"), "{\"grids\": []}").unwrap();
+    let o = amp(&["report", dir.to_str().unwrap(), "--summary"]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(o.status.success(), "{out}{err}");
+    assert!(!err.contains("report-grid.json"), "{err}");
+    assert!(out.contains("+0.0500"), "the pair is compared: {out}");
+
+    // Without cell folders it is just a file that is not a record.
+    let plain = scratch("not-a-grid");
+    std::fs::write(plain.join("report-grid.json"), "{\"grids\": []}").unwrap();
+    std::fs::write(plain.join("all-mlp-seed0.json"), &amp_run).unwrap();
+    let o = amp(&["report", plain.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("report-grid.json: not an amp run record"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&plain).unwrap();
+}

@@ -12,6 +12,7 @@ use amp_core::train::{Checkpoint, RunRecord};
 use anyhow::{bail, Context, Result};
 
 use super::args::ReportArgs;
+use super::grid::is_cell_folder;
 use super::report::{self, RunRow};
 use super::run_files::{epochs_done, RunFiles};
 use super::{run_row, summary};
@@ -80,9 +81,8 @@ fn load(f: &Path) -> Result<(RunRecord, RunRow)> {
     Ok((r, row))
 }
 
-/// Files to read: the files given, and every `*.json` in the folders given but the sweep's
-/// `summary.json`, and every checkpoint whose run has no record there (sorted, so that run
-/// numbers are stable). Returns the files and how many arguments could not be listed.
+/// Files to read: the files given, and the runs of the folders given ([`runs_in`]). Returns
+/// the files and how many arguments could not be listed.
 fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, usize) {
     let mut files = Vec::new();
     let mut failed = 0;
@@ -91,13 +91,8 @@ fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, usize) {
             files.push(a.clone());
             continue;
         }
-        match std::fs::read_dir(a) {
-            Ok(entries) => {
-                let mut inside: Vec<PathBuf> = entries
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| is_record_name(p) || is_unfinished_checkpoint(p))
-                    .collect();
-                inside.sort();
+        match runs_in(a) {
+            Ok(inside) => {
                 if inside.is_empty() {
                     eprintln!(
                         "warning: {}: no *.json run records (or checkpoints) inside",
@@ -107,12 +102,45 @@ fn expand(args: &[PathBuf]) -> (Vec<PathBuf>, usize) {
                 files.extend(inside);
             }
             Err(e) => {
-                eprintln!("warning: {}: {e}", a.display());
+                eprintln!("warning: {e:#}");
                 failed += 1;
             }
         }
     }
     (files, failed)
+}
+
+/// The runs in folder `dir`: every `*.json` but the sweep's `summary.json`, and every
+/// checkpoint whose run has no record there. A grid's folder (`amp grid run --out`) keeps its
+/// runs in cell folders: their runs are read instead of its `report-*.json` grid reports.
+/// Sorted, so that run numbers are stable.
+fn runs_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = sorted_entries(dir)?;
+    let cells: Vec<&PathBuf> = entries.iter().filter(|p| is_cell_folder(p)).collect();
+    let is_run = |p: &Path| is_record_name(p) || is_unfinished_checkpoint(p);
+    let mut runs: Vec<PathBuf> = entries
+        .iter()
+        .filter(|p| is_run(p) && (cells.is_empty() || !is_grid_report_name(p)))
+        .cloned()
+        .collect();
+    for cell in cells {
+        runs.extend(sorted_entries(cell)?.into_iter().filter(|p| is_run(p)));
+    }
+    Ok(runs)
+}
+
+fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect())
+        .map_err(|e: std::io::Error| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    paths.sort();
+    Ok(paths)
+}
+
+/// `report-*.json`: what `amp grid report` writes into a grid's folder.
+fn is_grid_report_name(p: &Path) -> bool {
+    p.file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("report-"))
 }
 
 /// A checkpoint without its run's record beside it (a finished run keeps both).

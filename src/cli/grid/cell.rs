@@ -68,6 +68,14 @@ impl CellState {
     }
 }
 
+/// Whether `p` is a cell's folder: named by a cell id (12 hex digits), holding the cell's
+/// `config.toml` (written before the run starts).
+pub fn is_cell_folder(p: &Path) -> bool {
+    let id = p.file_name().map(|n| n.to_string_lossy().into_owned());
+    id.is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        && p.join("config.toml").is_file()
+}
+
 /// The files of one cell.
 pub struct CellDir {
     pub dir: PathBuf,

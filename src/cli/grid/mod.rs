@@ -27,6 +27,7 @@ use super::args::{
 };
 use super::run_files::{check_out_dir, model_id};
 use super::Finish;
+pub use cell::is_cell_folder;
 use cell::CellDir;
 use expand::Plan;
 use spec::GridSpec;
