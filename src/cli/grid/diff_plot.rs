@@ -9,7 +9,8 @@ use std::path::Path;
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
-use super::super::plot::{COLOURS, FONT};
+use super::super::plot::FONT;
+use super::dot_plot::{self, Dot, Frame};
 use super::plot::{render_with, write_png, Area};
 use super::report::GridReport;
 
@@ -72,66 +73,26 @@ fn draw(root: &Area, points: &[Point]) -> Result<()> {
         .map_err(|e| anyhow!("{e}"))?;
         return Ok(());
     }
-    let n = points.len();
-    let (x_lo, x_hi) = x_range(points);
-    let label_width = points.iter().map(|p| p.label.chars().count()).max();
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            "final test accuracy − baseline's, paired by seed (mean, 95% CI)",
-            (FONT, 20),
-        )
-        .margin(14)
-        .x_label_area_size(40)
-        .y_label_area_size((label_width.unwrap_or(0) as u32 * 7 + 20).clamp(60, 460))
-        // `into_segmented` gives `0..k` k + 1 segments: one per row.
-        .build_cartesian_2d(x_lo..x_hi, (0..n - 1).into_segmented())
-        .map_err(|e| anyhow!("{e}"))?;
-    // Row `i` from the top sits at segment `n - 1 - i`.
-    let at = |i: usize| SegmentValue::CenterOf(n - 1 - i);
-    chart
-        .configure_mesh()
-        .x_desc("Δ final test accuracy (amplified − baseline); (k/n): better in k of n seeds")
-        .x_label_formatter(&|v| format!("{v:+.3}"))
-        .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) if *k < n => points[n - 1 - k].label.clone(),
-            _ => String::new(),
+    let dots: Vec<Dot> = points
+        .iter()
+        .map(|p| Dot {
+            label: p.label.clone(),
+            value: p.mean,
+            bar: p.ci,
         })
-        .disable_y_mesh()
-        .x_max_light_lines(2)
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 15))
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    chart
-        .draw_series(LineSeries::new(
-            [(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Last)],
-            BLACK.stroke_width(1),
-        ))
-        .map_err(|e| anyhow!("{e}"))?;
-    for (i, p) in points.iter().enumerate() {
-        let c = COLOURS[i % COLOURS.len()];
-        if let Some((lo, hi)) = p.ci {
-            chart
-                .draw_series(std::iter::once(ErrorBar::new_horizontal(
-                    at(i),
-                    lo,
-                    p.mean,
-                    hi,
-                    c.stroke_width(2),
-                    8,
-                )))
-                .map_err(|e| anyhow!("{e}"))?;
-        }
-        chart
-            .draw_series(std::iter::once(Circle::new((p.mean, at(i)), 5, c.filled())))
-            .map_err(|e| anyhow!("{e}"))?;
-    }
-    Ok(())
+        .collect();
+    let frame = Frame {
+        caption: "final test accuracy − baseline's, paired by seed (mean, 95% CI)",
+        x_desc: "Δ final test accuracy (amplified − baseline); (k/n): better in k of n seeds",
+        x_range: x_range(points),
+        around_zero: true,
+    };
+    dot_plot::draw(root, &frame, &dots)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::super::plot::COLOURS;
     use super::*;
 
     fn point(label: &str, mean: f64, ci: Option<(f64, f64)>) -> Point {

@@ -11,6 +11,7 @@
 
 mod cell;
 mod diff_plot;
+mod dot_plot;
 mod expand;
 mod local;
 mod plot;

@@ -12,6 +12,7 @@ use plotters::prelude::*;
 
 use super::super::plot::{encode_png, register_font, COLOURS, FONT};
 use super::super::plot_text::TextBitmap;
+use super::dot_plot::{self, Dot, Frame};
 use super::report::GridReport;
 
 pub(super) const SIZE: (u32, u32) = (900, 560);
@@ -174,68 +175,30 @@ fn draw_rows<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let rows: Vec<(&String, (f64, f64))> = series
+    let dots: Vec<Dot> = series
         .iter()
-        .map(|(name, pts)| (name, (pts[0].1, pts[0].2)))
+        .map(|(name, pts)| Dot {
+            label: name.clone(),
+            value: pts[0].1,
+            bar: Some((pts[0].1 - pts[0].2, pts[0].1 + pts[0].2)),
+        })
         .collect();
-    let n = rows.len();
-    let (lo, hi) = rows.iter().fold((1.0f64, 0.0f64), |(a, b), (_, (m, sd))| {
-        (a.min(m - sd), b.max(m + sd))
-    });
+    let (lo, hi) = dots
+        .iter()
+        .filter_map(|d| d.bar)
+        .fold((1.0f64, 0.0f64), |(a, b), (lo, hi)| (a.min(lo), b.max(hi)));
     let x_lo = ((lo - 0.02) * 20.0).floor().max(0.0) / 20.0;
     let x_hi = (((hi + 0.02) * 20.0).ceil() / 20.0)
         .min(1.0)
         .max(x_lo + 0.05);
-    let label_width = rows
-        .iter()
-        .map(|(name, _)| name.chars().count())
-        .max()
-        .unwrap_or(0);
-    let mut chart = ChartBuilder::on(root)
-        .caption(
-            format!("final test accuracy at lr {lr} (mean ± sd over seeds)"),
-            (FONT, 20),
-        )
-        .margin(14)
-        .x_label_area_size(40)
-        .y_label_area_size((label_width as u32 * 7 + 20).clamp(60, 460))
-        // `into_segmented` gives `0..k` k + 1 segments: one per row.
-        .build_cartesian_2d(x_lo..x_hi, (0..n - 1).into_segmented())
-        .map_err(|e| anyhow!("{e}"))?;
-    // Row `i` from the top sits at segment `n - 1 - i`.
-    let at = |i: usize| SegmentValue::CenterOf(n - 1 - i);
-    let names: Vec<&String> = rows.iter().map(|(name, _)| *name).collect();
-    chart
-        .configure_mesh()
-        .x_desc("test accuracy")
-        .y_labels(n)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(k) if *k < n => names[n - 1 - k].clone(),
-            _ => String::new(),
-        })
-        .disable_y_mesh()
-        .x_max_light_lines(2)
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 15))
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
-    for (i, (_, (mean, sd))) in rows.iter().enumerate() {
-        let c = COLOURS[i % COLOURS.len()];
-        chart
-            .draw_series(std::iter::once(ErrorBar::new_horizontal(
-                at(i),
-                mean - sd,
-                *mean,
-                mean + sd,
-                c.stroke_width(2),
-                8,
-            )))
-            .map_err(|e| anyhow!("{e}"))?;
-        chart
-            .draw_series(std::iter::once(Circle::new((*mean, at(i)), 5, c.filled())))
-            .map_err(|e| anyhow!("{e}"))?;
-    }
-    Ok(())
+    let caption = format!("final test accuracy at lr {lr} (mean ± sd over seeds)");
+    let frame = Frame {
+        caption: &caption,
+        x_desc: "test accuracy",
+        x_range: (x_lo, x_hi),
+        around_zero: false,
+    };
+    dot_plot::draw(root, &frame, &dots)
 }
 
 #[cfg(test)]
