@@ -7,7 +7,8 @@
 //! - [`cell`]: a cell's folder and state (done, interrupted, running, to run).
 //! - [`local`]: `grid run` (`--jobs N` child processes, or `--cell` in this process).
 //! - [`slurm`](mod@slurm): the sbatch script of a job array, and its submission.
-//! - [`report`](mod@report), [`paired`], [`plot`]: the result table, its statistics and its plot.
+//! - [`report`](mod@report): the result table (its paired statistics: `cli::paired`).
+//! - [`plot`], [`diff_plot`], [`dot_plot`]: its plots, final accuracy and paired differences.
 
 mod cell;
 mod diff_plot;
