@@ -1,5 +1,5 @@
 //! Images as stored on disk, 8 bits per value: what a source loads, once, before any seed
-//! picks a subset and normalizes it into an [`ImageSet`](super::ImageSet). A quarter of the
+//! picks a subset and normalizes it into an [`ImageSet`]. A quarter of the
 //! memory of `f32` pixels, and cheap to derive many prepared sets from.
 
 use super::ImageSet;
