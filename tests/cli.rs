@@ -506,3 +506,40 @@ fn a_cifar_resnet_trains_with_a_warmup_phase() {
         "the record keeps the config"
     );
 }
+
+/// `amp check` shows the schedule a run will follow, phase by phase with epochs counted from
+/// 1, written out or the default, and says when "amplification on" amplifies nothing.
+#[test]
+fn check_shows_the_schedule_phase_by_phase() {
+    let dir = scratch("check-schedule");
+    let cfg = dir.join("s.toml");
+    std::fs::write(
+        &cfg,
+        "name = \"s\"\n[train]\nepochs = 5\nlr = 0.2\n[amp]\nfactor = 3.0\n\
+         [amp.select]\nkind = \"intelligent\"\nmeasure = \"cv\"\nthreshold = \"mean\"\n\
+         observe_epochs = 1\n\
+         [[schedule]]\nepochs = \"0..1\"\nlr = 0.2\namplify = false\nwarmup = true\n\
+         [[schedule]]\nepochs = \"1..4\"\nlr = 0.2\namplify = true\nfactor = 1.5\n\
+         [[schedule]]\nepochs = \"4..5\"\nlr = 0.02\namplify = false\n",
+    )
+    .unwrap();
+    let o = amp(&["check", s(&cfg), "--model", "cnn"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let want = "schedule ([[schedule]] of the config; epochs counted from 1):\n\
+        \x20 epoch 1      lr rising to 0.2 (warm-up)  amplification off\n\
+        \x20 epochs 2-4   lr 0.2                      amplification on, k = 1.5\n\
+        \x20 epoch 5      lr 0.02                     amplification off\n\
+        \x20 (intelligent selection observes epoch 1: the layers it selects are amplified from \
+        epoch 2 on, where amplification is on)\n";
+    assert!(text(&o).contains(want), "{}", text(&o));
+
+    let base = dir.join("b.toml");
+    std::fs::write(&base, "name = \"b\"\n[train]\nepochs = 4\nlr = 0.1\n").unwrap();
+    let o = amp(&["check", s(&base), "--model", "cnn"]);
+    let want = "schedule (the default, scaled to train.epochs; epochs counted from 1):\n\
+        \x20 epochs 1-2   lr 0.1                      amplification on, k = 2\n\
+        \x20 epoch 3      lr 0.01                     amplification off\n\
+        \x20 epoch 4      lr 0.001                    amplification off\n\
+        \x20 (a baseline: no layer is selected, nothing is amplified)\n";
+    assert!(text(&o).contains(want), "{}", text(&o));
+}

@@ -3,7 +3,8 @@
 //! every epoch, stops cleanly on Ctrl-C, resumes with `--resume`, and its record is written
 //! atomically when it is over.
 
-use amp_core::config::{ExperimentConfig, Overrides};
+use amp_core::config::{ExperimentConfig, Overrides, SelectKind, DEFAULT_OBSERVE_EPOCHS};
+use amp_core::method::PhaseSchedule;
 use amp_core::train::{Outcome, RunRecord, StopFlag};
 use anyhow::{bail, Result};
 
@@ -153,6 +154,18 @@ pub fn check(args: CheckArgs) -> Result<()> {
         names.len(),
         plan.policy.describe()
     );
+    let origin = if config.schedule.is_some() {
+        "[[schedule]] of the config"
+    } else {
+        "the default, scaled to train.epochs"
+    };
+    println!("schedule ({origin}; epochs counted from 1):");
+    for line in schedule_lines(&config.schedule()?) {
+        println!("  {line}");
+    }
+    if let Some(note) = amplification_note(&config) {
+        println!("  ({note})");
+    }
     if plan.settings.hold_weight_norms {
         println!(
             "train.hold_weight_norms: each candidate's weights are rescaled to their norm \
@@ -160,4 +173,56 @@ pub fn check(args: CheckArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// What "amplification on" does not say: a baseline selects nothing, and intelligent
+/// selection amplifies nothing while it observes.
+fn amplification_note(config: &ExperimentConfig) -> Option<String> {
+    let select = &config.amp.select;
+    match select.kind {
+        SelectKind::None => Some("a baseline: no layer is selected, nothing is amplified".into()),
+        SelectKind::Intelligent => {
+            let n = select.observe_epochs.unwrap_or(DEFAULT_OBSERVE_EPOCHS);
+            let observed = if n == 1 {
+                "epoch 1".to_string()
+            } else {
+                format!("epochs 1-{n}")
+            };
+            Some(format!(
+                "intelligent selection observes {observed}: the layers it selects are amplified \
+                 from epoch {} on, where amplification is on",
+                n + 1
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// A line per phase, epochs counted from 1: `epochs 5-6   lr 0.01   amplification on, k = 2`.
+fn schedule_lines(schedule: &PhaseSchedule) -> Vec<String> {
+    schedule
+        .phases()
+        .iter()
+        .map(|p| {
+            let (a, b) = (p.epochs.start + 1, p.epochs.end);
+            let epochs = if a == b {
+                format!("epoch {a}")
+            } else {
+                format!("epochs {a}-{b}")
+            };
+            let lr = if p.warmup {
+                format!("lr rising to {} (warm-up)", p.lr)
+            } else {
+                format!("lr {}", p.lr)
+            };
+            let amplified = if p.amplify {
+                format!("amplification on, k = {}", p.factor)
+            } else {
+                "amplification off".to_string()
+            };
+            format!("{epochs:<12} {lr:<27} {amplified}")
+                .trim_end()
+                .to_string()
+        })
+        .collect()
 }
