@@ -132,7 +132,7 @@ fn runs_in(dir: &Path) -> Result<Vec<PathBuf>> {
 fn sorted_entries(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .and_then(|entries| entries.map(|e| e.map(|e| e.path())).collect())
-        .map_err(|e: std::io::Error| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        .with_context(|| dir.display().to_string())?;
     paths.sort();
     Ok(paths)
 }

@@ -68,12 +68,15 @@ impl CellState {
     }
 }
 
+/// A cell's resolved config, in its folder.
+const CONFIG_FILE: &str = "config.toml";
+
 /// Whether `p` is a cell's folder: named by a cell id (12 hex digits), holding the cell's
 /// `config.toml` (written before the run starts).
 pub fn is_cell_folder(p: &Path) -> bool {
     let id = p.file_name().map(|n| n.to_string_lossy().into_owned());
     id.is_some_and(|id| id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit()))
-        && p.join("config.toml").is_file()
+        && p.join(CONFIG_FILE).is_file()
 }
 
 /// The files of one cell.
@@ -96,7 +99,7 @@ impl CellDir {
         CellDir {
             files: RunFiles::new(&dir, &cell.config.name, &model_id(cell.model), cell.seed),
             log: dir.join("log.txt"),
-            config: dir.join("config.toml"),
+            config: dir.join(CONFIG_FILE),
             lock: dir.join("lock"),
             dir,
         }

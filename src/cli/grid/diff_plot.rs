@@ -14,24 +14,16 @@ use super::dot_plot::{self, Dot, Frame};
 use super::plot::{render_with, write_png, Area};
 use super::report::GridReport;
 
-/// One row of the plot.
-#[derive(Debug, Clone, PartialEq)]
-struct Point {
-    /// `config (better in k/n)`, with the model first when the report has several.
-    label: String,
-    mean: f64,
-    /// The 95% interval; `None` with one pair.
-    ci: Option<(f64, f64)>,
-}
-
 /// Draws the plot as PNG at `path` (written atomically).
 pub fn paired_differences(report: &GridReport, path: &Path) -> Result<()> {
-    let points = points(report);
-    write_png(path, &render_with(|root| draw(root, &points))?)
+    let dots = dots(report);
+    write_png(path, &render_with(|root| draw(root, &dots))?)
 }
 
-/// The amplified rows with at least one finished pair, in the report's order.
-fn points(report: &GridReport) -> Vec<Point> {
+/// The amplified rows with at least one finished pair, in the report's order: labelled
+/// `config (better in k/n)` (the model first when the report has several), at the mean
+/// difference, with its 95% interval (none with one pair).
+fn dots(report: &GridReport) -> Vec<Dot> {
     let models: std::collections::BTreeSet<&str> =
         report.rows.iter().map(|r| r.model.as_str()).collect();
     report
@@ -44,27 +36,27 @@ fn points(report: &GridReport) -> Vec<Point> {
             } else {
                 r.config.clone()
             };
-            Some(Point {
+            Some(Dot {
                 label: format!("{name} ({}/{})", d.better, d.difference.n),
-                mean: d.difference.mean,
-                ci: d.ci95,
+                value: d.difference.mean,
+                bar: d.ci95,
             })
         })
         .collect()
 }
 
 /// The x range: every interval and zero, padded.
-fn x_range(points: &[Point]) -> (f64, f64) {
-    let (lo, hi) = points.iter().fold((0.0f64, 0.0f64), |(lo, hi), p| {
-        let (a, b) = p.ci.unwrap_or((p.mean, p.mean));
+fn x_range(dots: &[Dot]) -> (f64, f64) {
+    let (lo, hi) = dots.iter().fold((0.0f64, 0.0f64), |(lo, hi), d| {
+        let (a, b) = d.bar.unwrap_or((d.value, d.value));
         (lo.min(a), hi.max(b))
     });
     let pad = ((hi - lo) * 0.08).max(0.005);
     (lo - pad, hi + pad)
 }
 
-fn draw(root: &Area, points: &[Point]) -> Result<()> {
-    if points.is_empty() {
+fn draw(root: &Area, dots: &[Dot]) -> Result<()> {
+    if dots.is_empty() {
         root.draw(&Text::new(
             "no amplified run has a finished baseline yet",
             (40, 40),
@@ -73,21 +65,13 @@ fn draw(root: &Area, points: &[Point]) -> Result<()> {
         .map_err(|e| anyhow!("{e}"))?;
         return Ok(());
     }
-    let dots: Vec<Dot> = points
-        .iter()
-        .map(|p| Dot {
-            label: p.label.clone(),
-            value: p.mean,
-            bar: p.ci,
-        })
-        .collect();
     let frame = Frame {
         caption: "final test accuracy − baseline's, paired by seed (mean, 95% CI)",
         x_desc: "Δ final test accuracy (amplified − baseline); (k/n): better in k of n seeds",
-        x_range: x_range(points),
+        x_range: x_range(dots),
         around_zero: true,
     };
-    dot_plot::draw(root, &frame, &dots)
+    dot_plot::draw(root, &frame, dots)
 }
 
 #[cfg(test)]
@@ -95,11 +79,11 @@ mod tests {
     use super::super::super::plot::COLOURS;
     use super::*;
 
-    fn point(label: &str, mean: f64, ci: Option<(f64, f64)>) -> Point {
-        Point {
+    fn point(label: &str, mean: f64, ci: Option<(f64, f64)>) -> Dot {
+        Dot {
             label: label.to_string(),
-            mean,
-            ci,
+            value: mean,
+            bar: ci,
         }
     }
 
