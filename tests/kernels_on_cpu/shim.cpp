@@ -1,16 +1,33 @@
-// Runs amp's CUDA C kernels on the CPU, one simulated thread at a time, so that their index
-// arithmetic is tested on machines without a GPU (tests/tests/cuda_kernels_on_cpu.rs).
+// Runs amp's CUDA C kernels on the CPU, so that their index arithmetic and their block-wide
+// synchronisation are tested on machines without a GPU (tests/tests/cuda_kernels_on_cpu.rs).
 //
 // The CUDA keywords become plain C++: kernels are ordinary functions, `__shared__` arrays are
-// (thread-local) statics, and the launch coordinates are thread-local globals the test sets
-// before each simulated thread.
-// Kernels that synchronise a block (the reductions) are only run with one thread per block,
-// where `__syncthreads` has nothing to wait for; the tree over threads is then trivial and
-// the rest (which elements a block sums, where it writes) is what is checked.
+// (thread-local) statics, and the launch coordinates are thread-local globals.
+//
+// A launch (`amp_sim_launch`) runs every thread of a block as a fiber (ucontext) on the
+// calling OS thread, one at a time; `__syncthreads()` hands control back to the scheduler,
+// which runs the next thread. Once every thread of the block waits at the barrier (or has
+// returned), all of them go on. The order in which the threads of one barrier interval run,
+// and the order of the blocks, follow a schedule (in order, reversed, shuffled): a kernel
+// that reads shared memory another thread writes in the same interval (a missing
+// `__syncthreads`) reads a value that depends on that order, which the test sees as results
+// that differ between schedules. A barrier that some threads of a block reach and others
+// never do (they returned) is reported as an error: on a GPU it hangs or is undefined.
+// What this cannot see: two threads of one interval writing the same global element (run one
+// after another, both writes land), memory ordering between blocks, warp-level behaviour.
+
+#include <ucontext.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
 
 namespace sim {
 struct Dim3 {
@@ -18,27 +35,138 @@ struct Dim3 {
 };
 }  // namespace sim
 
-// Per test thread: cargo runs tests in parallel.
+// Per OS thread: cargo runs tests in parallel, and each test's launches run on its own thread.
 static thread_local sim::Dim3 blockIdx, threadIdx, blockDim, gridDim;
+
+namespace sim {
+enum class State { Ready, AtBarrier, Done };
+
+struct Fiber {
+    ucontext_t ctx;
+    std::vector<char> stack;
+    State state = State::Ready;
+    unsigned barriers = 0;
+};
+
+// The launch running on this OS thread.
+struct Launch {
+    ucontext_t scheduler;
+    std::vector<Fiber> fibers;
+    unsigned current = 0;
+    void (*body)(void*) = nullptr;
+    void* ctx = nullptr;
+};
+static thread_local Launch* active = nullptr;
+static thread_local std::string error;
+
+// 64 KiB per simulated thread: the kernels keep a few scalars on their stacks.
+constexpr size_t STACK = 64 * 1024;
+
+static void fiber_main() {
+    Launch* l = active;
+    l->body(l->ctx);
+    l->fibers[l->current].state = State::Done;
+    // Returning resumes uc_link, the scheduler.
+}
+
+static void barrier() {
+    Launch* l = active;
+    if (l == nullptr) {
+        std::fprintf(stderr, "__syncthreads() outside amp_sim_launch\n");
+        std::abort();
+    }
+    Fiber& f = l->fibers[l->current];
+    f.state = State::AtBarrier;
+    f.barriers++;
+    swapcontext(&f.ctx, &l->scheduler);
+}
+
+// The order of `n` items for one round: 0 = in order, 1 = reversed, 2 = shuffled by `rng`.
+static std::vector<unsigned> order(unsigned n, unsigned kind, std::mt19937_64& rng) {
+    std::vector<unsigned> o(n);
+    std::iota(o.begin(), o.end(), 0u);
+    if (kind == 1) std::reverse(o.begin(), o.end());
+    if (kind == 2) std::shuffle(o.begin(), o.end(), rng);
+    return o;
+}
+
+// Runs block `b`'s threads to completion; false (and `error` set) on a divergent barrier.
+static bool run_block(Launch& l, unsigned b, unsigned kind, std::mt19937_64& rng) {
+    blockIdx.x = b;
+    for (auto& f : l.fibers) {
+        getcontext(&f.ctx);
+        f.ctx.uc_stack.ss_sp = f.stack.data();
+        f.ctx.uc_stack.ss_size = f.stack.size();
+        f.ctx.uc_link = &l.scheduler;
+        makecontext(&f.ctx, fiber_main, 0);
+        f.state = State::Ready;
+        f.barriers = 0;
+    }
+    for (unsigned round = 0;; round++) {
+        for (unsigned t : order(l.fibers.size(), kind, rng)) {
+            l.current = t;
+            threadIdx.x = t;
+            swapcontext(&l.scheduler, &l.fibers[t].ctx);
+        }
+        unsigned waiting = 0, done = 0, first_done = 0, first_waiting = 0;
+        for (unsigned t = 0; t < l.fibers.size(); t++) {
+            if (l.fibers[t].state == State::Done && done++ == 0) first_done = t;
+            if (l.fibers[t].state == State::AtBarrier && waiting++ == 0) first_waiting = t;
+        }
+        if (waiting == 0) return true;
+        if (done > 0) {
+            std::string where = std::to_string(b);
+            if (gridDim.y > 1) where = "(" + where + ", " + std::to_string(blockIdx.y) + ")";
+            error = "block " + where + ": thread " + std::to_string(first_waiting) +
+                    " (and " + std::to_string(waiting - 1) + " more) waits at __syncthreads() " +
+                    "number " + std::to_string(round + 1) + " that thread " +
+                    std::to_string(first_done) + " (and " + std::to_string(done - 1) +
+                    " more) returned without reaching: a divergent barrier";
+            return false;
+        }
+        for (auto& f : l.fibers) f.state = State::Ready;
+    }
+}
+}  // namespace sim
 
 #define __global__
 #define __device__
 #define __shared__ static thread_local
-#define __syncthreads()
+#define __syncthreads() sim::barrier()
 using std::isnan;
 using std::max;
 using std::min;
 using std::sqrt;
 
-extern "C" void amp_sim_thread(unsigned block, unsigned thread, unsigned block_dim,
-                               unsigned grid_dim) {
-    blockIdx.x = block;
-    threadIdx.x = thread;
-    blockDim.x = block_dim;
-    gridDim.x = grid_dim;
+// Runs `body(ctx)` as every thread of a launch of (`grid_x`, `grid_y`) blocks of `block`
+// threads, the blocks one after another in the schedule's order (`kind`: 0 in order, 1
+// reversed, 2 shuffled with `seed`, a fresh order for every barrier interval). Returns null,
+// or what went wrong.
+extern "C" const char* amp_sim_launch(unsigned grid_x, unsigned grid_y, unsigned block,
+                                      unsigned kind, uint64_t seed, void (*body)(void*),
+                                      void* ctx) {
+    sim::Launch l;
+    l.body = body;
+    l.ctx = ctx;
+    l.fibers.resize(block);
+    for (auto& f : l.fibers) f.stack.resize(sim::STACK);
+    std::mt19937_64 rng(seed);
+    blockDim.x = block;
+    gridDim.x = grid_x;
+    gridDim.y = grid_y;
+    sim::Launch* outer = sim::active;
+    sim::active = &l;
+    bool ok = true;
+    for (unsigned b : sim::order(grid_x * grid_y, kind, rng)) {
+        blockIdx.y = b / grid_x;
+        if (!(ok = sim::run_block(l, b % grid_x, kind, rng))) break;
+    }
+    sim::active = outer;
+    return ok ? nullptr : sim::error.c_str();
 }
 
 #include "amp-nn/src/conv2d/cuda.cu"
 #include "amp-nn/src/pool/cuda.cu"
 #include "amp-nn/src/batchnorm2d/cuda.cu"
 #include "amp_core_f32.cu"
+#include "tests/kernels_on_cpu/faulty.cu"

@@ -1,11 +1,19 @@
-//! amp's CUDA C kernels, compiled as C++ and run on the CPU one simulated thread at a time
-//! (build.rs, kernels_on_cpu/shim.cpp), against amp-nn's `Cpu` kernels: the index arithmetic
-//! of im2col/col2im, the layout transposes, pooling windows, batch-norm channel walks and the
-//! norm reductions, checked on machines without a GPU. The launch sequences mirror
-//! `amp-nn/src/*/cuda.rs` (grid sizes included); the GEMMs are cuBLAS's column-major
-//! definition applied literally to the arguments `amp_nn::cuda::gemm` maps a row-major
-//! product to. What this cannot check (that the GPU runs them the same way, the block trees
-//! of the reductions) is what scripts/gpu/run.sh checks on a GPU.
+//! amp's CUDA C kernels, compiled as C++ and run on the CPU (build.rs, kernels_on_cpu/shim.cpp),
+//! against amp-nn's `Cpu` kernels: the index arithmetic of im2col/col2im, the layout
+//! transposes, pooling windows, batch-norm channel walks and the norm reductions, checked on
+//! machines without a GPU. The launch sequences mirror `amp-nn/src/*/cuda.rs` (grid and block
+//! sizes included); the GEMMs are cuBLAS's column-major definition applied literally to the
+//! arguments `amp_nn::cuda::gemm` maps a row-major product to.
+//!
+//! Every thread of a block runs (as a fiber; `__syncthreads()` switches), in an order a
+//! [`Schedule`] picks. Each case runs under every schedule and must give the same bits: the
+//! kernels promise results that do not depend on scheduling, and a missing barrier shows up as
+//! a difference (the `the_simulation_catches_*` tests show that it does). What this cannot
+//! check (that a GPU runs them the same way, races between blocks, the memory model) is what
+//! scripts/gpu/run.sh checks on a GPU.
+
+use std::cell::Cell;
+use std::ffi::{c_char, c_void, CStr};
 
 use amp_nn::cuda::gemm::{ColMajorCall, Mat};
 use amp_nn::{NnDevice, PoolKind};
@@ -61,9 +69,21 @@ struct BnArgs {
     momentum: f64,
 }
 
+// The scheduler in shim.cpp uses the C++ standard library.
+#[link(name = "stdc++")]
+extern "C" {}
+
 #[link(name = "amp_kernels_on_cpu", kind = "static")]
 extern "C" {
-    fn amp_sim_thread(block: u32, thread: u32, block_dim: u32, grid_dim: u32);
+    fn amp_sim_launch(
+        grid_x: u32,
+        grid_y: u32,
+        block: u32,
+        kind: u32,
+        seed: u64,
+        body: extern "C" fn(*mut c_void),
+        ctx: *mut c_void,
+    ) -> *const c_char;
     fn im2col(x: *const f32, col: *mut f32, d: ConvDims);
     fn col2im_add(gcol: *const f32, gx: *mut f32, d: ConvDims);
     fn cnp_to_nchw(t: *const f32, bias: *const f32, y: *mut f32, n: i32, o: i32, plane: i32);
@@ -78,25 +98,128 @@ extern "C" {
     fn bn_eval_backward(a: BnArgs);
     fn measure_scale_f32(g: *mut f32, n: usize, k: f64, scale: i32, partial: *mut f64);
     fn add_partials_f32(partial: *const f64, parts: i32, acc: *mut f64, slot: i32);
+    fn faulty_tree_without_barriers(x: *const f64, out: *mut f64);
+    fn faulty_reuse_without_barrier(x: *const f64, out: *mut f64);
+    fn faulty_divergent_barrier(x: *const f64, out: *mut f64);
 }
 
-/// A launch of one thread per element in blocks of 256 (`CudaCtx::launch_n`), every thread of
-/// the last block included.
-fn per_element(n: usize, mut kernel: impl FnMut()) {
-    let blocks = n.div_ceil(256).max(1);
-    for b in 0..blocks {
-        for t in 0..256 {
-            unsafe { amp_sim_thread(b as u32, t, 256, blocks as u32) };
-            kernel();
+/// The order in which a launch runs its blocks, and the threads of a block between two
+/// barriers (shim.cpp).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Schedule {
+    InOrder,
+    Reversed,
+    /// A fresh random order for every block and barrier interval, from this seed.
+    Shuffled(u64),
+}
+
+const SCHEDULES: [Schedule; 3] = [
+    Schedule::InOrder,
+    Schedule::Reversed,
+    Schedule::Shuffled(0x5eed),
+];
+
+thread_local! {
+    /// The schedule of this test thread's launches.
+    static SCHEDULE: Cell<Schedule> = const { Cell::new(Schedule::InOrder) };
+}
+
+/// Threads per block of `CudaCtx::launch_n` (amp-nn/src/cuda/context.rs).
+const THREADS: usize = 256;
+/// Threads per block of amp-nn's reduction kernels (`REDUCE_THREADS` in context.rs).
+const REDUCE_THREADS: usize = 512;
+/// Threads per block of amp-core's norm kernels (`THREADS` in amp-core/src/backend/cuda.rs).
+const NORM_THREADS: usize = 256;
+
+/// Runs `kernel` as every thread of a (`grid`.0 x `grid`.1) x `block` launch under this
+/// thread's [`Schedule`]; panics with the simulation's error (a divergent barrier).
+fn launch(grid: (usize, usize), block: usize, mut kernel: impl FnMut()) {
+    extern "C" fn body<F: FnMut()>(ctx: *mut c_void) {
+        // SAFETY: `ctx` is the `&mut F` passed below, alive for the whole launch; the fibers
+        // run one at a time, so no two calls overlap.
+        unsafe { (*ctx.cast::<F>())() }
+    }
+    fn call<F: FnMut()>(grid: (usize, usize), block: usize, kernel: &mut F) {
+        let (kind, seed) = match SCHEDULE.get() {
+            Schedule::InOrder => (0, 0),
+            Schedule::Reversed => (1, 0),
+            Schedule::Shuffled(seed) => (2, seed),
+        };
+        let dim = |v: usize| u32::try_from(v.max(1)).expect("grid too large");
+        // SAFETY: `body::<F>` takes the `F` that `ctx` points to.
+        let err = unsafe {
+            amp_sim_launch(
+                dim(grid.0),
+                dim(grid.1),
+                dim(block),
+                kind,
+                seed,
+                body::<F>,
+                (kernel as *mut F).cast(),
+            )
+        };
+        if !err.is_null() {
+            // SAFETY: a NUL-terminated string owned by the shim until its next launch here.
+            panic!("{}", unsafe { CStr::from_ptr(err) }.to_string_lossy());
         }
+    }
+    call(grid, block, &mut kernel)
+}
+
+/// A launch of one thread per element of `n` in blocks of 256 (`CudaCtx::launch_n`), every
+/// thread of the last block included.
+fn per_element(n: usize, kernel: impl FnMut()) {
+    launch((n.div_ceil(THREADS), 1), THREADS, kernel)
+}
+
+/// A launch of `blocks` blocks of amp-nn's reduction width (`CudaCtx::launch_blocks`).
+fn per_block(blocks: usize, kernel: impl FnMut()) {
+    launch((blocks, 1), REDUCE_THREADS, kernel)
+}
+
+/// The bits of a case's outputs, named, to compare runs under different schedules.
+#[derive(Default, PartialEq)]
+struct Outputs(Vec<(&'static str, Vec<u64>)>);
+
+impl Outputs {
+    fn f32(mut self, name: &'static str, v: &[f32]) -> Self {
+        self.0
+            .push((name, v.iter().map(|v| u64::from(v.to_bits())).collect()));
+        self
+    }
+
+    fn f64(mut self, name: &'static str, v: &[f64]) -> Self {
+        self.0.push((name, v.iter().map(|v| v.to_bits()).collect()));
+        self
+    }
+
+    /// The first output and element where `self` and `other` differ.
+    fn first_difference(&self, other: &Outputs) -> Option<String> {
+        self.0.iter().zip(&other.0).find_map(|((name, a), (_, b))| {
+            let i = a.iter().zip(b).position(|(x, y)| x != y)?;
+            Some(format!("{name}[{i}]: {:#x} vs {:#x}", a[i], b[i]))
+        })
     }
 }
 
-/// A launch of `blocks` blocks of one thread (see shim.cpp for why one).
-fn per_block(blocks: usize, mut kernel: impl FnMut()) {
-    for b in 0..blocks {
-        unsafe { amp_sim_thread(b as u32, 0, 1, blocks as u32) };
-        kernel();
+/// Runs `case` under every schedule: its outputs must be the same bits each time.
+fn under_every_schedule(what: &str, case: impl Fn() -> Outputs) {
+    let mut first: Option<Outputs> = None;
+    for schedule in SCHEDULES {
+        SCHEDULE.set(schedule);
+        let out = case();
+        SCHEDULE.set(Schedule::InOrder);
+        match &first {
+            None => first = Some(out),
+            Some(want) => {
+                if let Some(diff) = want.first_difference(&out) {
+                    panic!(
+                        "{what}: {schedule:?} differs from {:?} at {diff}",
+                        SCHEDULES[0]
+                    );
+                }
+            }
+        }
     }
 }
 
@@ -170,7 +293,7 @@ fn conv_case<const C: usize, const O: usize, const K: usize>(
     w: usize,
     s: usize,
     p: usize,
-) {
+) -> Outputs {
     let mut rng = Rng((n * 1000 + h * 100 + w * 10 + K + s + p) as u64);
     let (xv, wv, bv) = (rng.vec(n * C * h * w), rng.vec(O * C * K * K), rng.vec(O));
     let (ho, wo) = ((h + 2 * p - K) / s + 1, (w + 2 * p - K) / s + 1);
@@ -287,20 +410,25 @@ fn conv_case<const C: usize, const O: usize, const K: usize>(
         &plus(g.get(&b).as_vec()),
         1e-5,
     );
+    Outputs::default()
+        .f32("y", &y)
+        .f32("gx", &gx)
+        .f32("gw", &gw)
+        .f32("gb", &gb)
 }
 
 #[test]
 fn convolution_kernels_match_the_cpu_path() {
-    conv_case::<3, 4, 3>(2, 7, 9, 1, 1);
-    conv_case::<4, 6, 3>(2, 8, 8, 2, 1);
-    conv_case::<5, 4, 1>(3, 6, 6, 2, 0);
-    conv_case::<2, 3, 7>(1, 9, 7, 2, 3);
-    conv_case::<3, 2, 1>(2, 5, 5, 1, 0);
-    conv_case::<2, 3, 3>(1, 4, 4, 1, 0);
-    conv_case::<2, 3, 3>(2, 6, 5, 3, 2);
+    under_every_schedule("conv 1", || conv_case::<3, 4, 3>(2, 7, 9, 1, 1));
+    under_every_schedule("conv 2", || conv_case::<4, 6, 3>(2, 8, 8, 2, 1));
+    under_every_schedule("conv 3", || conv_case::<5, 4, 1>(3, 6, 6, 2, 0));
+    under_every_schedule("conv 4", || conv_case::<2, 3, 7>(1, 9, 7, 2, 3));
+    under_every_schedule("conv 5", || conv_case::<3, 2, 1>(2, 5, 5, 1, 0));
+    under_every_schedule("conv 6", || conv_case::<2, 3, 3>(1, 4, 4, 1, 0));
+    under_every_schedule("conv 7", || conv_case::<2, 3, 3>(2, 6, 5, 3, 2));
 }
 
-fn pool_case(kind: PoolKind, (h, w, k, s, p): (usize, usize, usize, usize, usize)) {
+fn pool_case(kind: PoolKind, (h, w, k, s, p): (usize, usize, usize, usize, usize)) -> Outputs {
     const C: usize = 3;
     let n = 2;
     let mut rng = Rng((h * 31 + w * 7 + k + s * 3 + p) as u64);
@@ -344,6 +472,10 @@ fn pool_case(kind: PoolKind, (h, w, k, s, p): (usize, usize, usize, usize, usize
     let g = (cy * r).sum::<(), _>().backward();
     let want: Vec<f32> = g.get(&x).as_vec().into_iter().map(|v| v + 0.25).collect();
     assert_close(&format!("{what} gx"), &gx, &want, 1e-6);
+    Outputs::default()
+        .f32("y", &y)
+        .f32("arg", &arg.iter().map(|&a| a as f32).collect::<Vec<_>>())
+        .f32("gx", &gx)
 }
 
 #[test]
@@ -356,16 +488,15 @@ fn pooling_kernels_match_the_cpu_path() {
             (6, 9, 2, 1, 0),
             (5, 5, 5, 1, 2),
         ] {
-            pool_case(kind, geom);
+            under_every_schedule(&format!("{kind:?} pool {geom:?}"), || pool_case(kind, geom));
         }
     }
 }
 
-fn bn_case(train: bool) {
+fn bn_case(train: bool, (n, h, w): (usize, usize, usize)) -> Outputs {
     const C: usize = 5;
-    let (n, h, w) = (3, 4, 6);
     let hw = h * w;
-    let mut rng = Rng(if train { 11 } else { 12 });
+    let mut rng = Rng(if train { 11 } else { 12 } + n as u64 * hw as u64);
     let xv: Vec<f32> = rng.vec(n * C * hw).iter().map(|v| 2.0 * v + 0.7).collect();
     let (sv, bv, rmv) = (rng.vec(C), rng.vec(C), rng.vec(C));
     let rvv: Vec<f32> = rng.vec(C).iter().map(|v| v.abs() + 0.5).collect();
@@ -435,29 +566,49 @@ fn bn_case(train: bool) {
         &plus(g.get(&b).as_vec()),
         1e-5,
     );
+    Outputs::default()
+        .f32("y", &y)
+        .f32("running mean", &nrm)
+        .f32("running var", &nrv)
+        .f64("saved", &saved)
+        .f32("gx", &gx)
+        .f32("gscale", &gs)
+        .f32("gbias", &gb)
 }
 
 #[test]
 fn batch_norm_kernels_match_the_cpu_path() {
-    bn_case(true);
-    bn_case(false);
+    // 72 values per channel (fewer than a block's threads) and 1,250 (more than two rounds).
+    for dims in [(3, 4, 6), (2, 25, 25)] {
+        for train in [true, false] {
+            under_every_schedule(&format!("bn train={train} {dims:?}"), || {
+                bn_case(train, dims)
+            });
+        }
+    }
 }
 
 /// amp-core's tap kernels: the squared norm (of the values before scaling) lands in its slot,
 /// added to what is there, and the gradient is scaled in the same pass; the grid is the one
-/// amp-core launches (blocks = min(ceil(n / 256), 1024)), run one thread per block.
+/// amp-core launches (blocks = min(ceil(n / 256), 1024)).
 #[test]
 fn norm_and_scale_kernels_sum_every_element_once() {
     for n in [1usize, 255, 256, 1000, 300_000] {
+        under_every_schedule(&format!("norm n={n}"), || norm_case(n));
+    }
+}
+
+fn norm_case(n: usize) -> Outputs {
+    {
         let g0 = Rng(n as u64).vec(n);
         let mut g = g0.clone();
-        let blocks = n.div_ceil(256).min(1024);
+        let blocks = n.div_ceil(NORM_THREADS).min(1024);
         let mut partial = vec![f64::NAN; 1024];
         let mut acc = vec![0.0f64, 10.0, 0.0];
-        per_block(blocks, || unsafe {
+        launch((blocks, 1), NORM_THREADS, || unsafe {
             measure_scale_f32(g.as_mut_ptr(), n, 0.5, 1, partial.as_mut_ptr())
         });
-        per_block(1, || unsafe {
+        launch((1, 1), NORM_THREADS, || unsafe {
             add_partials_f32(partial.as_ptr(), blocks as i32, acc.as_mut_ptr(), 1)
         });
         let want: f64 = g0.iter().map(|&v| v as f64 * v as f64).sum();
@@ -471,5 +622,47 @@ fn norm_and_scale_kernels_sum_every_element_once() {
             g.iter().zip(&g0).all(|(a, b)| *a == b * 0.5),
             "n={n}: scaled in place"
         );
+        Outputs::default().f64("acc", &acc).f32("g", &g)
     }
+}
+
+/// The three faulty kernels of kernels_on_cpu/faulty.cu, each a block sum of 256 values.
+fn faulty(kernel: unsafe extern "C" fn(*const f64, *mut f64), schedule: Schedule) -> Vec<f64> {
+    let x: Vec<f64> = Rng(5).vec(256).into_iter().map(f64::from).collect();
+    let mut out = vec![0.0; 256];
+    SCHEDULE.set(schedule);
+    launch((1, 1), 256, || unsafe {
+        kernel(x.as_ptr(), out.as_mut_ptr())
+    });
+    SCHEDULE.set(Schedule::InOrder);
+    out
+}
+
+/// A missing barrier inside a tree reduction, or between two uses of the same shared array,
+/// gives results that depend on the schedule: the check above would fail on such a kernel.
+#[test]
+fn the_simulation_catches_a_missing_barrier() {
+    for kernel in [
+        faulty_tree_without_barriers as unsafe extern "C" fn(*const f64, *mut f64),
+        faulty_reuse_without_barrier,
+    ] {
+        let runs: Vec<Vec<f64>> = SCHEDULES.iter().map(|&s| faulty(kernel, s)).collect();
+        assert!(
+            runs.iter().any(|r| r != &runs[0]),
+            "the schedules agree on a racy kernel"
+        );
+    }
+}
+
+/// A barrier that some threads of a block never reach stops the launch with an error.
+#[test]
+fn the_simulation_catches_a_divergent_barrier() {
+    let err = std::panic::catch_unwind(|| faulty(faulty_divergent_barrier, Schedule::InOrder))
+        .expect_err("a divergent barrier passed");
+    let msg = err.downcast_ref::<String>().expect("a message");
+    assert_eq!(
+        msg,
+        "block 0: thread 0 (and 31 more) waits at __syncthreads() number 1 that thread 32 \
+         (and 223 more) returned without reaching: a divergent barrier"
+    );
 }

@@ -1,0 +1,40 @@
+// Kernels with the synchronisation mistakes the simulation is there to catch, for the tests
+// that show it catches them (tests/tests/cuda_kernels_on_cpu.rs, `the_simulation_catches_*`).
+// Each is a block sum of 256 values, as amp's reduction kernels do it, with one thing wrong.
+
+// The tree without the barrier between its levels: a thread may add a partial sum another
+// thread has not written yet.
+extern "C" __global__ void faulty_tree_without_barriers(const double* x, double* out) {
+    __shared__ double sh[256];
+    sh[threadIdx.x] = x[threadIdx.x];
+    __syncthreads();
+    for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+        if (threadIdx.x < k) sh[threadIdx.x] += sh[threadIdx.x + k];
+    }
+    if (threadIdx.x == 0) out[0] = sh[0];
+}
+
+// Two sums in a row through the same shared array, without the barrier after every thread
+// read the first result: a fast thread overwrites sh[0] for the second sum while slower ones
+// still read the first.
+extern "C" __global__ void faulty_reuse_without_barrier(const double* x, double* out) {
+    __shared__ double sh[256];
+    double total = 0.0;
+    for (int pass = 0; pass < 2; pass++) {
+        sh[threadIdx.x] = x[threadIdx.x] * (pass + 1);
+        __syncthreads();
+        for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+            if (threadIdx.x < k) sh[threadIdx.x] += sh[threadIdx.x + k];
+            __syncthreads();
+        }
+        total += sh[0];
+    }
+    out[threadIdx.x] = total;
+}
+
+// A barrier inside a branch that only the first 32 threads take.
+extern "C" __global__ void faulty_divergent_barrier(const double* x, double* out) {
+    if (threadIdx.x >= 32) return;
+    __syncthreads();
+    out[threadIdx.x] = x[threadIdx.x];
+}
