@@ -20,6 +20,7 @@ fn main() {
         "amp-nn/src/pool/cuda.cu",
         "amp-nn/src/batchnorm2d/cuda.cu",
         "amp-core/src/backend/cuda.cu",
+        "tests/kernels_on_cpu/faulty.cu",
     ] {
         println!("cargo:rerun-if-changed={}", repo.join(f).display());
     }
@@ -31,6 +32,8 @@ fn main() {
         .flag_if_supported("-std=c++17")
         .flag_if_supported("-Wno-unused-parameter")
         .flag_if_supported("-Wno-sign-compare")
+        // shim.cpp's fibers _longjmp between stacks, which glibc's fortified longjmp refuses.
+        .flag("-U_FORTIFY_SOURCE")
         // Linked by the one test that uses it (`#[link]` there), not into every test.
         .cargo_metadata(false)
         .compile("amp_kernels_on_cpu");

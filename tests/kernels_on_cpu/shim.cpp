@@ -4,7 +4,7 @@
 // The CUDA keywords become plain C++: kernels are ordinary functions, `__shared__` arrays are
 // (thread-local) statics, and the launch coordinates are thread-local globals.
 //
-// A launch (`amp_sim_launch`) runs every thread of a block as a fiber (ucontext) on the
+// A launch (`amp_sim_launch`) runs every thread of a block as a fiber (own stack) on the
 // calling OS thread, one at a time; `__syncthreads()` hands control back to the scheduler,
 // which runs the next thread. Once every thread of the block waits at the barrier (or has
 // returned), all of them go on. The order in which the threads of one barrier interval run,
@@ -16,6 +16,7 @@
 // What this cannot see: two threads of one interval writing the same global element (run one
 // after another, both writes land), memory ordering between blocks, warp-level behaviour.
 
+#include <setjmp.h>
 #include <ucontext.h>
 
 #include <algorithm>
@@ -41,8 +42,12 @@ static thread_local sim::Dim3 blockIdx, threadIdx, blockDim, gridDim;
 namespace sim {
 enum class State { Ready, AtBarrier, Done };
 
+// A simulated thread: its own stack, started once per launch with makecontext, then switched
+// to and from with _setjmp/_longjmp (no system call per switch, unlike swapcontext, which
+// saves the signal mask: a launch makes millions of switches).
 struct Fiber {
-    ucontext_t ctx;
+    jmp_buf ctx;
+    ucontext_t boot;
     std::vector<char> stack;
     State state = State::Ready;
     unsigned barriers = 0;
@@ -50,7 +55,7 @@ struct Fiber {
 
 // The launch running on this OS thread.
 struct Launch {
-    ucontext_t scheduler;
+    jmp_buf scheduler;
     std::vector<Fiber> fibers;
     unsigned current = 0;
     void (*body)(void*) = nullptr;
@@ -62,11 +67,41 @@ static thread_local std::string error;
 // 64 KiB per simulated thread: the kernels keep a few scalars on their stacks.
 constexpr size_t STACK = 64 * 1024;
 
+// Back to the scheduler; returns when the scheduler resumes this fiber.
+static void yield(Fiber& f) {
+    if (_setjmp(f.ctx) == 0) _longjmp(active->scheduler, 1);
+}
+
+// A fiber's whole life: park, then run the kernel once per block it is resumed for. It never
+// returns; the launch drops its stack when it ends.
 static void fiber_main() {
-    Launch* l = active;
-    l->body(l->ctx);
-    l->fibers[l->current].state = State::Done;
-    // Returning resumes uc_link, the scheduler.
+    Launch* const l = active;
+    Fiber& f = l->fibers[l->current];
+    yield(f);
+    for (;;) {
+        l->body(l->ctx);
+        f.state = State::Done;
+        yield(f);
+    }
+}
+
+static void start(Launch& l, unsigned t) {
+    Fiber& f = l.fibers[t];
+    f.stack.resize(STACK);
+    getcontext(&f.boot);
+    f.boot.uc_stack.ss_sp = f.stack.data();
+    f.boot.uc_stack.ss_size = f.stack.size();
+    f.boot.uc_link = nullptr;
+    makecontext(&f.boot, fiber_main, 0);
+    l.current = t;
+    ucontext_t unused;  // fiber_main comes back by _longjmp, never to this context
+    if (_setjmp(l.scheduler) == 0) swapcontext(&unused, &f.boot);
+}
+
+static void resume(Launch& l, unsigned t) {
+    l.current = t;
+    threadIdx.x = t;
+    if (_setjmp(l.scheduler) == 0) _longjmp(l.fibers[t].ctx, 1);
 }
 
 static void barrier() {
@@ -78,7 +113,7 @@ static void barrier() {
     Fiber& f = l->fibers[l->current];
     f.state = State::AtBarrier;
     f.barriers++;
-    swapcontext(&f.ctx, &l->scheduler);
+    yield(f);
 }
 
 // The order of `n` items for one round: 0 = in order, 1 = reversed, 2 = shuffled by `rng`.
@@ -94,20 +129,11 @@ static std::vector<unsigned> order(unsigned n, unsigned kind, std::mt19937_64& r
 static bool run_block(Launch& l, unsigned b, unsigned kind, std::mt19937_64& rng) {
     blockIdx.x = b;
     for (auto& f : l.fibers) {
-        getcontext(&f.ctx);
-        f.ctx.uc_stack.ss_sp = f.stack.data();
-        f.ctx.uc_stack.ss_size = f.stack.size();
-        f.ctx.uc_link = &l.scheduler;
-        makecontext(&f.ctx, fiber_main, 0);
         f.state = State::Ready;
         f.barriers = 0;
     }
     for (unsigned round = 0;; round++) {
-        for (unsigned t : order(l.fibers.size(), kind, rng)) {
-            l.current = t;
-            threadIdx.x = t;
-            swapcontext(&l.scheduler, &l.fibers[t].ctx);
-        }
+        for (unsigned t : order(l.fibers.size(), kind, rng)) resume(l, t);
         unsigned waiting = 0, done = 0, first_done = 0, first_waiting = 0;
         for (unsigned t = 0; t < l.fibers.size(); t++) {
             if (l.fibers[t].state == State::Done && done++ == 0) first_done = t;
@@ -149,13 +175,13 @@ extern "C" const char* amp_sim_launch(unsigned grid_x, unsigned grid_y, unsigned
     l.body = body;
     l.ctx = ctx;
     l.fibers.resize(block);
-    for (auto& f : l.fibers) f.stack.resize(sim::STACK);
     std::mt19937_64 rng(seed);
     blockDim.x = block;
     gridDim.x = grid_x;
     gridDim.y = grid_y;
     sim::Launch* outer = sim::active;
     sim::active = &l;
+    for (unsigned t = 0; t < block; t++) sim::start(l, t);
     bool ok = true;
     for (unsigned b : sim::order(grid_x * grid_y, kind, rng)) {
         blockIdx.y = b / grid_x;

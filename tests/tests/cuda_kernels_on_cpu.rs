@@ -599,31 +599,29 @@ fn norm_and_scale_kernels_sum_every_element_once() {
 }
 
 fn norm_case(n: usize) -> Outputs {
-    {
-        let g0 = Rng(n as u64).vec(n);
-        let mut g = g0.clone();
-        let blocks = n.div_ceil(NORM_THREADS).min(1024);
-        let mut partial = vec![f64::NAN; 1024];
-        let mut acc = vec![0.0f64, 10.0, 0.0];
-        launch((blocks, 1), NORM_THREADS, || unsafe {
-            measure_scale_f32(g.as_mut_ptr(), n, 0.5, 1, partial.as_mut_ptr())
-        });
-        launch((1, 1), NORM_THREADS, || unsafe {
-            add_partials_f32(partial.as_ptr(), blocks as i32, acc.as_mut_ptr(), 1)
-        });
-        let want: f64 = g0.iter().map(|&v| v as f64 * v as f64).sum();
-        assert!(
-            (acc[1] - 10.0 - want).abs() <= 1e-9 * want.max(1.0),
-            "n={n}: {} vs {want}",
-            acc[1] - 10.0
-        );
-        assert_eq!((acc[0], acc[2]), (0.0, 0.0), "other slots untouched");
-        assert!(
-            g.iter().zip(&g0).all(|(a, b)| *a == b * 0.5),
-            "n={n}: scaled in place"
-        );
-        Outputs::default().f64("acc", &acc).f32("g", &g)
-    }
+    let g0 = Rng(n as u64).vec(n);
+    let mut g = g0.clone();
+    let blocks = n.div_ceil(NORM_THREADS).min(1024);
+    let mut partial = vec![f64::NAN; 1024];
+    let mut acc = vec![0.0f64, 10.0, 0.0];
+    launch((blocks, 1), NORM_THREADS, || unsafe {
+        measure_scale_f32(g.as_mut_ptr(), n, 0.5, 1, partial.as_mut_ptr())
+    });
+    launch((1, 1), NORM_THREADS, || unsafe {
+        add_partials_f32(partial.as_ptr(), blocks as i32, acc.as_mut_ptr(), 1)
+    });
+    let want: f64 = g0.iter().map(|&v| v as f64 * v as f64).sum();
+    assert!(
+        (acc[1] - 10.0 - want).abs() <= 1e-9 * want.max(1.0),
+        "n={n}: {} vs {want}",
+        acc[1] - 10.0
+    );
+    assert_eq!((acc[0], acc[2]), (0.0, 0.0), "other slots untouched");
+    assert!(
+        g.iter().zip(&g0).all(|(a, b)| *a == b * 0.5),
+        "n={n}: scaled in place"
+    );
+    Outputs::default().f64("acc", &acc).f32("g", &g)
 }
 
 /// The three faulty kernels of kernels_on_cpu/faulty.cu, each a block sum of 256 values.
