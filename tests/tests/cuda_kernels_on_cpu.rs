@@ -7,10 +7,11 @@
 //!
 //! Every thread of a block runs (as a fiber; `__syncthreads()` switches), in an order a
 //! [`Schedule`] picks. Each case runs under every schedule and must give the same bits: the
-//! kernels promise results that do not depend on scheduling, and a missing barrier shows up as
-//! a difference (the `the_simulation_catches_*` tests show that it does). What this cannot
-//! check (that a GPU runs them the same way, races between blocks, the memory model) is what
-//! scripts/gpu/run.sh checks on a GPU.
+//! kernels promise results that do not depend on scheduling, and a missing barrier that
+//! changes what some thread computes shows up as a difference (the `the_simulation_catches_*`
+//! tests show that it does). What this cannot check (that a GPU runs them the same way, races
+//! that change no result, races between blocks, the memory model) is what scripts/gpu/run.sh
+//! checks on a GPU.
 
 use std::cell::Cell;
 use std::ffi::{c_char, c_void, CStr};
