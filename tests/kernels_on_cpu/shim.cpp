@@ -2,7 +2,8 @@
 // synchronisation are tested on machines without a GPU (tests/tests/cuda_kernels_on_cpu.rs).
 //
 // The CUDA keywords become plain C++: kernels are ordinary functions, `__shared__` arrays are
-// (thread-local) statics, and the launch coordinates are thread-local globals.
+// statics local to the OS thread (so shared by the fibers of the block it runs, below), and
+// the launch coordinates are thread-local globals.
 //
 // A launch (`amp_sim_launch`) runs every thread of a block as a fiber (own stack) on the
 // calling OS thread, one at a time; `__syncthreads()` hands control back to the scheduler,
@@ -13,8 +14,9 @@
 // `__syncthreads`) reads a value that depends on that order, which the test sees as results
 // that differ between schedules. A barrier that some threads of a block reach and others
 // never do (they returned) is reported as an error: on a GPU it hangs or is undefined.
-// What this cannot see: two threads of one interval writing the same global element (run one
-// after another, both writes land), memory ordering between blocks, warp-level behaviour.
+// What this cannot see: a race that changes no thread's result, two threads of one interval
+// writing the same global element (run one after another, both writes land), races and memory
+// ordering between blocks (they run one after another), warp-level behaviour.
 
 #include <setjmp.h>
 #include <ucontext.h>
