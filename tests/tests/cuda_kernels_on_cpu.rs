@@ -134,37 +134,34 @@ const NORM_THREADS: usize = 256;
 
 /// Runs `kernel` as every thread of a (`grid`.0 x `grid`.1) x `block` launch under this
 /// thread's [`Schedule`]; panics with the simulation's error (a divergent barrier).
-fn launch(grid: (usize, usize), block: usize, mut kernel: impl FnMut()) {
+fn launch<F: FnMut()>(grid: (usize, usize), block: usize, mut kernel: F) {
     extern "C" fn body<F: FnMut()>(ctx: *mut c_void) {
         // SAFETY: `ctx` is the `&mut F` passed below, alive for the whole launch; the fibers
         // run one at a time, so no two calls overlap.
         unsafe { (*ctx.cast::<F>())() }
     }
-    fn call<F: FnMut()>(grid: (usize, usize), block: usize, kernel: &mut F) {
-        let (kind, seed) = match SCHEDULE.get() {
-            Schedule::InOrder => (0, 0),
-            Schedule::Reversed => (1, 0),
-            Schedule::Shuffled(seed) => (2, seed),
-        };
-        let dim = |v: usize| u32::try_from(v.max(1)).expect("grid too large");
-        // SAFETY: `body::<F>` takes the `F` that `ctx` points to.
-        let err = unsafe {
-            amp_sim_launch(
-                dim(grid.0),
-                dim(grid.1),
-                dim(block),
-                kind,
-                seed,
-                body::<F>,
-                (kernel as *mut F).cast(),
-            )
-        };
-        if !err.is_null() {
-            // SAFETY: a NUL-terminated string owned by the shim until its next launch here.
-            panic!("{}", unsafe { CStr::from_ptr(err) }.to_string_lossy());
-        }
+    let (kind, seed) = match SCHEDULE.get() {
+        Schedule::InOrder => (0, 0),
+        Schedule::Reversed => (1, 0),
+        Schedule::Shuffled(seed) => (2, seed),
+    };
+    let dim = |v: usize| u32::try_from(v.max(1)).expect("grid too large");
+    // SAFETY: `body::<F>` takes the `F` that `ctx` points to.
+    let err = unsafe {
+        amp_sim_launch(
+            dim(grid.0),
+            dim(grid.1),
+            dim(block),
+            kind,
+            seed,
+            body::<F>,
+            (&mut kernel as *mut F).cast(),
+        )
+    };
+    if !err.is_null() {
+        // SAFETY: a NUL-terminated string owned by the shim until its next launch here.
+        panic!("{}", unsafe { CStr::from_ptr(err) }.to_string_lossy());
     }
-    call(grid, block, &mut kernel)
 }
 
 /// A launch of one thread per element of `n` in blocks of 256 (`CudaCtx::launch_n`), every
@@ -186,6 +183,12 @@ impl Outputs {
     fn f32(mut self, name: &'static str, v: &[f32]) -> Self {
         self.0
             .push((name, v.iter().map(|v| u64::from(v.to_bits())).collect()));
+        self
+    }
+
+    fn i32(mut self, name: &'static str, v: &[i32]) -> Self {
+        self.0
+            .push((name, v.iter().map(|&v| v as u32 as u64).collect()));
         self
     }
 
@@ -475,7 +478,7 @@ fn pool_case(kind: PoolKind, (h, w, k, s, p): (usize, usize, usize, usize, usize
     assert_close(&format!("{what} gx"), &gx, &want, 1e-6);
     Outputs::default()
         .f32("y", &y)
-        .f32("arg", &arg.iter().map(|&a| a as f32).collect::<Vec<_>>())
+        .i32("arg", &arg)
         .f32("gx", &gx)
 }
 
