@@ -4,7 +4,7 @@
 //! atomically when it is over.
 
 use amp_core::config::{ExperimentConfig, Overrides, SelectKind, DEFAULT_OBSERVE_EPOCHS};
-use amp_core::method::PhaseSchedule;
+use amp_core::method::{epochs_display, PhaseSchedule};
 use amp_core::train::{Outcome, RunRecord, StopFlag};
 use anyhow::{bail, Result};
 
@@ -183,14 +183,10 @@ fn amplification_note(config: &ExperimentConfig) -> Option<String> {
         SelectKind::None => Some("a baseline: no layer is selected, nothing is amplified".into()),
         SelectKind::Intelligent => {
             let n = select.observe_epochs.unwrap_or(DEFAULT_OBSERVE_EPOCHS);
-            let observed = if n == 1 {
-                "epoch 1".to_string()
-            } else {
-                format!("epochs 1-{n}")
-            };
             Some(format!(
-                "intelligent selection observes {observed}: the layers it selects are amplified \
+                "intelligent selection observes {}: the layers it selects are amplified \
                  from epoch {} on, where amplification is on",
+                epochs_display(&(0..n)),
                 n + 1
             ))
         }
@@ -204,12 +200,7 @@ fn schedule_lines(schedule: &PhaseSchedule) -> Vec<String> {
         .phases()
         .iter()
         .map(|p| {
-            let (a, b) = (p.epochs.start + 1, p.epochs.end);
-            let epochs = if a == b {
-                format!("epoch {a}")
-            } else {
-                format!("epochs {a}-{b}")
-            };
+            let epochs = epochs_display(&p.epochs);
             let lr = if p.warmup {
                 format!("lr rising to {} (warm-up)", p.lr)
             } else {

@@ -42,6 +42,16 @@ pub struct Decision {
     pub scoring: Option<Scoring>,
 }
 
+/// Epoch indices `epochs` (from 0, as in configs' `[[schedule]]` ranges) as people count them,
+/// from 1: `epoch 3`, `epochs 3-4`, or `no epoch` for an empty range.
+pub fn epochs_display(epochs: &Range<usize>) -> String {
+    match (epochs.start + 1, epochs.end) {
+        (a, b) if a == b => format!("epoch {b}"),
+        (a, b) if a < b => format!("epochs {a}-{b}"),
+        _ => "no epoch".to_string(),
+    }
+}
+
 /// For people: epochs are counted from 1, as in the CLI's tables, progress lines and run
 /// status (the fields are indices from 0, as in configs' `[[schedule]]` ranges), so
 /// "from epoch 3" is the row the tables mark amplified first.
@@ -56,12 +66,12 @@ impl fmt::Display for Decision {
             self.candidates
         )?;
         if let Some(s) = &self.scoring {
-            let scored = match (s.window.start + 1, s.window.end) {
-                (a, b) if a == b => format!("epoch {b}"),
-                (a, b) if a < b => format!("epochs {a}-{b}"),
-                _ => "no epoch".to_string(),
-            };
-            write!(f, " (scored {scored}, cut {:.6})", s.cut)?;
+            write!(
+                f,
+                " (scored {}, cut {:.6})",
+                epochs_display(&s.window),
+                s.cut
+            )?;
         }
         if !self.selected_names.is_empty() {
             write!(f, ": {}", self.selected_names.join(", "))?;

@@ -33,7 +33,7 @@ mod schedule;
 mod selector;
 mod threshold;
 
-pub use decision::{Decision, Scoring};
+pub use decision::{epochs_display, Decision, Scoring};
 pub use direction::{Above, Below, Direction, DirectionKind};
 pub use error::{MethodError, ScheduleError};
 pub use intelligent::{Intelligent, Reselect};
