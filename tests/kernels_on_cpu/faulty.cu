@@ -1,6 +1,6 @@
 // Kernels with the synchronisation mistakes the simulation is there to catch, for the tests
-// that show it catches them (tests/tests/cuda_kernels_on_cpu.rs, `the_simulation_catches_*`).
-// Each is a block sum of 256 values, as amp's reduction kernels do it, with one thing wrong.
+// that show it catches them (tests/tests/cuda_kernels_on_cpu.rs, `the_*_catch*`).
+// Each is a block of 256 threads doing what amp's reduction kernels do, with one thing wrong.
 
 // The tree without the barrier between its levels: a thread may add a partial sum another
 // thread has not written yet.
@@ -37,4 +37,41 @@ extern "C" __global__ void faulty_divergent_barrier(const double* x, double* out
     if (threadIdx.x >= 32) return;
     __syncthreads();
     out[threadIdx.x] = x[threadIdx.x];
+}
+
+// Two block sums in a row, as `faulty_reuse_without_barrier`, but only thread 0 keeps what it
+// read: the threads that read sh[0] after thread 0 overwrote it throw that value away, so every
+// schedule gives the same result. The race is still there (and a GPU may run it either way).
+extern "C" __global__ void faulty_race_without_effect(const double* x, double* out) {
+    __shared__ double sh[256];
+    double total = 0.0;
+    for (int pass = 0; pass < 2; pass++) {
+        sh[threadIdx.x] = x[threadIdx.x] * (pass + 1);
+        __syncthreads();
+        for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+            if (threadIdx.x < k) sh[threadIdx.x] += sh[threadIdx.x + k];
+            __syncthreads();
+        }
+        total += sh[0];
+    }
+    if (threadIdx.x == 0) out[0] = total;
+}
+
+// Every block stores its copy of x to the same out: the stores agree, so the result does not
+// depend on which lands last, but two blocks writing one element is a race.
+extern "C" __global__ void faulty_blocks_store_one_element(const double* x, double* out) {
+    out[threadIdx.x] = x[threadIdx.x];
+}
+
+// A block sum whose first half of threads fills the shared array and whose tree reads all of
+// it: the second half reads what an earlier block (or kernel) left in shared memory.
+extern "C" __global__ void faulty_reads_unstored_shared(const double* x, double* out) {
+    __shared__ double sh[256];
+    if (threadIdx.x < 128) sh[threadIdx.x] = x[threadIdx.x];
+    __syncthreads();
+    for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+        if (threadIdx.x < k) sh[threadIdx.x] += sh[threadIdx.x + k];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) out[0] = sh[0];
 }

@@ -1,22 +1,20 @@
 // Runs amp's CUDA C kernels on the CPU, so that their index arithmetic and their block-wide
 // synchronisation are tested on machines without a GPU (tests/tests/cuda_kernels_on_cpu.rs).
-//
-// The CUDA keywords become plain C++: kernels are ordinary functions, `__shared__` arrays are
-// statics local to the OS thread (so shared by the fibers of the block it runs, below), and
-// the launch coordinates are thread-local globals.
+// The kernels themselves are compiled in kernels.cpp (CUDA's keywords as C++: cuda.h); this
+// file is the scheduler that runs a launch of them.
 //
 // A launch (`amp_sim_launch`) runs every thread of a block as a fiber (own stack) on the
 // calling OS thread, one at a time; `__syncthreads()` hands control back to the scheduler,
 // which runs the next thread. Once every thread of the block waits at the barrier (or has
 // returned), all of them go on. The order in which the threads of one barrier interval run,
 // and the order of the blocks, follow a schedule (in order, reversed, shuffled): a kernel
-// that reads shared memory another thread writes in the same interval (a missing
-// `__syncthreads`) reads a value that depends on that order, which the test sees as results
-// that differ between schedules. A barrier that some threads of a block reach and others
-// never do (they returned) is reported as an error: on a GPU it hangs or is undefined.
-// What this cannot see: a race that changes no thread's result, two threads of one interval
-// writing the same global element (run one after another, both writes land), races and memory
-// ordering between blocks (they run one after another), warp-level behaviour.
+// whose results depend on that order gives results that differ between schedules. Every
+// load and store is checked for data races as it happens (races.cpp), which also finds the
+// races that change no result. A barrier that some threads of a block reach and others never
+// do (they returned) is reported as an error: on a GPU it hangs or is undefined.
+// Launches run one at a time, under a lock: `__shared__` variables have one copy (cuda.h).
+// What this cannot see: races and memory ordering between blocks beyond two blocks storing to
+// one element (they run one after another; see races.cpp), warp-level behaviour.
 
 #include <setjmp.h>
 #include <ucontext.h>
@@ -27,21 +25,18 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <numeric>
 #include <random>
 #include <string>
 #include <vector>
 
-namespace sim {
-struct Dim3 {
-    unsigned int x = 0, y = 0, z = 0;
-};
-}  // namespace sim
-
-// Per OS thread: cargo runs tests in parallel, and each test's launches run on its own thread.
-static thread_local sim::Dim3 blockIdx, threadIdx, blockDim, gridDim;
+#include "tests/kernels_on_cpu/cuda.h"
+#include "tests/kernels_on_cpu/races.h"
 
 namespace sim {
+Coords coords;
+
 enum class State { Ready, AtBarrier, Done };
 
 // A simulated thread: its own stack, started once per launch with makecontext, then switched
@@ -50,21 +45,23 @@ enum class State { Ready, AtBarrier, Done };
 struct Fiber {
     jmp_buf ctx;
     ucontext_t boot;
-    std::vector<char> stack;
     State state = State::Ready;
     unsigned barriers = 0;
 };
 
-// The launch running on this OS thread.
+// The launch running now.
 struct Launch {
     jmp_buf scheduler;
     std::vector<Fiber> fibers;
+    std::vector<char> stacks;  // one after another, STACK bytes each
     unsigned current = 0;
     void (*body)(void*) = nullptr;
     void* ctx = nullptr;
 };
-static thread_local Launch* active = nullptr;
-static thread_local std::string error;
+static Launch* active = nullptr;
+static std::string error;
+// Held for a whole launch: cargo runs tests on several threads.
+static std::mutex one_launch_at_a_time;
 
 // 64 KiB per simulated thread: the kernels keep a few scalars on their stacks.
 constexpr size_t STACK = 64 * 1024;
@@ -89,10 +86,9 @@ static void fiber_main() {
 
 static void start(Launch& l, unsigned t) {
     Fiber& f = l.fibers[t];
-    f.stack.resize(STACK);
     getcontext(&f.boot);
-    f.boot.uc_stack.ss_sp = f.stack.data();
-    f.boot.uc_stack.ss_size = f.stack.size();
+    f.boot.uc_stack.ss_sp = l.stacks.data() + t * STACK;
+    f.boot.uc_stack.ss_size = STACK;
     f.boot.uc_link = nullptr;
     makecontext(&f.boot, fiber_main, 0);
     l.current = t;
@@ -103,10 +99,11 @@ static void start(Launch& l, unsigned t) {
 static void resume(Launch& l, unsigned t) {
     l.current = t;
     threadIdx.x = t;
+    races::set_thread(t);
     if (_setjmp(l.scheduler) == 0) _longjmp(l.fibers[t].ctx, 1);
 }
 
-static void barrier() {
+void barrier() {
     Launch* l = active;
     if (l == nullptr) {
         std::fprintf(stderr, "__syncthreads() outside amp_sim_launch\n");
@@ -127,15 +124,21 @@ static std::vector<unsigned> order(unsigned n, unsigned kind, std::mt19937_64& r
     return o;
 }
 
-// Runs block `b`'s threads to completion; false (and `error` set) on a divergent barrier.
+// Runs block `b`'s threads to completion; false (and `error` set) on a divergent barrier or
+// a data race.
 static bool run_block(Launch& l, unsigned b, unsigned kind, std::mt19937_64& rng) {
     blockIdx.x = b;
+    races::begin_block(b + blockIdx.y * gridDim.x);
     for (auto& f : l.fibers) {
         f.state = State::Ready;
         f.barriers = 0;
     }
     for (unsigned round = 0;; round++) {
         for (unsigned t : order(l.fibers.size(), kind, rng)) resume(l, t);
+        if (!races::error().empty()) {
+            error = races::error();
+            return false;
+        }
         unsigned waiting = 0, done = 0, first_done = 0, first_waiting = 0;
         for (unsigned t = 0; t < l.fibers.size(); t++) {
             if (l.fibers[t].state == State::Done && done++ == 0) first_done = t;
@@ -153,48 +156,40 @@ static bool run_block(Launch& l, unsigned b, unsigned kind, std::mt19937_64& rng
             return false;
         }
         for (auto& f : l.fibers) f.state = State::Ready;
+        races::next_interval();
     }
 }
 }  // namespace sim
 
-#define __global__
-#define __device__
-#define __shared__ static thread_local
-#define __syncthreads() sim::barrier()
-using std::isnan;
-using std::max;
-using std::min;
-using std::sqrt;
-
 // Runs `body(ctx)` as every thread of a launch of (`grid_x`, `grid_y`) blocks of `block`
 // threads, the blocks one after another in the schedule's order (`kind`: 0 in order, 1
-// reversed, 2 shuffled with `seed`, a fresh order for every barrier interval). Returns null,
-// or what went wrong.
+// reversed, 2 shuffled with `seed`, a fresh order for every barrier interval), checking
+// for data races if `races` is not 0. Returns null, or what went wrong (valid until this OS
+// thread's next launch).
 extern "C" const char* amp_sim_launch(unsigned grid_x, unsigned grid_y, unsigned block,
-                                      unsigned kind, uint64_t seed, void (*body)(void*),
-                                      void* ctx) {
+                                      unsigned kind, uint64_t seed, unsigned races,
+                                      void (*body)(void*), void* ctx) {
+    static thread_local std::string failure;
+    std::lock_guard<std::mutex> lock(sim::one_launch_at_a_time);
     sim::Launch l;
     l.body = body;
     l.ctx = ctx;
     l.fibers.resize(block);
+    l.stacks.resize(block * sim::STACK);
     std::mt19937_64 rng(seed);
     blockDim.x = block;
     gridDim.x = grid_x;
     gridDim.y = grid_y;
-    sim::Launch* outer = sim::active;
     sim::active = &l;
+    sim::races::begin_launch(races != 0, grid_x, grid_y, l.stacks.data(),
+                             l.stacks.data() + l.stacks.size());
     for (unsigned t = 0; t < block; t++) sim::start(l, t);
     bool ok = true;
     for (unsigned b : sim::order(grid_x * grid_y, kind, rng)) {
         blockIdx.y = b / grid_x;
         if (!(ok = sim::run_block(l, b % grid_x, kind, rng))) break;
     }
-    sim::active = outer;
-    return ok ? nullptr : sim::error.c_str();
+    sim::active = nullptr;
+    failure = ok ? "" : sim::error;
+    return ok ? nullptr : failure.c_str();
 }
-
-#include "amp-nn/src/conv2d/cuda.cu"
-#include "amp-nn/src/pool/cuda.cu"
-#include "amp-nn/src/batchnorm2d/cuda.cu"
-#include "amp_core_f32.cu"
-#include "tests/kernels_on_cpu/faulty.cu"

@@ -8,12 +8,16 @@
 //! Every thread of a block runs (as a fiber; `__syncthreads()` switches), in an order a
 //! [`Schedule`] picks. Each case runs under every schedule and must give the same bits: the
 //! kernels promise results that do not depend on scheduling, and a missing barrier that
-//! changes what some thread computes shows up as a difference (the `the_simulation_catches_*`
-//! tests show that it does). What this cannot check (that a GPU runs them the same way, races
-//! that change no result, races between blocks, the memory model) is what scripts/gpu/run.sh
-//! checks on a GPU.
+//! changes what some thread computes shows up as a difference. Every load and store of the
+//! kernels is also checked for data races as it happens (kernels_on_cpu/races.cpp): two
+//! threads of a block touching one word in the same barrier interval (one of them storing),
+//! two blocks storing to one element, a load of shared memory its block never stored to. That
+//! finds the races that change no result too; the `the_*_catch*` tests show both checks fail
+//! on kernels made wrong on purpose (kernels_on_cpu/faulty.cu). What this cannot check (that a
+//! GPU runs them the same way, loads of what another block stored in the same launch, the
+//! memory model, warp-level behaviour) is what scripts/gpu/run.sh checks on a GPU.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void, CStr};
 
 use amp_nn::cuda::gemm::{ColMajorCall, Mat};
@@ -82,6 +86,7 @@ extern "C" {
         block: u32,
         kind: u32,
         seed: u64,
+        races: u32,
         body: extern "C" fn(*mut c_void),
         ctx: *mut c_void,
     ) -> *const c_char;
@@ -102,6 +107,9 @@ extern "C" {
     fn faulty_tree_without_barriers(x: *const f64, out: *mut f64);
     fn faulty_reuse_without_barrier(x: *const f64, out: *mut f64);
     fn faulty_divergent_barrier(x: *const f64, out: *mut f64);
+    fn faulty_race_without_effect(x: *const f64, out: *mut f64);
+    fn faulty_blocks_store_one_element(x: *const f64, out: *mut f64);
+    fn faulty_reads_unstored_shared(x: *const f64, out: *mut f64);
 }
 
 /// The order in which a launch runs its blocks, and the threads of a block between two
@@ -123,6 +131,10 @@ const SCHEDULES: [Schedule; 3] = [
 thread_local! {
     /// The schedule of this test thread's launches.
     static SCHEDULE: Cell<Schedule> = const { Cell::new(Schedule::InOrder) };
+    /// Whether this test thread's launches check for data races (kernels_on_cpu/races.cpp).
+    static CHECK_RACES: Cell<bool> = const { Cell::new(true) };
+    /// The case running on this test thread, for the simulation's errors.
+    static CASE: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Threads per block of `CudaCtx::launch_n` (amp-nn/src/cuda/context.rs).
@@ -133,8 +145,20 @@ const REDUCE_THREADS: usize = 512;
 const NORM_THREADS: usize = 256;
 
 /// Runs `kernel` as every thread of a (`grid`.0 x `grid`.1) x `block` launch under this
-/// thread's [`Schedule`]; panics with the simulation's error (a divergent barrier).
-fn launch<F: FnMut()>(grid: (usize, usize), block: usize, mut kernel: F) {
+/// thread's [`Schedule`]; panics with the simulation's error (a data race, a divergent
+/// barrier), after the case's name.
+fn launch<F: FnMut()>(grid: (usize, usize), block: usize, kernel: F) {
+    if let Err(e) = try_launch(grid, block, kernel) {
+        panic!(
+            "{} ({:?}): {e}",
+            CASE.with_borrow(Clone::clone),
+            SCHEDULE.get()
+        );
+    }
+}
+
+/// [`launch`], returning the simulation's error.
+fn try_launch<F: FnMut()>(grid: (usize, usize), block: usize, mut kernel: F) -> Result<(), String> {
     extern "C" fn body<F: FnMut()>(ctx: *mut c_void) {
         // SAFETY: `ctx` is the `&mut F` passed below, alive for the whole launch; the fibers
         // run one at a time, so no two calls overlap.
@@ -154,14 +178,18 @@ fn launch<F: FnMut()>(grid: (usize, usize), block: usize, mut kernel: F) {
             dim(block),
             kind,
             seed,
+            u32::from(CHECK_RACES.get()),
             body::<F>,
             (&mut kernel as *mut F).cast(),
         )
     };
-    if !err.is_null() {
-        // SAFETY: a NUL-terminated string owned by the shim until its next launch here.
-        panic!("{}", unsafe { CStr::from_ptr(err) }.to_string_lossy());
+    if err.is_null() {
+        return Ok(());
     }
+    // SAFETY: a NUL-terminated string owned by the shim until this thread's next launch.
+    Err(unsafe { CStr::from_ptr(err) }
+        .to_string_lossy()
+        .into_owned())
 }
 
 /// A launch of one thread per element of `n` in blocks of 256 (`CudaCtx::launch_n`), every
@@ -208,6 +236,7 @@ impl Outputs {
 
 /// Runs `case` under every schedule: its outputs must be the same bits each time.
 fn under_every_schedule(what: &str, case: impl Fn() -> Outputs) {
+    CASE.set(what.to_string());
     let mut first: Option<Outputs> = None;
     for schedule in SCHEDULES {
         SCHEDULE.set(schedule);
@@ -628,27 +657,40 @@ fn norm_case(n: usize) -> Outputs {
     Outputs::default().f64("acc", &acc).f32("g", &g)
 }
 
-/// The three faulty kernels of kernels_on_cpu/faulty.cu, each a block sum of 256 values.
-fn faulty(kernel: unsafe extern "C" fn(*const f64, *mut f64), schedule: Schedule) -> Vec<f64> {
+type Faulty = unsafe extern "C" fn(*const f64, *mut f64);
+
+/// A faulty kernel of kernels_on_cpu/faulty.cu on 256 values, as `blocks` blocks of 256
+/// threads under `schedule`, checking for races or not; its output, or the simulation's error.
+fn faulty(
+    kernel: Faulty,
+    blocks: usize,
+    schedule: Schedule,
+    races: bool,
+) -> Result<Vec<f64>, String> {
     let x: Vec<f64> = Rng(5).vec(256).into_iter().map(f64::from).collect();
     let mut out = vec![0.0; 256];
     SCHEDULE.set(schedule);
-    launch((1, 1), 256, || unsafe {
+    CHECK_RACES.set(races);
+    let run = try_launch((blocks, 1), 256, || unsafe {
         kernel(x.as_ptr(), out.as_mut_ptr())
     });
     SCHEDULE.set(Schedule::InOrder);
-    out
+    CHECK_RACES.set(true);
+    run.map(|()| out)
 }
 
-/// A missing barrier inside a tree reduction, or between two uses of the same shared array,
-/// gives results that depend on the schedule: the check above would fail on such a kernel.
+/// Without the race checker, a missing barrier inside a tree reduction, or between two uses
+/// of the same shared array, still shows: the results depend on the schedule.
 #[test]
-fn the_simulation_catches_a_missing_barrier() {
+fn the_schedules_catch_a_missing_barrier_that_changes_results() {
     for kernel in [
-        faulty_tree_without_barriers as unsafe extern "C" fn(*const f64, *mut f64),
+        faulty_tree_without_barriers as Faulty,
         faulty_reuse_without_barrier,
     ] {
-        let runs: Vec<Vec<f64>> = SCHEDULES.iter().map(|&s| faulty(kernel, s)).collect();
+        let runs: Vec<Vec<f64>> = SCHEDULES
+            .iter()
+            .map(|&s| faulty(kernel, 1, s, false).unwrap())
+            .collect();
         assert!(
             runs.iter().any(|r| r != &runs[0]),
             "the schedules agree on a racy kernel"
@@ -656,14 +698,81 @@ fn the_simulation_catches_a_missing_barrier() {
     }
 }
 
+/// The race checker (kernels_on_cpu/races.cpp) stops a launch at its first race, naming the
+/// block, the threads, the memory and the barrier interval, under every schedule, and also
+/// when no result depends on the race.
+#[test]
+fn the_race_checker_catches_races_that_change_no_result() {
+    // Each of these gives the same bits under every schedule: only the checker sees them.
+    for (kernel, blocks) in [
+        (faulty_race_without_effect as Faulty, 1),
+        (faulty_blocks_store_one_element, 2),
+        (faulty_reads_unstored_shared, 1),
+    ] {
+        let runs: Vec<Vec<f64>> = SCHEDULES
+            .iter()
+            .map(|&s| faulty(kernel, blocks, s, false).unwrap())
+            .collect();
+        assert!(runs.iter().all(|r| r == &runs[0]));
+    }
+    let first = |kernel, blocks| faulty(kernel, blocks, Schedule::InOrder, true).unwrap_err();
+    let race = |what: &str, when: &str| {
+        format!("{what}, which {when}, with no __syncthreads() between: a data race")
+    };
+    assert_eq!(
+        first(faulty_tree_without_barriers, 1),
+        race(
+            "block 0: thread 1 stores to faulty_tree_without_barriers::sh[1]",
+            "thread 0 loaded after __syncthreads() number 1"
+        )
+    );
+    // 9 = the barrier after the stores, then one per tree level (log2 256 = 8).
+    for (kernel, name) in [
+        (
+            faulty_reuse_without_barrier as Faulty,
+            "faulty_reuse_without_barrier",
+        ),
+        (faulty_race_without_effect, "faulty_race_without_effect"),
+    ] {
+        assert_eq!(
+            first(kernel, 1),
+            race(
+                &format!("block 0: thread 1 loads {name}::sh[0]"),
+                "thread 0 stored to after __syncthreads() number 9"
+            )
+        );
+    }
+    let two_blocks = first(faulty_blocks_store_one_element, 2);
+    assert!(
+        two_blocks.starts_with("block 1: thread 0 stores to global memory at 0x")
+            && two_blocks.ends_with(
+                ", which block 0's thread 0 stored to in this launch: two blocks write one \
+                 element (a data race)"
+            ),
+        "{two_blocks}"
+    );
+    assert_eq!(
+        first(faulty_reads_unstored_shared, 1),
+        "block 0: thread 0 loads faulty_reads_unstored_shared::sh[128], which no thread of its \
+         block stored to first: on a GPU it holds whatever was left there"
+    );
+    for kernel in [
+        faulty_tree_without_barriers as Faulty,
+        faulty_reuse_without_barrier,
+        faulty_race_without_effect,
+        faulty_reads_unstored_shared,
+    ] {
+        for schedule in SCHEDULES {
+            assert!(faulty(kernel, 1, schedule, true).is_err(), "{schedule:?}");
+        }
+    }
+}
+
 /// A barrier that some threads of a block never reach stops the launch with an error.
 #[test]
 fn the_simulation_catches_a_divergent_barrier() {
-    let err = std::panic::catch_unwind(|| faulty(faulty_divergent_barrier, Schedule::InOrder))
-        .expect_err("a divergent barrier passed");
-    let msg = err.downcast_ref::<String>().expect("a message");
     assert_eq!(
-        msg,
+        faulty(faulty_divergent_barrier, 1, Schedule::InOrder, true).unwrap_err(),
         "block 0: thread 0 (and 31 more) waits at __syncthreads() number 1 that thread 32 \
          (and 223 more) returned without reaching: a divergent barrier"
     );

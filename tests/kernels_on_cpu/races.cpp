@@ -1,0 +1,215 @@
+// Finds data races in the simulated kernels, whether or not they change a result.
+//
+// kernels.cpp is compiled with GCC's -fsanitize=thread, which makes every load and store of
+// the kernels call `__tsan_read4(addr)`, `__tsan_write8(addr)`, ... Those are defined here
+// (the ThreadSanitizer run time is not linked): each access is checked against the others of
+// its launch in shadow cells, one per 4-byte word, that remember the last writer and up to
+// two readers of the current barrier interval.
+//
+// The rule is CUDA's: within a block, `__syncthreads()` orders everything before it against
+// everything after it, and nothing else orders two threads. So two accesses to one word by
+// different threads of a block in the same barrier interval, one of them a store, race. Two
+// threads of different blocks storing to one word of global memory race too (blocks are not
+// ordered). A load of shared memory that no thread of the block stored to first reads
+// whatever another block (or kernel) left there. Each is reported with the block, threads and
+// barrier interval.
+//
+// Not checked: a load of global memory another block stored to in the same launch (blocks
+// run one after another here; on a GPU it takes a fence-and-atomic protocol, which this does
+// not model), warp-level behaviour, accesses narrower than a word by different threads to
+// the same word (reported as a race though a GPU's byte stores are independent).
+
+#include "tests/kernels_on_cpu/races.h"
+
+#include <cstddef>
+#include <cstdio>
+#include <unordered_map>
+#include <vector>
+
+#include "tests/kernels_on_cpu/cuda.h"
+
+// The `__shared__` variables (cuda.h puts them in this section; the linker names its ends).
+extern "C" char __start_amp_shared[], __stop_amp_shared[];
+
+namespace sim::races {
+namespace {
+constexpr int32_t NONE = -1;
+
+// The `__shared__` variables by offset in the section (build.rs writes the table from nm).
+struct SharedVariable {
+    size_t offset, size;
+    const char* name;
+};
+const SharedVariable SHARED[] = {
+#include "shared_names.inc"
+    {0, 0, nullptr},
+};
+
+// `row_sum_add::part[3]`: the variable at byte `offset` of the section, indexed in units of
+// the access (the kernels' shared arrays hold scalars).
+std::string shared_name(size_t offset, size_t size) {
+    for (const SharedVariable& v : SHARED) {
+        if (v.name != nullptr && offset >= v.offset && offset < v.offset + v.size) {
+            return std::string(v.name) + "[" + std::to_string((offset - v.offset) / size) + "]";
+        }
+    }
+    return "shared byte " + std::to_string(offset);
+}
+
+// One 4-byte word's history in the current launch (global memory) or block (shared).
+struct Cell {
+    uint64_t block_serial = 0;  // shared memory: the block run this cell is about
+    uint32_t w_block = 0, w_interval = 0;
+    int32_t writer = NONE;
+    uint32_t r_block = 0, r_interval = 0;
+    int32_t reader = NONE, other_reader = NONE;  // two distinct readers of that interval
+};
+
+struct State {
+    bool check = false;
+    unsigned grid_x = 1, grid_y = 1;
+    uintptr_t skip_lo = 0, skip_hi = 0;
+    uint64_t block_serial = 0;  // counts block runs over all launches
+    uint32_t block = 0, interval = 0;
+    int32_t thread = 0;
+    std::unordered_map<uintptr_t, Cell> global;
+    std::vector<Cell> shared;
+    std::string error;
+};
+State s;  // launches run one at a time (shim.cpp's lock)
+
+std::string block_name(uint32_t b) {
+    if (s.grid_y == 1) return std::to_string(b);
+    return "(" + std::to_string(b % s.grid_x) + ", " + std::to_string(b / s.grid_x) + ")";
+}
+
+std::string interval_name(uint32_t i) {
+    if (i == 0) return "before the first __syncthreads()";
+    return "after __syncthreads() number " + std::to_string(i);
+}
+
+void report(const std::string& what) {
+    if (s.error.empty()) {
+        s.error = "block " + block_name(s.block) + ": thread " + std::to_string(s.thread) +
+                  " " + what;
+    }
+}
+
+// Checks one access of the running thread to `c`; `where()` names the memory.
+template <typename Where>
+void check_cell(Cell& c, bool store, Where where) {
+    const char* verb = store ? "stores to " : "loads ";
+    bool same_interval_writer = c.writer != NONE && c.w_block == s.block &&
+                                c.w_interval == s.interval && c.writer != s.thread;
+    if (same_interval_writer) {
+        report(verb + where() + ", which thread " + std::to_string(c.writer) + " stored to " +
+               interval_name(s.interval) + ", with no __syncthreads() between: a data race");
+    }
+    if (store) {
+        if (c.writer != NONE && c.w_block != s.block) {
+            report(verb + where() + ", which block " + block_name(c.w_block) + "'s thread " +
+                   std::to_string(c.writer) +
+                   " stored to in this launch: two blocks write one element (a data race)");
+        }
+        bool readers_now = c.reader != NONE && c.r_block == s.block && c.r_interval == s.interval;
+        if (readers_now && (c.reader != s.thread || c.other_reader != NONE)) {
+            int32_t other = c.reader != s.thread ? c.reader : c.other_reader;
+            report(verb + where() + ", which thread " + std::to_string(other) + " loaded " +
+                   interval_name(s.interval) + ", with no __syncthreads() between: a data race");
+        }
+        c.writer = s.thread;
+        c.w_block = s.block;
+        c.w_interval = s.interval;
+    } else if (c.reader == NONE || c.r_block != s.block || c.r_interval != s.interval) {
+        c.reader = s.thread;
+        c.other_reader = NONE;
+        c.r_block = s.block;
+        c.r_interval = s.interval;
+    } else if (c.reader != s.thread && c.other_reader == NONE) {
+        c.other_reader = s.thread;
+    }
+}
+
+void access(const void* p, size_t size, bool store) {
+    if (!s.check || !s.error.empty()) return;
+    auto a = reinterpret_cast<uintptr_t>(p);
+    if (a >= s.skip_lo && a < s.skip_hi) return;  // a simulated thread's own stack
+    auto coords = reinterpret_cast<uintptr_t>(&sim::coords);
+    if (a >= coords && a < coords + sizeof sim::coords) return;  // set by the scheduler
+    auto lo = reinterpret_cast<uintptr_t>(__start_amp_shared);
+    auto hi = reinterpret_cast<uintptr_t>(__stop_amp_shared);
+    if (size == 0) return;
+    if (a >= lo && a < hi) {
+        auto where = [&] { return shared_name(a - lo, size); };
+        for (uintptr_t w = (a - lo) / 4; w <= (a - lo + size - 1) / 4; w++) {
+            Cell& c = s.shared[w];
+            if (c.block_serial != s.block_serial) {
+                if (!store) {
+                    report("loads " + where() +
+                           ", which no thread of its block stored to first: on a GPU it holds "
+                           "whatever was left there");
+                }
+                c = Cell{};
+                c.block_serial = s.block_serial;
+            }
+            check_cell(c, store, where);
+        }
+    } else {
+        auto where = [&] {
+            char at[32];
+            std::snprintf(at, sizeof at, "%#zx", static_cast<size_t>(a));
+            return "global memory at " + std::string(at);
+        };
+        for (uintptr_t w = a / 4; w <= (a + size - 1) / 4; w++) check_cell(s.global[w], store, where);
+    }
+}
+}  // namespace
+
+void begin_launch(bool check, unsigned grid_x, unsigned grid_y, const void* skip_lo,
+                  const void* skip_hi) {
+    s.check = check;
+    s.grid_x = grid_x;
+    s.grid_y = grid_y;
+    s.skip_lo = reinterpret_cast<uintptr_t>(skip_lo);
+    s.skip_hi = reinterpret_cast<uintptr_t>(skip_hi);
+    s.global.clear();
+    s.shared.resize((__stop_amp_shared - __start_amp_shared + 3) / 4);
+    s.error.clear();
+}
+
+void begin_block(unsigned b) {
+    s.block = b;
+    s.interval = 0;
+    s.block_serial++;
+}
+
+void next_interval() {
+    s.interval++;
+}
+
+void set_thread(unsigned t) {
+    s.thread = static_cast<int32_t>(t);
+}
+
+const std::string& error() {
+    return s.error;
+}
+}  // namespace sim::races
+
+// The calls -fsanitize=thread puts into kernels.cpp (build.rs turns off the function entry
+// and exit ones).
+extern "C" {
+void __tsan_init() {}
+#define AMP_TSAN_ACCESS(n)                                                                    \
+    void __tsan_read##n(void* p) { sim::races::access(p, n, false); }                         \
+    void __tsan_write##n(void* p) { sim::races::access(p, n, true); }                         \
+    void __tsan_unaligned_read##n(void* p) { sim::races::access(p, n, false); }               \
+    void __tsan_unaligned_write##n(void* p) { sim::races::access(p, n, true); }
+AMP_TSAN_ACCESS(1)
+AMP_TSAN_ACCESS(2)
+AMP_TSAN_ACCESS(4)
+AMP_TSAN_ACCESS(8)
+AMP_TSAN_ACCESS(16)
+void __tsan_read_range(void* p, size_t n) { sim::races::access(p, n, false); }
+void __tsan_write_range(void* p, size_t n) { sim::races::access(p, n, true); }
+}
