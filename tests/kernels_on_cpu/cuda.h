@@ -24,6 +24,8 @@ struct Coords {
 };
 extern Coords coords;
 void barrier();
+void threadfence();
+unsigned atomic_inc(unsigned* a, unsigned limit);
 }  // namespace sim
 
 #define blockIdx (sim::coords.block)
@@ -35,6 +37,8 @@ void barrier();
 #define __device__
 #define __shared__ static __attribute__((section("amp_shared")))
 #define __syncthreads() sim::barrier()
+#define __threadfence() sim::threadfence()
+#define atomicInc(a, limit) sim::atomic_inc(a, limit)
 
 using std::isnan;
 using std::max;

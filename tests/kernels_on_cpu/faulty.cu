@@ -75,3 +75,49 @@ extern "C" __global__ void faulty_reads_unstored_shared(const double* x, double*
     }
     if (threadIdx.x == 0) out[0] = sh[0];
 }
+
+// The counter of the last-block sums below, only ever touched by atomicInc (which leaves it
+// at 0 again after the last block).
+__device__ unsigned last_block_count;
+
+// A sum over the blocks of a launch by the last block to finish, as amp-core's one-launch norm
+// does it: each block stores its part to out[1 + block], and the last block adds them into
+// out[0]. The stores are ordered before the last block's loads by the handshake: a fence
+// (`release`), then the atomic count, then a fence in the last block (`acquire`).
+__device__ void last_block_sum(const double* x, double* out, bool release, bool acquire) {
+    __shared__ double sh[256];
+    __shared__ int last;
+    sh[threadIdx.x] = x[threadIdx.x];
+    __syncthreads();
+    for (int k = blockDim.x / 2; k > 0; k >>= 1) {
+        if (threadIdx.x < k) sh[threadIdx.x] += sh[threadIdx.x + k];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        out[1 + blockIdx.x] = sh[0];
+        if (release) __threadfence();
+        last = atomicInc(&last_block_count, gridDim.x - 1) == gridDim.x - 1;
+        if (last && acquire) __threadfence();
+    }
+    __syncthreads();
+    if (!last || threadIdx.x != 0) return;
+    double total = 0.0;
+    for (unsigned b = 0; b < gridDim.x; b++) total += out[1 + b];
+    out[0] = total;
+}
+
+// The handshake done right: no race (the test's reference for the two below).
+extern "C" __global__ void last_block_sum_done_right(const double* x, double* out) {
+    last_block_sum(x, out, true, true);
+}
+
+// Without the fence before the count, a block's part may reach memory after the count says
+// it is there.
+extern "C" __global__ void faulty_last_block_without_release(const double* x, double* out) {
+    last_block_sum(x, out, false, true);
+}
+
+// Without the fence after the count, the last block may load the parts before they arrive.
+extern "C" __global__ void faulty_last_block_without_acquire(const double* x, double* out) {
+    last_block_sum(x, out, true, false);
+}

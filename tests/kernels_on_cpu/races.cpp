@@ -11,16 +11,20 @@
 // different threads of a block in the same barrier interval, one of them a store, race. Two
 // threads of different blocks storing to one word of global memory race too (blocks are not
 // ordered). A load of shared memory that no thread of the block stored to first reads
-// whatever another block (or kernel) left there. Each is reported with the block, threads and
-// barrier interval.
+// whatever another block (or kernel) left there. A load of global memory another block stored
+// to in the same launch races unless the two blocks shook hands: the writer fenced after its
+// store, then made an atomic on some address; the reader made an atomic on the same address,
+// then fenced, before its load (amp's last-block reductions). Each is reported with the
+// block, threads, memory and barrier interval.
 //
-// Not checked: a load of global memory another block stored to in the same launch (blocks
-// run one after another here; on a GPU it takes a fence-and-atomic protocol, which this does
-// not model), warp-level behaviour, accesses narrower than a word by different threads to
-// the same word (reported as a race though a GPU's byte stores are independent).
+// Not checked: the atomics themselves (shim.cpp runs them, outside this checker's view), a
+// store to global memory that another block loaded earlier in the launch, warp-level
+// behaviour, accesses narrower than a word by different threads to one word (reported as a
+// race though a GPU's byte stores are independent).
 
 #include "tests/kernels_on_cpu/races.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <unordered_map>
@@ -59,15 +63,29 @@ std::string shared_name(size_t offset, size_t size) {
 // One 4-byte word's history in the current launch (global memory) or block (shared).
 struct Cell {
     uint64_t block_serial = 0;  // shared memory: the block run this cell is about
+    uint64_t w_clock = 0;       // when the last store was (State::clock)
     uint32_t w_block = 0, w_interval = 0;
     int32_t writer = NONE;
     uint32_t r_block = 0, r_interval = 0;
     int32_t reader = NONE, other_reader = NONE;  // two distinct readers of that interval
 };
 
+// A thread's `__threadfence()` (release: before an atomic; acquire: after one), or atomic.
+struct Mark {
+    uint64_t clock = 0;  // 0: none yet in this block
+    uint32_t interval = 0;
+    int32_t thread = NONE;
+    uintptr_t addr = 0;  // of the atomic
+};
+
 struct State {
     bool check = false;
     unsigned grid_x = 1, grid_y = 1;
+    uint64_t clock = 0;  // counts the accesses, fences and atomics of all threads
+    std::vector<Mark> last_fence, last_atomic;  // per thread of the running block
+    // Per block of the launch, its fence-then-atomic marks (what other blocks may acquire).
+    std::unordered_map<uint32_t, std::vector<Mark>> releases;
+    std::vector<Mark> acquires;  // the running block's atomic-then-fence marks
     uintptr_t skip_lo = 0, skip_hi = 0;
     uint64_t block_serial = 0;  // counts block runs over all launches
     uint32_t block = 0, interval = 0;
@@ -95,6 +113,26 @@ void report(const std::string& what) {
     }
 }
 
+// Whether the store `c` remembers (by another block) is ordered before a load by the running
+// thread: the writing block fenced after the store and then made an atomic on some address
+// (its thread did both, or another thread did after a barrier), and this block made an atomic
+// on the same address, then fenced, before the load (in this thread, or before a barrier).
+bool handshake(const Cell& c) {
+    auto it = s.releases.find(c.w_block);
+    if (it == s.releases.end()) return false;
+    for (const Mark& rel : it->second) {
+        bool stored_before = (rel.thread == c.writer && c.w_clock < rel.clock) ||
+                             c.w_interval < rel.interval;
+        if (!stored_before) continue;
+        for (const Mark& acq : s.acquires) {
+            bool loads_after = (acq.thread == s.thread && acq.clock < s.clock) ||
+                               acq.interval < s.interval;
+            if (acq.addr == rel.addr && loads_after) return true;
+        }
+    }
+    return false;
+}
+
 // Checks one access of the running thread to `c`; `where()` names the memory.
 template <typename Where>
 void check_cell(Cell& c, bool store, Where where) {
@@ -104,6 +142,12 @@ void check_cell(Cell& c, bool store, Where where) {
     if (same_interval_writer) {
         report(verb + where() + ", which thread " + std::to_string(c.writer) + " stored to " +
                interval_name(s.interval) + ", with no __syncthreads() between: a data race");
+    }
+    if (!store && c.writer != NONE && c.w_block != s.block && !handshake(c)) {
+        report(verb + where() + ", which block " + block_name(c.w_block) + "'s thread " +
+               std::to_string(c.writer) +
+               " stored to in this launch, with no fence-and-atomic handshake between the two "
+               "blocks: a data race");
     }
     if (store) {
         if (c.writer != NONE && c.w_block != s.block) {
@@ -120,6 +164,7 @@ void check_cell(Cell& c, bool store, Where where) {
         c.writer = s.thread;
         c.w_block = s.block;
         c.w_interval = s.interval;
+        c.w_clock = s.clock;
     } else if (c.reader == NONE || c.r_block != s.block || c.r_interval != s.interval) {
         c.reader = s.thread;
         c.other_reader = NONE;
@@ -132,6 +177,7 @@ void check_cell(Cell& c, bool store, Where where) {
 
 void access(const void* p, size_t size, bool store) {
     if (!s.check || !s.error.empty()) return;
+    s.clock++;
     auto a = reinterpret_cast<uintptr_t>(p);
     if (a >= s.skip_lo && a < s.skip_hi) return;  // a simulated thread's own stack
     auto coords = reinterpret_cast<uintptr_t>(&sim::coords);
@@ -165,9 +211,12 @@ void access(const void* p, size_t size, bool store) {
 }
 }  // namespace
 
-void begin_launch(bool check, unsigned grid_x, unsigned grid_y, const void* skip_lo,
-                  const void* skip_hi) {
+void begin_launch(bool check, unsigned grid_x, unsigned grid_y, unsigned threads,
+                  const void* skip_lo, const void* skip_hi) {
     s.check = check;
+    s.last_fence.assign(threads, Mark{});
+    s.last_atomic.assign(threads, Mark{});
+    s.releases.clear();
     s.grid_x = grid_x;
     s.grid_y = grid_y;
     s.skip_lo = reinterpret_cast<uintptr_t>(skip_lo);
@@ -181,6 +230,30 @@ void begin_block(unsigned b) {
     s.block = b;
     s.interval = 0;
     s.block_serial++;
+    std::fill(s.last_fence.begin(), s.last_fence.end(), Mark{});
+    std::fill(s.last_atomic.begin(), s.last_atomic.end(), Mark{});
+    s.acquires.clear();
+}
+
+void fence() {
+    Mark now{++s.clock, s.interval, s.thread, 0};
+    const Mark& atomic = s.last_atomic[s.thread];
+    if (atomic.clock > s.last_fence[s.thread].clock) {  // atomic, then this fence: acquire
+        s.acquires.push_back(now);
+        s.acquires.back().addr = atomic.addr;
+    }
+    s.last_fence[s.thread] = now;
+}
+
+void atomic(const void* addr) {
+    Mark now{++s.clock, s.interval, s.thread, reinterpret_cast<uintptr_t>(addr)};
+    const Mark& fence = s.last_fence[s.thread];
+    if (fence.clock != 0) {  // fence, then this atomic: release what the fence orders
+        Mark rel = fence;
+        rel.addr = now.addr;
+        s.releases[s.block].push_back(rel);
+    }
+    s.last_atomic[s.thread] = now;
 }
 
 void next_interval() {

@@ -5,16 +5,22 @@
 #include <string>
 
 namespace sim::races {
-// A launch of `grid_x` x `grid_y` blocks starts; `check` turns the checker on for it. Loads
-// and stores in [skip_lo, skip_hi) (the simulated threads' stacks) are not checked.
-void begin_launch(bool check, unsigned grid_x, unsigned grid_y, const void* skip_lo,
-                  const void* skip_hi);
+// A launch of `grid_x` x `grid_y` blocks of `threads` starts; `check` turns the checker on
+// for it. Loads and stores in [skip_lo, skip_hi) (the simulated threads' stacks) are not
+// checked.
+void begin_launch(bool check, unsigned grid_x, unsigned grid_y, unsigned threads,
+                  const void* skip_lo, const void* skip_hi);
 // Block `b` (linear: x + y * grid_x) starts, in its first barrier interval.
 void begin_block(unsigned b);
 // Its threads were released from a `__syncthreads()`: the next interval begins.
 void next_interval();
 // Simulated thread `t` of the block runs now.
 void set_thread(unsigned t);
+// The running thread calls `__threadfence()`.
+void fence();
+// The running thread makes an atomic read-modify-write of `addr` (atomics are not themselves
+// checked: only what they order).
+void atomic(const void* addr);
 // The first race of the launch, or empty.
 const std::string& error();
 }  // namespace sim::races

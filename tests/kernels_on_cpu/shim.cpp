@@ -13,8 +13,8 @@
 // races that change no result. A barrier that some threads of a block reach and others never
 // do (they returned) is reported as an error: on a GPU it hangs or is undefined.
 // Launches run one at a time, under a lock: `__shared__` variables have one copy (cuda.h).
-// What this cannot see: races and memory ordering between blocks beyond two blocks storing to
-// one element (they run one after another; see races.cpp), warp-level behaviour.
+// What this cannot see: the memory model beyond the fence-and-atomic handshake races.cpp
+// checks (blocks run one after another), warp-level behaviour.
 
 #include <setjmp.h>
 #include <ucontext.h>
@@ -115,6 +115,17 @@ void barrier() {
     yield(f);
 }
 
+void threadfence() {
+    races::fence();
+}
+
+unsigned atomic_inc(unsigned* a, unsigned limit) {
+    races::atomic(a);
+    unsigned old = *a;
+    *a = old >= limit ? 0 : old + 1;
+    return old;
+}
+
 // The order of `n` items for one round: 0 = in order, 1 = reversed, 2 = shuffled by `rng`.
 static std::vector<unsigned> order(unsigned n, unsigned kind, std::mt19937_64& rng) {
     std::vector<unsigned> o(n);
@@ -181,7 +192,7 @@ extern "C" const char* amp_sim_launch(unsigned grid_x, unsigned grid_y, unsigned
     gridDim.x = grid_x;
     gridDim.y = grid_y;
     sim::active = &l;
-    sim::races::begin_launch(races != 0, grid_x, grid_y, l.stacks.data(),
+    sim::races::begin_launch(races != 0, grid_x, grid_y, block, l.stacks.data(),
                              l.stacks.data() + l.stacks.size());
     for (unsigned t = 0; t < block; t++) sim::start(l, t);
     bool ok = true;

@@ -11,11 +11,12 @@
 //! changes what some thread computes shows up as a difference. Every load and store of the
 //! kernels is also checked for data races as it happens (kernels_on_cpu/races.cpp): two
 //! threads of a block touching one word in the same barrier interval (one of them storing),
-//! two blocks storing to one element, a load of shared memory its block never stored to. That
-//! finds the races that change no result too; the `the_*_catch*` tests show both checks fail
-//! on kernels made wrong on purpose (kernels_on_cpu/faulty.cu). What this cannot check (that a
-//! GPU runs them the same way, loads of what another block stored in the same launch, the
-//! memory model, warp-level behaviour) is what scripts/gpu/run.sh checks on a GPU.
+//! two blocks storing to one element, a load of shared memory its block never stored to, a
+//! load of what another block stored without a fence-and-atomic handshake. That finds the
+//! races that change no result too; the `the_*_catch*` and `the_race_checker_*` tests show the
+//! checks fail on kernels made wrong on purpose (kernels_on_cpu/faulty.cu). What this cannot
+//! check (that a GPU runs them the same way, the memory model beyond that handshake,
+//! warp-level behaviour) is what scripts/gpu/run.sh checks on a GPU.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::{c_char, c_void, CStr};
@@ -110,6 +111,9 @@ extern "C" {
     fn faulty_race_without_effect(x: *const f64, out: *mut f64);
     fn faulty_blocks_store_one_element(x: *const f64, out: *mut f64);
     fn faulty_reads_unstored_shared(x: *const f64, out: *mut f64);
+    fn last_block_sum_done_right(x: *const f64, out: *mut f64);
+    fn faulty_last_block_without_release(x: *const f64, out: *mut f64);
+    fn faulty_last_block_without_acquire(x: *const f64, out: *mut f64);
 }
 
 /// The order in which a launch runs its blocks, and the threads of a block between two
@@ -765,6 +769,37 @@ fn the_race_checker_catches_races_that_change_no_result() {
         for schedule in SCHEDULES {
             assert!(faulty(kernel, 1, schedule, true).is_err(), "{schedule:?}");
         }
+    }
+}
+
+/// A sum across blocks by the last block to finish (amp-core's one-launch norm) passes the
+/// checker with both fences of its handshake, under every schedule (so with any block last),
+/// and is a race without either.
+#[test]
+fn the_race_checker_checks_the_last_block_handshake() {
+    let x: Vec<f64> = Rng(5).vec(256).into_iter().map(f64::from).collect();
+    let want = 4.0 * x.iter().sum::<f64>();
+    for schedule in SCHEDULES {
+        let out = faulty(last_block_sum_done_right, 4, schedule, true).unwrap();
+        assert!(
+            (out[0] - want).abs() < 1e-9,
+            "{schedule:?}: {} vs {want}",
+            out[0]
+        );
+    }
+    for kernel in [
+        faulty_last_block_without_release as Faulty,
+        faulty_last_block_without_acquire,
+    ] {
+        let err = faulty(kernel, 4, Schedule::InOrder, true).unwrap_err();
+        assert!(
+            err.starts_with("block 3: thread 0 loads global memory at 0x")
+                && err.ends_with(
+                    ", which block 0's thread 0 stored to in this launch, with no \
+                     fence-and-atomic handshake between the two blocks: a data race"
+                ),
+            "{err}"
+        );
     }
 }
 
