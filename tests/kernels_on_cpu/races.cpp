@@ -50,10 +50,11 @@ const SharedVariable SHARED[] = {
 };
 
 // `row_sum_add::part[3]`: the variable at byte `offset` of the section, indexed in units of
-// the access (the kernels' shared arrays hold scalars).
+// the access (the kernels' shared arrays hold scalars); a scalar variable goes unindexed.
 std::string shared_name(size_t offset, size_t size) {
     for (const SharedVariable& v : SHARED) {
         if (v.name != nullptr && offset >= v.offset && offset < v.offset + v.size) {
+            if (v.size == size) return v.name;
             return std::string(v.name) + "[" + std::to_string((offset - v.offset) / size) + "]";
         }
     }

@@ -1,0 +1,83 @@
+# METHOD.md section 6 on the full CIFAR-10, on the GPU: cells of configs/grids/method-section6.toml
+# (ResNet-18, 16 epochs, k = 2, `output` mode), by default cell 2 (baseline, lr 0.4, seed 0) and
+# cell 7 (intelligent cv / mean / above, lr 0.4, seed 0, paired with cell 2), then the grid's
+# report. Minutes per cell, so it runs only when named: AMP_GPU_STAGES="experiment".
+#
+# The data travels with the call without being copied into the project: an ignored link
+# `gpu-data -> ../shared/data` here, and carry ["gpu-pack", "gpu-data/cifar10-jpeg.tar.gz"]
+# (the device tool then sends the file at that path). The run records (and the checkpoints of
+# a cell the time limit cut) go to $OUT/experiment when the device tool's $OUT is set, so they
+# come back; a later call resumes a cut cell from them when they are carried back to the same
+# folder (AMP_EXPERIMENT_OUT).
+#
+# AMP_EXPERIMENT_CELLS   cell indexes or ids in plan order (default "2 7")
+# AMP_EXPERIMENT_SECONDS time limit for all cells together (default 420)
+# AMP_EXPERIMENT_DEVICE  default cuda:0 (cpu: a dry run of this stage on a development machine)
+# AMP_EXPERIMENT_EPOCHS, AMP_EXPERIMENT_LIMIT  shorten the runs (epochs; training images, with
+#                        as many test images): for dry runs; the report then is no section 6
+stage_experiment() {
+    if [[ " ${AMP_GPU_STAGES:-} " != *" experiment "* ]]; then
+        row experiment cells skip "runs only when named: AMP_GPU_STAGES=\"... experiment\""
+        return 0
+    fi
+    if [[ ! -x "$PACK/bin/amp" ]]; then
+        row experiment cells skip "no amp binary in this pack (AMP_PACK_BINS=\"gpu_check amp\")"
+        return 0
+    fi
+    local data="${AMP_EXPERIMENT_DATA:-gpu-data/cifar10-jpeg.tar.gz}"
+    if [[ ! -f "$data" ]]; then
+        row experiment cells skip "no data at $data: carry gpu-data/cifar10-jpeg.tar.gz (see this stage's header)"
+        return 0
+    fi
+    # The grid as shipped, but reading the carried data, writing where the records come back,
+    # and shortened only when asked. Next to the original: its config paths are relative.
+    local grid=configs/grids/method-section6-gpu.toml
+    local out="${AMP_EXPERIMENT_OUT:-${OUT:-runs}/experiment}"
+    python3 - "$data" "$out" "${AMP_EXPERIMENT_EPOCHS:-}" "${AMP_EXPERIMENT_LIMIT:-}" >"$grid" <<'PY' || {
+import re, sys
+data, out, epochs, limit = sys.argv[1:]
+text = open("configs/grids/method-section6.toml").read()
+text = re.sub(r'(?m)^data = .*$', 'data = "%s"' % data, text)
+text = re.sub(r'(?m)^out = .*$', 'out = "%s"' % out, text)
+if limit:
+    text = text.replace("\n[axes]", "\nlimit = %s\ntest_limit = %s\n\n[axes]" % (limit, limit))
+if epochs:
+    text += '"train.epochs" = [%s]\n' % epochs
+print(text, end="")
+PY
+        row experiment grid FAIL "could not write $grid"
+        return 0
+    }
+    local log args=() c
+    log="$(mktemp)"
+    for c in ${AMP_EXPERIMENT_CELLS:-2 7}; do args+=(--cell "$c"); done
+    timed "${AMP_EXPERIMENT_SECONDS:-420}" "$log" "$PACK/bin/amp" grid run "$grid" \
+        --device "${AMP_EXPERIMENT_DEVICE:-cuda:0}" "${args[@]}"
+    local status=$?
+    "$PACK/bin/amp" grid report "$grid" --name report-experiment 2>&1 | tee -a "$log"
+    rm -f "$grid"
+    experiment_rows "$out"
+    [[ $status == 0 ]] || row experiment "grid run" FAIL "exit status $status (124: the time limit; the records so far are in $out)"
+}
+
+# experiment_rows DIR: a row per run record under DIR (cell, final test accuracy, epochs, time).
+experiment_rows() {
+    local item value note
+    while IFS='|' read -r item value note; do
+        row experiment "$item" "$value" "$note"
+    done < <(python3 - "$1" <<'PY'
+import glob, json, os, sys
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*", "*.json"))):
+    try:
+        r = json.load(open(path))
+        e = r["epochs"]
+        name = os.path.basename(path)[: -len(".json")]
+        secs = sum(x["seconds"] for x in e)
+        print("%s|%.4f|test acc after %d epochs, %.1f s/epoch, layers amplified %s"
+              % (name, e[-1]["test_acc"], len(e), secs / max(len(e), 1),
+                 max((len(x["amplified"]) for x in e), default=0)))
+    except (KeyError, ValueError, IndexError) as err:
+        print("%s|FAIL|unreadable record: %s" % (path, err))
+PY
+    )
+}
