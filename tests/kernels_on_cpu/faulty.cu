@@ -16,8 +16,8 @@ extern "C" __global__ void faulty_tree_without_barriers(const double* x, double*
 
 // Two sums in a row through the same shared array, without the barrier after every thread
 // read the first result: a fast thread overwrites sh[0] for the second sum while slower ones
-// still read the first.
-extern "C" __global__ void faulty_reuse_without_barrier(const double* x, double* out) {
+// still read the first. Every thread returns what it read.
+__device__ double two_sums_without_barrier(const double* x) {
     __shared__ double sh[256];
     double total = 0.0;
     for (int pass = 0; pass < 2; pass++) {
@@ -29,7 +29,12 @@ extern "C" __global__ void faulty_reuse_without_barrier(const double* x, double*
         }
         total += sh[0];
     }
-    out[threadIdx.x] = total;
+    return total;
+}
+
+// Every thread stores its sum: which ones read an overwritten sh[0] shows in the output.
+extern "C" __global__ void faulty_reuse_without_barrier(const double* x, double* out) {
+    out[threadIdx.x] = two_sums_without_barrier(x);
 }
 
 // A barrier inside a branch that only the first 32 threads take.
@@ -39,21 +44,11 @@ extern "C" __global__ void faulty_divergent_barrier(const double* x, double* out
     out[threadIdx.x] = x[threadIdx.x];
 }
 
-// Two block sums in a row, as `faulty_reuse_without_barrier`, but only thread 0 keeps what it
-// read: the threads that read sh[0] after thread 0 overwrote it throw that value away, so every
-// schedule gives the same result. The race is still there (and a GPU may run it either way).
+// Only thread 0 keeps its sum: the threads that read sh[0] after thread 0 overwrote it throw
+// that value away, so every schedule gives the same result. The race is still there (and a
+// GPU may run it either way).
 extern "C" __global__ void faulty_race_without_effect(const double* x, double* out) {
-    __shared__ double sh[256];
-    double total = 0.0;
-    for (int pass = 0; pass < 2; pass++) {
-        sh[threadIdx.x] = x[threadIdx.x] * (pass + 1);
-        __syncthreads();
-        for (int k = blockDim.x / 2; k > 0; k >>= 1) {
-            if (threadIdx.x < k) sh[threadIdx.x] += sh[threadIdx.x + k];
-            __syncthreads();
-        }
-        total += sh[0];
-    }
+    double total = two_sums_without_barrier(x);
     if (threadIdx.x == 0) out[0] = total;
 }
 

@@ -731,17 +731,14 @@ fn the_race_checker_catches_races_that_change_no_result() {
         )
     );
     // 9 = the barrier after the stores, then one per tree level (log2 256 = 8).
-    for (kernel, name) in [
-        (
-            faulty_reuse_without_barrier as Faulty,
-            "faulty_reuse_without_barrier",
-        ),
-        (faulty_race_without_effect, "faulty_race_without_effect"),
+    for kernel in [
+        faulty_reuse_without_barrier as Faulty,
+        faulty_race_without_effect,
     ] {
         assert_eq!(
             first(kernel, 1),
             race(
-                &format!("block 0: thread 1 loads {name}::sh[0]"),
+                "block 0: thread 1 loads two_sums_without_barrier::sh[0]",
                 "thread 0 stored to after __syncthreads() number 9"
             )
         );
