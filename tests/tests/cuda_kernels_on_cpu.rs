@@ -752,6 +752,17 @@ fn the_race_checker_catches_races_that_change_no_result() {
             ),
         "{two_blocks}"
     );
+    // In a two-dimensional grid the blocks are named (x, y).
+    let (x, mut out) = (vec![1.0f64; 256], vec![0.0f64; 256]);
+    let two_rows = try_launch((1, 2), 256, || unsafe {
+        faulty_blocks_store_one_element(x.as_ptr(), out.as_mut_ptr())
+    })
+    .unwrap_err();
+    assert!(
+        two_rows.starts_with("block (0, 1): thread 0 stores to global memory")
+            && two_rows.contains("which block (0, 0)'s thread 0 stored to in this launch"),
+        "{two_rows}"
+    );
     assert_eq!(
         first(faulty_reads_unstored_shared, 1),
         "block 0: thread 0 loads faulty_reads_unstored_shared::sh[128], which no thread of its \
