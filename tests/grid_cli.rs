@@ -428,6 +428,7 @@ fn shipped_grids_expand() {
         ("configs/grids/resnet20-measure-cpu.toml", 12),
         ("configs/grids/resnet20-lr08-cpu.toml", 12),
         ("configs/grids/resnet20-lr04-cpu.toml", 12),
+        ("configs/grids/resnet20-lr08-warmup-cpu.toml", 12),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut on_disk: Vec<String> = std::fs::read_dir(root.join("configs/grids"))
