@@ -97,11 +97,6 @@ struct State {
 };
 State s;  // launches run one at a time (shim.cpp's lock)
 
-std::string block_name(uint32_t b) {
-    if (s.grid_y == 1) return std::to_string(b);
-    return "(" + std::to_string(b % s.grid_x) + ", " + std::to_string(b / s.grid_x) + ")";
-}
-
 std::string interval_name(uint32_t i) {
     if (i == 0) return "before the first __syncthreads()";
     return "after __syncthreads() number " + std::to_string(i);
@@ -263,6 +258,11 @@ void next_interval() {
 
 void set_thread(unsigned t) {
     s.thread = static_cast<int32_t>(t);
+}
+
+std::string block_name(unsigned b) {
+    if (s.grid_y == 1) return std::to_string(b);
+    return "(" + std::to_string(b % s.grid_x) + ", " + std::to_string(b / s.grid_x) + ")";
 }
 
 const std::string& error() {

@@ -21,6 +21,8 @@ void fence();
 // The running thread makes an atomic read-modify-write of `addr` (atomics are not themselves
 // checked: only what they order).
 void atomic(const void* addr);
+// Block `b` (linear) of the running launch as errors name it: `3`, or `(0, 1)` in a 2-D grid.
+std::string block_name(unsigned b);
 // The first race of the launch, or empty.
 const std::string& error();
 }  // namespace sim::races

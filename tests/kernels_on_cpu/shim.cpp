@@ -46,7 +46,6 @@ struct Fiber {
     jmp_buf ctx;
     ucontext_t boot;
     State state = State::Ready;
-    unsigned barriers = 0;
 };
 
 // The launch running now.
@@ -111,7 +110,6 @@ void barrier() {
     }
     Fiber& f = l->fibers[l->current];
     f.state = State::AtBarrier;
-    f.barriers++;
     yield(f);
 }
 
@@ -139,11 +137,9 @@ static std::vector<unsigned> order(unsigned n, unsigned kind, std::mt19937_64& r
 // a data race.
 static bool run_block(Launch& l, unsigned b, unsigned kind, std::mt19937_64& rng) {
     blockIdx.x = b;
-    races::begin_block(b + blockIdx.y * gridDim.x);
-    for (auto& f : l.fibers) {
-        f.state = State::Ready;
-        f.barriers = 0;
-    }
+    const unsigned linear = b + blockIdx.y * gridDim.x;
+    races::begin_block(linear);
+    for (auto& f : l.fibers) f.state = State::Ready;
     for (unsigned round = 0;; round++) {
         for (unsigned t : order(l.fibers.size(), kind, rng)) resume(l, t);
         if (!races::error().empty()) {
@@ -157,9 +153,7 @@ static bool run_block(Launch& l, unsigned b, unsigned kind, std::mt19937_64& rng
         }
         if (waiting == 0) return true;
         if (done > 0) {
-            std::string where = std::to_string(b);
-            if (gridDim.y > 1) where = "(" + where + ", " + std::to_string(blockIdx.y) + ")";
-            error = "block " + where + ": thread " + std::to_string(first_waiting) +
+            error = "block " + races::block_name(linear) + ": thread " + std::to_string(first_waiting) +
                     " (and " + std::to_string(waiting - 1) + " more) waits at __syncthreads() " +
                     "number " + std::to_string(round + 1) + " that thread " +
                     std::to_string(first_done) + " (and " + std::to_string(done - 1) +

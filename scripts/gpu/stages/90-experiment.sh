@@ -64,7 +64,8 @@ PY
     (cd "$root/cwd" && timed "${AMP_EXPERIMENT_SECONDS:-420}" "$log" "$PACK/bin/amp" grid run \
         "$REPO/$grid" --out "$out" --device "${AMP_EXPERIMENT_DEVICE:-cuda:0}" "${args[@]}")
     local status=$?
-    "$PACK/bin/amp" grid report "$grid" --out "$out" --name report-experiment 2>&1 | tee -a "$log"
+    rm -rf "$root"
+    "$PACK/bin/amp" grid report "$grid" --out "$out" --name report-experiment
     [[ "$grid" == configs/grids/method-section6.toml ]] || rm -f "$grid"
     experiment_rows "$out"
     # What comes back from the device tool: records and report, not the checkpoints (86 MiB
