@@ -166,10 +166,6 @@ fn add_transposed<E: CpuFloat>(gw: &mut [E], t: &[E], o: usize, ckk: usize) {
 /// Backward of the images `n0..` covered by `gx_chunk`: writes their input
 /// gradient and accumulates the *transposed* weight gradient (`CKK x O`) into
 /// `pw` and, when `pb` is not empty, the bias gradient into `pb`.
-///
-/// The transposed orientation is the fast one for gemm here: `gW^T = col *
-/// gout^T` runs at about 3x the rate of `gW = gout * col^T` on ResNet's
-/// 32x32 layers (`examples/gemm_bench.rs`).
 #[allow(clippy::too_many_arguments)]
 fn chunk_backward<E: CpuFloat>(
     g: &ConvGeom,
@@ -191,61 +187,29 @@ fn chunk_backward<E: CpuFloat>(
         for (o, b) in pb.iter_mut().enumerate() {
             *b += lane_sum(&gmat[o * ncol..(o + 1) * ncol]);
         }
-        let gm = row_major(gmat.as_ptr(), ncol);
         if g.is_pointwise() {
             // col == x, and the data gradient lands directly in gx.
-            // SAFETY: a pointwise chunk is one image (`imgs_per_chunk`), so `xs` is CKK x ncol;
-            // `pw` is CKK x O (W's gradient, transposed), `gmat` O x ncol, `w` O x CKK and
-            // `gx_chunk` CKK x ncol; each destination is a distinct `&mut` that no input of
-            // its GEMM aliases.
+            // SAFETY: a pointwise chunk is one image (`imgs_per_chunk`), so `xs` and
+            // `gx_chunk` are CKK x ncol; `gx_chunk` is a `&mut` that no input aliases.
             unsafe {
-                gemm_st(
-                    ckk,
-                    g.o,
+                backward_gemms(
+                    g,
                     ncol,
-                    row_major(pw.as_mut_ptr(), g.o),
+                    gmat,
+                    w,
+                    pw,
+                    xs.as_ptr(),
+                    gx_chunk.as_mut_ptr(),
                     true,
-                    row_major(xs.as_ptr(), ncol),
-                    transposed(gmat.as_ptr(), ncol),
-                );
-                gemm_st(
-                    ckk,
-                    ncol,
-                    g.o,
-                    row_major(gx_chunk.as_mut_ptr(), ncol),
-                    true,
-                    transposed(w.as_ptr(), ckk),
-                    gm,
-                );
-            }
+                )
+            };
         } else {
             with_scratch(0, ckk * ncol, |col: &mut [E]| {
                 im2col(g, xs, imgs, col);
-                // SAFETY: shapes as in the pointwise case with `col` (CKK x ncol) for `xs`;
-                // the second GEMM overwrites `col` only after the first has read it, and
-                // reads `w` and `gmat`, which `col` does not alias.
-                unsafe {
-                    // gW^T += col * gout^T
-                    gemm_st(
-                        ckk,
-                        g.o,
-                        ncol,
-                        row_major(pw.as_mut_ptr(), g.o),
-                        true,
-                        row_major(col.as_ptr(), ncol),
-                        transposed(gmat.as_ptr(), ncol),
-                    );
-                    // dcol = W^T * gout (reusing the column buffer)
-                    gemm_st(
-                        ckk,
-                        ncol,
-                        g.o,
-                        row_major(col.as_mut_ptr(), ncol),
-                        false,
-                        transposed(w.as_ptr(), ckk),
-                        gm,
-                    );
-                }
+                // SAFETY: `col` is CKK x ncol; it is both the first GEMM's input and the
+                // second's output, which `backward_gemms` allows.
+                let c = col.as_mut_ptr();
+                unsafe { backward_gemms(g, ncol, gmat, w, pw, c, c, false) };
                 col2im_add(g, col, imgs, gx_chunk);
             });
         }
@@ -262,6 +226,58 @@ fn chunk_backward<E: CpuFloat>(
             }
             body(t, gx_chunk);
         });
+    }
+}
+
+/// The two GEMMs of a chunk's backward over `ncol` columns: the weight gradient
+/// `gW^T += col * gmat^T` into `pw`, then the columns' gradient `dcol = W^T * gmat`
+/// into `dcol` (added to it with `accumulate`).
+///
+/// The transposed orientation of the weight gradient is the fast one for gemm here:
+/// `gW^T = col * gout^T` runs at about 3x the rate of `gW = gout * col^T` on ResNet's
+/// 32x32 layers (`examples/gemm_bench.rs`).
+///
+/// # Safety
+/// `col` and `dcol` point to CKK x ncol elements, row-major; `gmat` is O x ncol and `w`
+/// O x CKK. `dcol` may be `col` (the first GEMM has read it before the second writes), but
+/// neither may alias `gmat`, `w` or `pw`, nor be accessed elsewhere during the call.
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward_gemms<E: CpuFloat>(
+    g: &ConvGeom,
+    ncol: usize,
+    gmat: &[E],
+    w: &[E],
+    pw: &mut [E],
+    col: *const E,
+    dcol: *mut E,
+    accumulate: bool,
+) {
+    let ckk = g.ckk();
+    debug_assert_eq!(gmat.len(), g.o * ncol);
+    debug_assert_eq!((w.len(), pw.len()), (g.o * ckk, g.o * ckk));
+    // SAFETY: the shapes are those stated above (the caller's contract for `col` and
+    // `dcol`, checked lengths for the slices); `pw` is a `&mut` no input aliases, and
+    // `dcol` aliases at most `col`, which the first GEMM finishes reading before the
+    // second starts.
+    unsafe {
+        gemm_st(
+            ckk,
+            g.o,
+            ncol,
+            row_major(pw.as_mut_ptr(), g.o),
+            true,
+            row_major(col, ncol),
+            transposed(gmat.as_ptr(), ncol),
+        );
+        gemm_st(
+            ckk,
+            ncol,
+            g.o,
+            row_major(dcol, ncol),
+            accumulate,
+            transposed(w.as_ptr(), ckk),
+            row_major(gmat.as_ptr(), ncol),
+        );
     }
 }
 
