@@ -115,6 +115,14 @@ struct Progress {
     plan: Option<EpochPlan>,
 }
 
+/// What a training step changes: the model on its device, its optimizer and its gradients.
+struct Learner<'a, M, D: AmpDevice<f32>> {
+    model: &'a mut M,
+    dev: &'a D,
+    opt: Sgd<D>,
+    grads: Gradients<f32, D>,
+}
+
 /// What one step came to.
 enum StepEnd {
     Trained,
@@ -223,15 +231,17 @@ impl Trainer<'_> {
             self.norm_hold = Some(NormHold::new(model).map_err(device_err)?);
         }
         let state = AmpState::new(layers.len(), self.settings.mode);
-        let mut grads = model.alloc_grads();
+        let mut learner = Learner {
+            grads: model.alloc_grads(),
+            model,
+            dev,
+            opt,
+        };
         while progress.next.epoch < self.settings.epochs {
             let end = self.epoch::<M, S, D, C>(
                 &mut progress,
                 &state,
-                model,
-                dev,
-                &mut opt,
-                &mut grads,
+                &mut learner,
                 (train_set, test_set),
             );
             match end? {
@@ -363,15 +373,11 @@ impl Trainer<'_> {
 
     /// Runs the rest of epoch `progress.next.epoch`. `Some` when the run ends inside it
     /// (diverged, or stopped on request).
-    #[allow(clippy::too_many_arguments)]
     fn epoch<M, S, D, const C: usize>(
         &mut self,
         progress: &mut Progress,
         state: &AmpState,
-        model: &mut M,
-        dev: &D,
-        opt: &mut Sgd<D>,
-        grads: &mut Gradients<f32, D>,
+        l: &mut Learner<'_, M, D>,
         (train_set, test_set): (&ImageSet, &ImageSet),
     ) -> Result<Option<Outcome>, TrainError>
     where
@@ -401,32 +407,16 @@ impl Trainer<'_> {
         self.observer
             .epoch_started(epoch, order.len(), progress.next.step);
         for step in progress.next.step..order.len() {
-            opt.cfg.lr = plan.lr_at(step, order.len());
+            l.opt.cfg.lr = plan.lr_at(step, order.len());
             let mut rng = streams::step_rng(seed, epoch, step);
-            let batch = assemble(
-                train_set,
-                &order[step],
-                self.settings.augment,
-                &pad,
-                &mut rng,
-            );
+            let augment = self.settings.augment;
+            let batch = assemble(train_set, &order[step], augment, &pad, &mut rng);
             let at = Position { epoch, step };
-            if let StepEnd::Diverged(status) = self.step::<M, S, D, C>(
-                at,
-                batch,
-                train_set.shape,
-                state,
-                model,
-                dev,
-                opt,
-                grads,
-                &mut acc,
-            )? {
-                progress.record.status = status;
-                if let RunStatus::Diverged { amplified, .. } = &mut progress.record.status {
-                    *amplified = amplified_names(&progress.record.layers, &plan);
-                }
-                return Ok(Some(Outcome::Done(self.finish(progress.record.clone()))));
+            let image = train_set.shape;
+            if let StepEnd::Diverged(status) =
+                self.step::<M, S, D, C>(at, batch, image, state, l, &mut acc)?
+            {
+                return Ok(Some(self.diverged(progress, status, &plan)));
             }
             if step + 1 < order.len() && self.stop_requested() {
                 acc.seconds = before + clock.elapsed().as_secs_f64();
@@ -435,36 +425,40 @@ impl Trainer<'_> {
                     step: step + 1,
                 };
                 progress.partial = Some(acc);
-                return self.stopped(model, opt, progress).map(Some);
+                return self.stopped(l, progress).map(Some);
             }
         }
-        self.finish_epoch::<M, S, D, C>(
-            progress,
-            &plan,
-            acc,
-            (clock, before),
-            model,
-            dev,
-            test_set,
-        )?;
+        self.finish_epoch::<M, S, D, C>(progress, &plan, acc, (clock, before), l, test_set)?;
         if epoch + 1 < self.settings.epochs && self.stop_requested() {
-            return self.stopped(model, opt, progress).map(Some);
+            return self.stopped(l, progress).map(Some);
         }
-        self.save(model, opt, progress)?;
+        self.save(l, progress)?;
         Ok(None)
+    }
+
+    /// Ends the run at a step that diverged under `plan`, naming the layers it amplified.
+    fn diverged(
+        &self,
+        progress: &mut Progress,
+        mut status: RunStatus,
+        plan: &EpochPlan,
+    ) -> Outcome {
+        if let RunStatus::Diverged { amplified, .. } = &mut status {
+            *amplified = amplified_names(&progress.record.layers, plan);
+        }
+        progress.record.status = status;
+        Outcome::Done(self.finish(progress.record.clone()))
     }
 
     /// Closes the accounting of the epoch `plan` is for: its gradient statistics, the test
     /// accuracy, its record (whose seconds include the evaluation), and the next position.
-    #[allow(clippy::too_many_arguments)]
     fn finish_epoch<M, S, D, const C: usize>(
         &mut self,
         progress: &mut Progress,
         plan: &EpochPlan,
         acc: PartialEpoch,
         (clock, before): (Instant, f64),
-        model: &mut M,
-        dev: &D,
+        l: &Learner<'_, M, D>,
         test_set: &ImageSet,
     ) -> Result<(), TrainError>
     where
@@ -475,8 +469,8 @@ impl Trainer<'_> {
         let epoch = progress.next.epoch;
         progress.record.stats.epochs.push(acc.recorder.finish());
         let test_acc = evaluate_with::<M, S, D, C>(
-            model,
-            dev,
+            l.model,
+            l.dev,
             test_set,
             self.settings.eval_batch_size,
             self.observer.as_mut(),
@@ -490,7 +484,7 @@ impl Trainer<'_> {
             train_acc: acc.correct as f64 / acc.seen as f64,
             test_acc,
             seconds: before + clock.elapsed().as_secs_f64(),
-            weight_norms: layer_weight_norms(model),
+            weight_norms: layer_weight_norms(l.model),
         };
         self.observer.epoch_finished(&epoch_record);
         progress.record.epochs.push(epoch_record);
@@ -523,17 +517,13 @@ impl Trainer<'_> {
 
     /// One training step: forward with the taps active, backward, statistics, the divergence
     /// checks, the update.
-    #[allow(clippy::too_many_arguments)]
     fn step<M, S, D, const C: usize>(
         &mut self,
         at: Position,
         batch: crate::data::Batch,
         image: [usize; 3],
         state: &AmpState,
-        model: &mut M,
-        dev: &D,
-        opt: &mut Sgd<D>,
-        grads: &mut Gradients<f32, D>,
+        l: &mut Learner<'_, M, D>,
         acc: &mut PartialEpoch,
     ) -> Result<StepEnd, TrainError>
     where
@@ -541,6 +531,7 @@ impl Trainer<'_> {
         S: BatchShape,
         D: AmpDevice<f32>,
     {
+        let (model, dev, opt, grads) = (&mut *l.model, l.dev, &mut l.opt, &mut l.grads);
         let n = batch.labels.len();
         let shape = S::for_batch(n, image).map_err(TrainError::Shape)?;
         let x = dev.tensor_from_vec(batch.pixels, shape);
@@ -617,15 +608,14 @@ impl Trainer<'_> {
     /// Saves a checkpoint (when the run has a path for one) and reports the stop.
     fn stopped<M, D>(
         &mut self,
-        model: &M,
-        opt: &mut Sgd<D>,
+        l: &mut Learner<'_, M, D>,
         progress: &Progress,
     ) -> Result<Outcome, TrainError>
     where
         M: TensorCollection<f32, D>,
         D: AmpDevice<f32>,
     {
-        self.save(model, opt, progress)?;
+        self.save(l, progress)?;
         Ok(Outcome::Stopped {
             checkpoint: self.checkpoint.clone(),
             at: progress.next,
@@ -634,8 +624,7 @@ impl Trainer<'_> {
 
     fn save<M, D>(
         &mut self,
-        model: &M,
-        opt: &mut Sgd<D>,
+        l: &mut Learner<'_, M, D>,
         progress: &Progress,
     ) -> Result<(), TrainError>
     where
@@ -652,8 +641,8 @@ impl Trainer<'_> {
             record: progress.record.clone(),
             partial: progress.partial.clone(),
         };
-        let tensors = read_tensors(model).map_err(device_err)?;
-        let momentum = opt.state(model).map_err(device_err)?;
+        let tensors = read_tensors(l.model).map_err(device_err)?;
+        let momentum = l.opt.state(l.model).map_err(device_err)?;
         Checkpoint::write(&path, &state, &tensors, &momentum)?;
         self.observer.checkpoint_written(&path, progress.next);
         Ok(())
