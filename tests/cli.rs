@@ -454,6 +454,13 @@ fn every_registry_model_is_listed_and_an_unknown_one_names_the_valid_ones() {
     let t = text(&o);
     assert_eq!(t.lines().count(), 18, "{t}");
     assert!(t.contains("layer3.2.conv2"), "{t}");
+    // `--model`, as `train` and `check` take it, names the same network.
+    let o = amp(&["layers", "--model", "resnet20"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(text(&o), t);
+    let o = amp(&["layers", "resnet20", "--model", "vgg16"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("cannot be used with"), "{}", text(&o));
     let o = amp(&["layers", "--help"]);
     let t = text(&o);
     for name in [

@@ -156,8 +156,24 @@ pub struct CheckArgs {
 
 #[derive(Debug, Args)]
 pub struct LayersArgs {
-    #[arg(value_enum, default_value_t = ModelName::Cnn)]
-    pub model: ModelName,
+    /// The network (default: cnn).
+    #[arg(value_enum)]
+    pub model: Option<ModelName>,
+    /// The same, written as the other commands take it (`amp layers --model resnet20`).
+    #[arg(
+        long = "model",
+        value_enum,
+        value_name = "MODEL",
+        conflicts_with = "model"
+    )]
+    pub model_flag: Option<ModelName>,
+}
+
+impl LayersArgs {
+    /// The network asked for, either way.
+    pub fn model(&self) -> ModelName {
+        self.model.or(self.model_flag).unwrap_or(ModelName::Cnn)
+    }
 }
 
 #[derive(Debug, Args)]

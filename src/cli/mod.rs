@@ -69,7 +69,7 @@ pub fn run(cli: Cli, stop: &StopFlag) -> Result<Finish> {
         ),
         Some(Command::Demo(a)) => demo::run(a, stop),
         Some(Command::Layers(a)) => {
-            for (i, l) in models::layer_infos(a.model).iter().enumerate() {
+            for (i, l) in models::layer_infos(a.model()).iter().enumerate() {
                 println!("{i:>3}  {:<24} {}", l.name, l.kind);
             }
             Ok(Finish::Done)
