@@ -58,6 +58,22 @@ extern "C" __global__ void faulty_blocks_store_one_element(const double* x, doub
     out[threadIdx.x] = x[threadIdx.x];
 }
 
+// out[i] = x[i] - out[i + 1] in place over 2 blocks of 128 elements, one per thread (the other
+// 128 threads of each block idle): the barrier orders a block's loads of its neighbours
+// before its stores, but block 0's thread 127 loads out[128], which block 1 stores to, and
+// blocks are not ordered. Whether it gets the old or the new value depends on which block
+// runs first.
+extern "C" __global__ void faulty_loads_what_another_block_overwrites(const double* x,
+                                                                      double* out) {
+    const unsigned per_block = 128;
+    const unsigned i = blockIdx.x * per_block + threadIdx.x;
+    const bool mine = threadIdx.x < per_block;
+    double next = 0.0;
+    if (mine && i + 1 < gridDim.x * per_block) next = out[i + 1];
+    __syncthreads();
+    if (mine) out[i] = x[i] - next;
+}
+
 // A block sum whose first half of threads fills the shared array and whose tree reads all of
 // it: the second half reads what an earlier block (or kernel) left in shared memory.
 extern "C" __global__ void faulty_reads_unstored_shared(const double* x, double* out) {

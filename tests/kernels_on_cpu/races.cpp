@@ -14,13 +14,17 @@
 // whatever another block (or kernel) left there. A load of global memory another block stored
 // to in the same launch races unless the two blocks shook hands: the writer fenced after its
 // store, then made an atomic on some address; the reader made an atomic on the same address,
-// then fenced, before its load (amp's last-block reductions). Each is reported with the
-// block, threads, memory and barrier interval.
+// then fenced, before its load (amp's last-block reductions). So does a store to what another
+// block loaded in the same launch (whether that block saw the old or the new value depends on
+// which block ran first), unless the loading block fenced and made an atomic after its load
+// and the storing block made an atomic on the same address and fenced before its store. Each
+// is reported with the block, threads, memory and barrier interval.
 //
-// Not checked: the atomics themselves (shim.cpp runs them, outside this checker's view), a
-// store to global memory that another block loaded earlier in the launch, warp-level
-// behaviour, accesses narrower than a word by different threads to one word (reported as a
-// race though a GPU's byte stores are independent).
+// Not checked: the atomics themselves (shim.cpp runs them, outside this checker's view),
+// loads by a third block when two others already loaded a word in the launch (a cell
+// remembers two loading blocks), warp-level behaviour, accesses narrower than a word by
+// different threads to one word (reported as a race though a GPU's byte stores are
+// independent).
 
 #include "tests/kernels_on_cpu/races.h"
 
@@ -61,14 +65,20 @@ std::string shared_name(size_t offset, size_t size) {
     return "shared byte " + std::to_string(offset);
 }
 
+// A thread's access to a word: who, in which barrier interval, when (State::clock).
+struct Access {
+    int32_t thread = NONE;  // NONE: no such access yet
+    uint32_t block = 0, interval = 0;
+    uint64_t clock = 0;
+};
+
 // One 4-byte word's history in the current launch (global memory) or block (shared).
 struct Cell {
     uint64_t block_serial = 0;  // shared memory: the block run this cell is about
-    uint64_t w_clock = 0;       // when the last store was (State::clock)
-    uint32_t w_block = 0, w_interval = 0;
-    int32_t writer = NONE;
+    Access store;               // the last store
     uint32_t r_block = 0, r_interval = 0;
     int32_t reader = NONE, other_reader = NONE;  // two distinct readers of that interval
+    Access loads[2];  // the latest load of each of (up to) two blocks, in this launch
 };
 
 // A thread's `__threadfence()` (release: before an atomic; acquire: after one), or atomic.
@@ -109,17 +119,16 @@ void report(const std::string& what) {
     }
 }
 
-// Whether the store `c` remembers (by another block) is ordered before a load by the running
-// thread: the writing block fenced after the store and then made an atomic on some address
-// (its thread did both, or another thread did after a barrier), and this block made an atomic
-// on the same address, then fenced, before the load (in this thread, or before a barrier).
-bool handshake(const Cell& c) {
-    auto it = s.releases.find(c.w_block);
+// Whether access `a` by another block is ordered before the running thread's access: that
+// block fenced after `a` and then made an atomic on some address (its thread did both, or
+// another thread did after a barrier), and this block made an atomic on the same address,
+// then fenced, before the access (in this thread, or before a barrier).
+bool handshake(const Access& a) {
+    auto it = s.releases.find(a.block);
     if (it == s.releases.end()) return false;
     for (const Mark& rel : it->second) {
-        bool stored_before = (rel.thread == c.writer && c.w_clock < rel.clock) ||
-                             c.w_interval < rel.interval;
-        if (!stored_before) continue;
+        bool before = (rel.thread == a.thread && a.clock < rel.clock) || a.interval < rel.interval;
+        if (!before) continue;
         for (const Mark& acq : s.acquires) {
             bool loads_after = (acq.thread == s.thread && acq.clock < s.clock) ||
                                acq.interval < s.interval;
@@ -133,23 +142,32 @@ bool handshake(const Cell& c) {
 template <typename Where>
 void check_cell(Cell& c, bool store, Where where) {
     const char* verb = store ? "stores to " : "loads ";
-    bool same_interval_writer = c.writer != NONE && c.w_block == s.block &&
-                                c.w_interval == s.interval && c.writer != s.thread;
+    const Access& w = c.store;
+    bool same_interval_writer = w.thread != NONE && w.block == s.block &&
+                                w.interval == s.interval && w.thread != s.thread;
     if (same_interval_writer) {
-        report(verb + where() + ", which thread " + std::to_string(c.writer) + " stored to " +
+        report(verb + where() + ", which thread " + std::to_string(w.thread) + " stored to " +
                interval_name(s.interval) + ", with no __syncthreads() between: a data race");
     }
-    if (!store && c.writer != NONE && c.w_block != s.block && !handshake(c)) {
-        report(verb + where() + ", which block " + block_name(c.w_block) + "'s thread " +
-               std::to_string(c.writer) +
-               " stored to in this launch, with no fence-and-atomic handshake between the two "
-               "blocks: a data race");
+    auto other_block = [&](const Access& a, const char* did) {
+        return verb + where() + ", which block " + block_name(a.block) + "'s thread " +
+               std::to_string(a.thread) + " " + did + " in this launch";
+    };
+    const char* no_handshake = ", with no fence-and-atomic handshake between the two blocks: "
+                               "a data race";
+    if (!store && w.thread != NONE && w.block != s.block && !handshake(w)) {
+        report(other_block(w, "stored to") + no_handshake);
     }
+    Access now{s.thread, s.block, s.interval, s.clock};
     if (store) {
-        if (c.writer != NONE && c.w_block != s.block) {
-            report(verb + where() + ", which block " + block_name(c.w_block) + "'s thread " +
-                   std::to_string(c.writer) +
-                   " stored to in this launch: two blocks write one element (a data race)");
+        if (w.thread != NONE && w.block != s.block) {
+            report(other_block(w, "stored to") + ": two blocks write one element (a data race)");
+        }
+        for (const Access& l : c.loads) {
+            if (l.thread != NONE && l.block != s.block && !handshake(l)) {
+                report(other_block(l, "loaded") + no_handshake);
+                break;
+            }
         }
         bool readers_now = c.reader != NONE && c.r_block == s.block && c.r_interval == s.interval;
         if (readers_now && (c.reader != s.thread || c.other_reader != NONE)) {
@@ -157,11 +175,16 @@ void check_cell(Cell& c, bool store, Where where) {
             report(verb + where() + ", which thread " + std::to_string(other) + " loaded " +
                    interval_name(s.interval) + ", with no __syncthreads() between: a data race");
         }
-        c.writer = s.thread;
-        c.w_block = s.block;
-        c.w_interval = s.interval;
-        c.w_clock = s.clock;
-    } else if (c.reader == NONE || c.r_block != s.block || c.r_interval != s.interval) {
+        c.store = now;
+        return;
+    }
+    for (Access& l : c.loads) {
+        if (l.thread == NONE || l.block == s.block) {
+            l = now;
+            break;
+        }
+    }
+    if (c.reader == NONE || c.r_block != s.block || c.r_interval != s.interval) {
         c.reader = s.thread;
         c.other_reader = NONE;
         c.r_block = s.block;

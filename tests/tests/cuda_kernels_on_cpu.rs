@@ -12,7 +12,8 @@
 //! kernels is also checked for data races as it happens (kernels_on_cpu/races.cpp): two
 //! threads of a block touching one word in the same barrier interval (one of them storing),
 //! two blocks storing to one element, a load of shared memory its block never stored to, a
-//! load of what another block stored without a fence-and-atomic handshake. That finds the
+//! load of what another block stored, or a store to what another block loaded, without a
+//! fence-and-atomic handshake. That finds the
 //! races that change no result too; the `the_*_catch*` and `the_race_checker_*` tests show the
 //! checks fail on kernels made wrong on purpose (kernels_on_cpu/faulty.cu). What this cannot
 //! check (that a GPU runs them the same way, the memory model beyond that handshake,
@@ -111,6 +112,7 @@ extern "C" {
     fn faulty_race_without_effect(x: *const f64, out: *mut f64);
     fn faulty_blocks_store_one_element(x: *const f64, out: *mut f64);
     fn faulty_reads_unstored_shared(x: *const f64, out: *mut f64);
+    fn faulty_loads_what_another_block_overwrites(x: *const f64, out: *mut f64);
     fn last_block_sum_done_right(x: *const f64, out: *mut f64);
     fn faulty_last_block_without_release(x: *const f64, out: *mut f64);
     fn faulty_last_block_without_acquire(x: *const f64, out: *mut f64);
@@ -778,6 +780,49 @@ fn the_race_checker_catches_races_that_change_no_result() {
             assert!(faulty(kernel, 1, schedule, true).is_err(), "{schedule:?}");
         }
     }
+}
+
+/// A store to what another block of the launch loaded is a race too: in block order (block 0
+/// loads, then block 1 stores) the checker sees the store, in reverse order the load.
+#[test]
+fn the_race_checker_catches_a_store_to_what_another_block_loaded() {
+    let runs: Vec<Vec<f64>> = SCHEDULES
+        .iter()
+        .map(|&s| faulty(faulty_loads_what_another_block_overwrites, 2, s, false).unwrap())
+        .collect();
+    assert!(
+        runs.iter().any(|r| r[127] != runs[0][127]),
+        "the block order changes what block 0's last thread loads"
+    );
+    let in_order = faulty(
+        faulty_loads_what_another_block_overwrites,
+        2,
+        Schedule::InOrder,
+        true,
+    )
+    .unwrap_err();
+    let handshake = ", with no fence-and-atomic handshake between the two blocks: a data race";
+    assert!(
+        in_order.starts_with("block 1: thread 0 stores to global memory at 0x")
+            && in_order.ends_with(&format!(
+                ", which block 0's thread 127 loaded in this launch{handshake}"
+            )),
+        "{in_order}"
+    );
+    let reversed = faulty(
+        faulty_loads_what_another_block_overwrites,
+        2,
+        Schedule::Reversed,
+        true,
+    )
+    .unwrap_err();
+    assert!(
+        reversed.starts_with("block 0: thread 127 loads global memory at 0x")
+            && reversed.ends_with(&format!(
+                ", which block 1's thread 0 stored to in this launch{handshake}"
+            )),
+        "{reversed}"
+    );
 }
 
 /// A sum across blocks by the last block to finish (amp-core's one-launch norm) passes the
