@@ -9,16 +9,7 @@ record_row() {  # record_row ITEM DIR: a row from the run record in DIR
         row device_flag "$1" FAIL "no run record: $(tail -1 "$log")"
         return
     fi
-    row device_flag "$1" ok "$(python3 -c "
-import json, sys
-r = json.load(open(sys.argv[1]))
-e = r['epochs']
-secs = ', '.join('%.1f' % x['seconds'] for x in e)
-dev = r.get('provenance', {}).get('device', '?')
-amp = ' '.join(str(len(x['amplified'])) for x in e)
-print('%d epochs: test acc %.3f, train loss %.4f; layers amplified per epoch %s; s/epoch %s; record device %s'
-      % (len(e), e[-1]['test_acc'], e[-1]['train_loss'], amp, secs, dev))
-" "$rec" 2>&1 | tail -1)"
+    row device_flag "$1" ok "$(python3 "$REPO/scripts/gpu/records.py" device "$rec" 2>&1 | tail -1)"
 }
 
 stage_device_flag() {

@@ -83,19 +83,5 @@ experiment_rows() {
     local item value note
     while IFS='|' read -r item value note; do
         row experiment "$item" "$value" "$note"
-    done < <(python3 - "$1" <<'PY'
-import glob, json, os, sys
-for path in sorted(glob.glob(os.path.join(sys.argv[1], "*", "*.json"))):
-    try:
-        r = json.load(open(path))
-        e = r["epochs"]
-        name = os.path.basename(path)[: -len(".json")]
-        secs = sum(x["seconds"] for x in e)
-        print("%s|%.4f|test acc after %d epochs, %.1f s/epoch, layers amplified %s"
-              % (name, e[-1]["test_acc"], len(e), secs / max(len(e), 1),
-                 max((len(x["amplified"]) for x in e), default=0)))
-    except (KeyError, ValueError, IndexError) as err:
-        print("%s|FAIL|unreadable record: %s" % (path, err))
-PY
-    )
+    done < <(python3 "$REPO/scripts/gpu/records.py" experiment "$1")
 }
