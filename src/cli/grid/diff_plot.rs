@@ -17,7 +17,10 @@ use super::report::GridReport;
 /// Draws the plot as PNG at `path` (written atomically).
 pub fn paired_differences(report: &GridReport, path: &Path) -> Result<()> {
     let dots = dots(report);
-    write_png(path, &render_with(|root| draw(root, &dots))?)
+    write_png(
+        path,
+        &render_with(dot_plot::canvas(&dots), |root| draw(root, &dots))?,
+    )
 }
 
 /// The amplified rows with at least one finished pair, in the report's order: labelled
@@ -77,6 +80,7 @@ fn draw(root: &Area, dots: &[Dot]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::super::super::plot::COLOURS;
+    use super::super::plot::{Picture, SIZE};
     use super::*;
 
     fn point(label: &str, mean: f64, ci: Option<(f64, f64)>) -> Dot {
@@ -88,9 +92,10 @@ mod tests {
     }
 
     /// The pixels of colour `c`, as (x, y).
-    fn where_is(pixels: &[u8], c: RGBColor) -> Vec<(usize, usize)> {
-        let w = super::super::plot::SIZE.0 as usize;
-        pixels
+    fn where_is(picture: &Picture, c: RGBColor) -> Vec<(usize, usize)> {
+        let w = picture.size.0 as usize;
+        picture
+            .pixels
             .chunks_exact(3)
             .enumerate()
             .filter(|(_, p)| (p[0], p[1], p[2]) == (c.0, c.1, c.2))
@@ -109,6 +114,34 @@ mod tests {
         assert!(lo < -0.09 && hi > 0.0, "{lo} {hi}");
     }
 
+    /// A report over many grids gets a canvas that fits it: rows keep their height, long
+    /// labels their width, and every row is drawn (the last one near the bottom).
+    #[test]
+    fn many_rows_and_long_labels_get_a_larger_canvas() {
+        let few = [point("late (5/8)", 0.02, Some((0.01, 0.03)))];
+        assert_eq!(dot_plot::canvas(&few), SIZE);
+        let label = "plain20: intelligent-cv-mean+mode=param+measure=rel_change+lr=0.1";
+        let many: Vec<Dot> = (0..30)
+            .map(|i| {
+                point(
+                    &format!("{label} {i} (2/4)"),
+                    -0.01 * (i % 5) as f64,
+                    Some((-0.05, 0.02)),
+                )
+            })
+            .collect();
+        let (w, h) = dot_plot::canvas(&many);
+        assert!(w > SIZE.0 && h > SIZE.1, "{w} x {h}");
+        assert!(h >= 30 * 30, "{h}: 30 px per row");
+        let picture = render_with((w, h), |root| draw(root, &many)).unwrap();
+        assert_eq!(picture.pixels.len(), (w * h * 3) as usize);
+        // The 30th row is drawn in its colour below every other row's dot.
+        let last = where_is(&picture, COLOURS[29 % COLOURS.len()]);
+        assert!(!last.is_empty());
+        let lowest = last.iter().map(|p| p.1).max().unwrap();
+        assert!(lowest as u32 > h - 150, "{lowest} of {h}");
+    }
+
     /// Each row in its own colour, the first at the top; a row whose interval lies below
     /// zero is drawn left of one above it; one pair draws a point without an interval.
     #[test]
@@ -118,9 +151,9 @@ mod tests {
             point("all (0/4)", -0.05, Some((-0.08, -0.02))),
             point("one (1/1)", 0.01, None),
         ];
-        let pixels = render_with(|root| draw(root, &points)).unwrap();
+        let picture = render_with(SIZE, |root| draw(root, &points)).unwrap();
         let centre = |c: RGBColor| {
-            let at = where_is(&pixels, c);
+            let at = where_is(&picture, c);
             assert!(at.len() > 50, "{c:?}: {} pixels", at.len());
             let n = at.len() as f64;
             let x = at.iter().map(|p| p.0 as f64).sum::<f64>() / n;
@@ -131,8 +164,8 @@ mod tests {
         assert!(late.1 < all.1 && all.1 < one.1, "{late:?} {all:?} {one:?}");
         assert!(all.0 < one.0 && one.0 < late.0, "{late:?} {all:?} {one:?}");
         // No interval: only the dot, far fewer pixels than a dot with its bar.
-        assert!(where_is(&pixels, COLOURS[2]).len() < where_is(&pixels, COLOURS[0]).len());
+        assert!(where_is(&picture, COLOURS[2]).len() < where_is(&picture, COLOURS[0]).len());
         // Nothing paired yet: a note, not an error.
-        assert!(render_with(|root| draw(root, &[])).is_ok());
+        assert!(render_with(SIZE, |root| draw(root, &[])).is_ok());
     }
 }

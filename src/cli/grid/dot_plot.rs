@@ -1,11 +1,40 @@
 //! A dot plot: one labelled row per item, first at the top, a dot at its value and a
 //! horizontal bar over its interval. The one-lr accuracy plot and the paired-difference plot
-//! are both drawn with it.
+//! are both drawn with it. Its canvas ([`canvas`]) grows with the rows and their labels, so
+//! that a report over many grids stays readable: rows do not crowd, labels are not cut, and
+//! the axis keeps the width its tick labels and description need.
 
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
 use super::super::plot::{COLOURS, FONT};
+use super::plot::SIZE;
+
+/// Around the chart, in pixels.
+const MARGIN: u32 = 14;
+/// The chart's own width (right of the labels): room for the longest axis description.
+const CHART_WIDTH: u32 = 680;
+/// Height per row, and what the caption and the x axis take.
+const ROW_HEIGHT: u32 = 30;
+const FRAME_HEIGHT: u32 = 120;
+/// Pixels per character of a row label (DejaVu Sans at 13 px is about 7 wide on average).
+const LABEL_CHAR: u32 = 7;
+/// Pixels between two x tick labels, at least (a signed tick label is about 45 wide).
+const TICK_SPACING: u32 = 75;
+
+/// The width of the row labels' area.
+fn label_area(dots: &[Dot]) -> u32 {
+    let chars = dots.iter().map(|d| d.label.chars().count()).max();
+    (chars.unwrap_or(0) as u32 * LABEL_CHAR + 20).clamp(60, 1200)
+}
+
+/// The canvas `dots` need: at least the grid plots' `SIZE`, wider for long labels, taller
+/// for many rows.
+pub fn canvas(dots: &[Dot]) -> (u32, u32) {
+    let width = label_area(dots) + CHART_WIDTH + 2 * MARGIN;
+    let height = FRAME_HEIGHT + ROW_HEIGHT * dots.len() as u32;
+    (width.max(SIZE.0), height.max(SIZE.1))
+}
 
 /// One row.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,25 +64,34 @@ where
     DB::ErrorType: 'static,
 {
     let n = dots.len();
-    let label_width = dots.iter().map(|d| d.label.chars().count()).max();
     let (x_lo, x_hi) = frame.x_range;
+    let labels = label_area(dots);
+    let chart_width = root.dim_in_pixel().0.saturating_sub(labels + 2 * MARGIN);
     let mut chart = ChartBuilder::on(root)
         .caption(frame.caption, (FONT, 20))
-        .margin(14)
+        .margin(MARGIN)
         .x_label_area_size(40)
-        .y_label_area_size((label_width.unwrap_or(0) as u32 * 7 + 20).clamp(60, 460))
+        .y_label_area_size(labels)
         // `into_segmented` gives `0..k` k + 1 segments: one per row.
         .build_cartesian_2d(x_lo..x_hi, (0..n.max(1) - 1).into_segmented())
         .map_err(|e| anyhow!("{e}"))?;
     // Row `i` from the top sits at segment `n - 1 - i`.
     let at = |i: usize| SegmentValue::CenterOf(n - 1 - i);
-    let signed = |v: &f64| format!("{v:+.3}");
+    // Zero as `0`, not the `-0.000` a tick a rounding error below it would print.
+    let signed = |v: &f64| {
+        if v.abs() < 1e-9 {
+            "0".to_string()
+        } else {
+            format!("{v:+.3}")
+        }
+    };
     let row_label = |v: &SegmentValue<usize>| match v {
         SegmentValue::CenterOf(k) if *k < n => dots[n - 1 - k].label.clone(),
         _ => String::new(),
     };
     let mut mesh = chart.configure_mesh();
     mesh.x_desc(frame.x_desc)
+        .x_labels((chart_width / TICK_SPACING).max(3) as usize)
         .y_labels(n)
         .y_label_formatter(&row_label)
         .disable_y_mesh()

@@ -15,6 +15,7 @@ use super::super::plot_text::TextBitmap;
 use super::dot_plot::{self, Dot, Frame};
 use super::report::GridReport;
 
+/// The canvas of the accuracy-vs-lr plot, and the smallest one of a dot plot.
 pub(super) const SIZE: (u32, u32) = (900, 560);
 
 /// A series: (mean, sd) of final accuracy per learning rate.
@@ -55,34 +56,50 @@ pub fn accuracy_vs_lr(report: &GridReport, path: &Path) -> Result<()> {
     write_png(path, &render(&series(report))?)
 }
 
-/// The plot of `series` as RGB pixels, `SIZE` large.
-fn render(series: &Series) -> Result<Vec<u8>> {
-    render_with(|root| draw(root, series))
+/// The plot of `series`: accuracy against learning rate, or a dot plot for a single one.
+fn render(series: &Series) -> Result<Picture> {
+    match single_lr(series) {
+        Some(lr) => {
+            let dots = rows(series);
+            render_with(dot_plot::canvas(&dots), |root| draw_rows(root, &dots, lr))
+        }
+        None => render_with(SIZE, |root| draw(root, series)),
+    }
 }
 
-/// What a grid plot draws on: a `SIZE` bitmap whose text amp places itself.
+/// What a grid plot draws on: a bitmap whose text amp places itself.
 pub(super) type Area<'a> = DrawingArea<TextBitmap<BitMapBackend<'a>>, plotters::coord::Shift>;
 
-/// Runs `draw` on a white canvas, `SIZE` large, and returns its RGB pixels.
-pub(super) fn render_with(draw: impl FnOnce(&Area) -> Result<()>) -> Result<Vec<u8>> {
+/// A rendered plot: RGB pixels, `size` (width, height) large.
+pub(super) struct Picture {
+    pub pixels: Vec<u8>,
+    pub size: (u32, u32),
+}
+
+/// Runs `draw` on a white canvas `size` large.
+pub(super) fn render_with(
+    size: (u32, u32),
+    draw: impl FnOnce(&Area) -> Result<()>,
+) -> Result<Picture> {
     register_font()?;
-    let mut pixels = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    let mut pixels = vec![0u8; (size.0 * size.1 * 3) as usize];
     {
-        let bitmap = BitMapBackend::with_buffer(&mut pixels, SIZE);
+        let bitmap = BitMapBackend::with_buffer(&mut pixels, size);
         let root = TextBitmap::new(bitmap)?.into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e}"))?;
         draw(&root)?;
         root.present().map_err(|e| anyhow!("{e}"))?;
     }
-    Ok(pixels)
+    Ok(Picture { pixels, size })
 }
 
-/// Writes `SIZE` RGB `pixels` as a PNG at `path`, atomically.
-pub(super) fn write_png(path: &Path, pixels: &[u8]) -> Result<()> {
-    amp_core::io::write_atomic(path, &encode_png(pixels, SIZE)?)?;
+/// Writes `picture` as a PNG at `path`, atomically.
+pub(super) fn write_png(path: &Path, picture: &Picture) -> Result<()> {
+    amp_core::io::write_atomic(path, &encode_png(&picture.pixels, picture.size)?)?;
     Ok(())
 }
 
+/// The accuracy-vs-lr chart: a line per series with ± sd bars.
 fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     series: &Series,
@@ -90,9 +107,6 @@ fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    if let Some(lr) = single_lr(series) {
-        return draw_rows(root, series, lr);
-    }
     let points = series.values().flatten();
     let (lo_x, hi_x) = points
         .clone()
@@ -165,24 +179,28 @@ fn single_lr(series: &Series) -> Option<f64> {
     lrs.all(|lr| lr == first).then_some(first)
 }
 
-/// The dot plot of a one-lr grid: a row per series (first at the top), its mean final
-/// accuracy with ± sd bars.
-fn draw_rows<DB: DrawingBackend>(
-    root: &DrawingArea<DB, plotters::coord::Shift>,
-    series: &Series,
-    lr: f64,
-) -> Result<()>
-where
-    DB::ErrorType: 'static,
-{
-    let dots: Vec<Dot> = series
+/// A one-lr grid's rows: a row per series (first at the top), its mean final accuracy with
+/// ± sd bars.
+fn rows(series: &Series) -> Vec<Dot> {
+    series
         .iter()
         .map(|(name, pts)| Dot {
             label: name.clone(),
             value: pts[0].1,
             bar: Some((pts[0].1 - pts[0].2, pts[0].1 + pts[0].2)),
         })
-        .collect();
+        .collect()
+}
+
+/// The dot plot of a one-lr grid's `dots` (its [`rows`]).
+fn draw_rows<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    dots: &[Dot],
+    lr: f64,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
     let (lo, hi) = dots
         .iter()
         .filter_map(|d| d.bar)
@@ -198,7 +216,7 @@ where
         x_range: (x_lo, x_hi),
         around_zero: false,
     };
-    dot_plot::draw(root, &frame, &dots)
+    dot_plot::draw(root, &frame, dots)
 }
 
 #[cfg(test)]
@@ -233,11 +251,11 @@ mod tests {
         assert_eq!(single_lr(&two), None);
         assert_eq!(single_lr(&Series::new()), None);
         // Each row is drawn in its own colour; one row alone too.
-        let pixels = render(&rows).unwrap();
+        let pixels = render(&rows).unwrap().pixels;
         for c in &COLOURS[..3] {
             assert!(count(&pixels, *c) > 50, "{c:?}");
         }
-        let pixels = render(&of(&[("baseline", 0.1, 0.35, 0.0)])).unwrap();
+        let pixels = render(&of(&[("baseline", 0.1, 0.35, 0.0)])).unwrap().pixels;
         assert!(count(&pixels, COLOURS[0]) > 50);
         assert!(render(&two).is_ok());
     }
