@@ -431,6 +431,7 @@ fn shipped_grids_expand() {
         ("configs/grids/resnet20-lr08-warmup-cpu.toml", 12),
         ("configs/grids/resnet56-cpu.toml", 8),
         ("configs/grids/resnet56-param-cpu.toml", 8),
+        ("configs/grids/resnet56-warmup-cpu.toml", 4),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut on_disk: Vec<String> = std::fs::read_dir(root.join("configs/grids"))
