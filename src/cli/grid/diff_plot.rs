@@ -48,12 +48,20 @@ fn dots(report: &GridReport) -> Vec<Dot> {
         .collect()
 }
 
-/// The x range: every interval and zero, padded.
+/// The x range: every difference and zero, and the intervals up to one span of the
+/// differences beyond them, padded. A two-seed interval (a t quantile of 12.7) can be ten
+/// times wider than the differences of the other rows; drawn whole, it would squeeze them
+/// into a few pixels, so it is cut at the axis (the dot plot marks the cut).
 fn x_range(dots: &[Dot]) -> (f64, f64) {
-    let (lo, hi) = dots.iter().fold((0.0f64, 0.0f64), |(lo, hi), d| {
-        let (a, b) = d.bar.unwrap_or((d.value, d.value));
-        (lo.min(a), hi.max(b))
-    });
+    let hull = |f: &dyn Fn(&Dot) -> (f64, f64)| {
+        dots.iter()
+            .map(f)
+            .fold((0.0f64, 0.0f64), |(lo, hi), (a, b)| (lo.min(a), hi.max(b)))
+    };
+    let (v_lo, v_hi) = hull(&|d| (d.value, d.value));
+    let (b_lo, b_hi) = hull(&|d| d.bar.unwrap_or((d.value, d.value)));
+    let span = (v_hi - v_lo).max(0.01);
+    let (lo, hi) = (b_lo.max(v_lo - span), b_hi.min(v_hi + span));
     let pad = ((hi - lo) * 0.08).max(0.005);
     (lo - pad, hi + pad)
 }
@@ -112,6 +120,15 @@ mod tests {
         assert!(lo < 0.0 && hi > 0.03, "{lo} {hi}");
         let (lo, hi) = x_range(&[point("a", -0.05, Some((-0.09, -0.01)))]);
         assert!(lo < -0.09 && hi > 0.0, "{lo} {hi}");
+        // A two-seed interval of +-1.6 is cut one span of the differences and zero (0.11) past them.
+        let (lo, hi) = x_range(&[
+            point("two seeds", 0.07, Some((-1.59, 1.73))),
+            point("four seeds", -0.04, Some((-0.06, -0.02))),
+        ]);
+        assert!(
+            lo < -0.06 && lo > -0.25 && hi > 0.07 && hi < 0.3,
+            "{lo} {hi}"
+        );
     }
 
     /// A report over many grids gets a canvas that fits it: rows keep their height, long
@@ -140,6 +157,50 @@ mod tests {
         assert!(!last.is_empty());
         let lowest = last.iter().map(|p| p.1).max().unwrap();
         assert!(lowest as u32 > h - 150, "{lowest} of {h}");
+    }
+
+    /// An interval cut at the axis stays inside the chart, and its cut ends are arrowheads
+    /// (more pixels there than a bar's cap).
+    #[test]
+    fn an_interval_past_the_axis_is_cut_with_arrowheads() {
+        let points = [
+            point("two seeds (1/2)", 0.07, Some((-1.59, 1.73))),
+            point("four seeds (0/4)", -0.04, Some((-0.06, -0.02))),
+        ];
+        let cut = render_with(SIZE, |root| draw(root, &points)).unwrap();
+        let at = where_is(&cut, COLOURS[0]);
+        let right = at.iter().map(|p| p.0).max().unwrap();
+        assert!(
+            right <= SIZE.0 as usize - 14,
+            "drawn to x = {right}, past the chart"
+        );
+        // 7 px before its end the cut bar is an arrowhead (about 8 px tall); a whole bar
+        // there is only its 2 px line (its cap is at the end).
+        let height_at = |pic: &Picture, x: usize| {
+            let ys: Vec<usize> = where_is(pic, COLOURS[0])
+                .into_iter()
+                .filter(|p| p.0 == x)
+                .map(|p| p.1)
+                .collect();
+            ys.iter().max().unwrap() - ys.iter().min().unwrap() + 1
+        };
+        assert!(
+            height_at(&cut, right - 7) >= 6,
+            "{}",
+            height_at(&cut, right - 7)
+        );
+        let whole = [point("two seeds (1/2)", 0.07, Some((-0.01, 0.15)))];
+        let whole = render_with(SIZE, |root| draw(root, &whole)).unwrap();
+        let end = where_is(&whole, COLOURS[0])
+            .iter()
+            .map(|p| p.0)
+            .max()
+            .unwrap();
+        assert!(
+            height_at(&whole, end - 7) <= 3,
+            "{}",
+            height_at(&whole, end - 7)
+        );
     }
 
     /// Each row in its own colour, the first at the top; a row whose interval lies below

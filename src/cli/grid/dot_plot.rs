@@ -113,10 +113,24 @@ where
     for (i, d) in dots.iter().enumerate() {
         let c = COLOURS[i % COLOURS.len()];
         if let Some((lo, hi)) = d.bar {
-            let bar = ErrorBar::new_horizontal(at(i), lo, d.value, hi, c.stroke_width(2), 8);
+            // A bar past the axis ends there, in an arrowhead instead of its cap.
+            let (a, b) = (lo.max(x_lo), hi.min(x_hi));
+            let bar = ErrorBar::new_horizontal(at(i), a, d.value, b, c.stroke_width(2), 8);
             chart
                 .draw_series(std::iter::once(bar))
                 .map_err(|e| anyhow!("{e}"))?;
+            for (end, clipped, dir) in [(a, lo < x_lo, -1), (b, hi > x_hi, 1)] {
+                if clipped {
+                    let tip = chart.backend_coord(&(end, at(i)));
+                    let head = [
+                        (tip.0, tip.1),
+                        (tip.0 - dir * 10, tip.1 - 6),
+                        (tip.0 - dir * 10, tip.1 + 6),
+                    ];
+                    root.draw(&Polygon::new(head, c.filled()))
+                        .map_err(|e| anyhow!("{e}"))?;
+                }
+            }
         }
         chart
             .draw_series(std::iter::once(Circle::new(
