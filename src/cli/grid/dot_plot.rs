@@ -5,6 +5,8 @@
 //! the axis keeps the width its tick labels and description need.
 
 use anyhow::{anyhow, Result};
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::prelude::*;
 
 use super::super::plot::{COLOURS, FONT};
@@ -112,25 +114,8 @@ where
     }
     for (i, d) in dots.iter().enumerate() {
         let c = COLOURS[i % COLOURS.len()];
-        if let Some((lo, hi)) = d.bar {
-            // A bar past the axis ends there, in an arrowhead instead of its cap.
-            let (a, b) = (lo.max(x_lo), hi.min(x_hi));
-            let bar = ErrorBar::new_horizontal(at(i), a, d.value, b, c.stroke_width(2), 8);
-            chart
-                .draw_series(std::iter::once(bar))
-                .map_err(|e| anyhow!("{e}"))?;
-            for (end, clipped, dir) in [(a, lo < x_lo, -1), (b, hi > x_hi, 1)] {
-                if clipped {
-                    let tip = chart.backend_coord(&(end, at(i)));
-                    let head = [
-                        (tip.0, tip.1),
-                        (tip.0 - dir * 10, tip.1 - 6),
-                        (tip.0 - dir * 10, tip.1 + 6),
-                    ];
-                    root.draw(&Polygon::new(head, c.filled()))
-                        .map_err(|e| anyhow!("{e}"))?;
-                }
-            }
+        if let Some(bar) = d.bar {
+            draw_bar(&mut chart, (x_lo, x_hi), at(i), d.value, bar, c)?;
         }
         chart
             .draw_series(std::iter::once(Circle::new(
@@ -139,6 +124,48 @@ where
                 c.filled(),
             )))
             .map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(())
+}
+
+/// The coordinates of a dot plot: the value across, the rows down.
+type Rows = Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>;
+
+/// Row `y`'s bar over `(lo, hi)` around `value`. A bar past the axis (`x_range`) is cut at
+/// it, and its cut end gets an arrowhead over the cap.
+fn draw_bar<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Rows>,
+    (x_lo, x_hi): (f64, f64),
+    y: SegmentValue<usize>,
+    value: f64,
+    (lo, hi): (f64, f64),
+    c: RGBColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (a, b) = (lo.max(x_lo), hi.min(x_hi));
+    let bar = ErrorBar::new_horizontal(y.clone(), a, value, b, c.stroke_width(2), 8);
+    chart
+        .draw_series(std::iter::once(bar))
+        .map_err(|e| anyhow!("{e}"))?;
+    for (end, cut, dir) in [(a, lo < x_lo, -1), (b, hi > x_hi, 1)] {
+        if cut {
+            // The head in the plotting area's own pixels (its origin is its top left).
+            let area = chart.plotting_area().strip_coord_spec();
+            let (at, base) = (
+                chart.backend_coord(&(end, y.clone())),
+                area.get_base_pixel(),
+            );
+            let tip = (at.0 - base.0, at.1 - base.1);
+            let head = [
+                (tip.0, tip.1),
+                (tip.0 - dir * 10, tip.1 - 6),
+                (tip.0 - dir * 10, tip.1 + 6),
+            ];
+            area.draw(&Polygon::new(head, c.filled()))
+                .map_err(|e| anyhow!("{e}"))?;
+        }
     }
     Ok(())
 }
