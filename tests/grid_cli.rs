@@ -429,7 +429,7 @@ fn shipped_grids_expand() {
         ("configs/grids/resnet20-lr08-cpu.toml", 12),
         ("configs/grids/resnet20-lr04-cpu.toml", 12),
         ("configs/grids/resnet20-lr08-warmup-cpu.toml", 12),
-        ("configs/grids/resnet56-cpu.toml", 8),
+        ("configs/grids/resnet56-cpu.toml", 16),
         ("configs/grids/resnet56-param-cpu.toml", 8),
         ("configs/grids/resnet56-warmup-cpu.toml", 4),
     ];
