@@ -12,6 +12,7 @@ use std::sync::Once;
 
 use amp_core::train::RunRecord;
 use anyhow::{anyhow, bail, Result};
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -254,6 +255,31 @@ where
     Ok(())
 }
 
+/// The axes of a chart whose x axis is epochs from 1: whole epochs labelled, at most 17
+/// labels, no minor grid; `y_label` formats the y ticks (plotters' own format when `None`).
+fn mesh<DB: DrawingBackend, Y: Ranged<ValueType = f64> + ValueFormatter<f64>>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, Y>>,
+    epochs: usize,
+    y_desc: &str,
+    y_label: Option<&dyn Fn(&f64) -> String>,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc("epoch")
+        .y_desc(y_desc)
+        .x_labels(epochs.min(16) + 1)
+        .light_line_style(TRANSPARENT)
+        .x_label_formatter(&epoch_label)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 15));
+    if let Some(f) = y_label {
+        mesh.y_label_formatter(f);
+    }
+    mesh.draw().map_err(|e| anyhow!("{e}"))
+}
+
 /// Runs of consecutive finite points, so that a NaN (a diverged epoch) breaks the line
 /// instead of drawing garbage.
 fn finite_segments(points: impl Iterator<Item = (f64, f64)>) -> Vec<Vec<(f64, f64)>> {
@@ -295,17 +321,7 @@ where
         })
         .collect();
     shade(&mut chart, &amplified, (y_lo, 1.0))?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("accuracy")
-        .x_labels(epochs.min(16) + 1)
-        .light_line_style(TRANSPARENT)
-        .x_label_formatter(&epoch_label)
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 15))
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
+    mesh(&mut chart, epochs, "accuracy", None)?;
     let mut entries: Vec<Entry> = Vec::new();
     for (i, r) in runs.iter().enumerate() {
         let c = COLOURS[i % COLOURS.len()];
@@ -383,18 +399,23 @@ where
         .map(|e| e.epoch)
         .collect();
     shade(&mut chart, &amplified, (lo / 1.5, hi * 1.5))?;
-    chart
-        .configure_mesh()
-        .x_desc("epoch")
-        .y_desc("norm")
-        .x_labels(epochs.min(16) + 1)
-        .light_line_style(TRANSPARENT)
-        .x_label_formatter(&epoch_label)
-        .y_label_formatter(&|v| tick_label(*v))
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 15))
-        .draw()
-        .map_err(|e| anyhow!("{e}"))?;
+    mesh(&mut chart, epochs, "norm", Some(&|v| tick_label(*v)))?;
+    let mut entries = layer_lines(&mut chart, run)?;
+    if !amplified.is_empty() {
+        entries.push((SHADE, true, "amplified epochs".into()));
+    }
+    legend(&legend_area, &entries)
+}
+
+/// One line per candidate layer of `run`: its mean parameter-gradient norm per epoch, thick
+/// for a layer amplified in some epoch; the legend's entries.
+fn layer_lines<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, Y>>,
+    run: &RunRecord,
+) -> Result<Vec<Entry>>
+where
+    DB::ErrorType: 'static,
+{
     let mut entries: Vec<Entry> = Vec::new();
     for (l, name) in run.layers.iter().enumerate() {
         let c = COLOURS[l % COLOURS.len()];
@@ -424,10 +445,7 @@ where
         };
         entries.push((c, thick, label));
     }
-    if !amplified.is_empty() {
-        entries.push((SHADE, true, "amplified epochs".into()));
-    }
-    legend(&legend_area, &entries)
+    Ok(entries)
 }
 
 #[cfg(test)]

@@ -50,6 +50,11 @@ fn positive_finite(v: f64) -> bool {
     v.is_finite() && v > 0.0
 }
 
+/// A phase's epochs as the file writes them: `epochs = "a..b"`.
+fn epochs_text(r: &std::ops::Range<usize>) -> String {
+    format!("epochs = \"{}..{}\"", r.start, r.end)
+}
+
 impl ExperimentConfig {
     /// Checks everything that does not depend on the model. [`ExperimentConfig::load`] and
     /// [`ExperimentConfig::from_toml_str`] call it; call it again after editing a config in code.
@@ -339,7 +344,7 @@ impl ExperimentConfig {
     /// Says a schedule error in the file's terms: `schedule[i]` and its `epochs = "a..b"`.
     fn schedule_error(&self, e: ScheduleError) -> ConfigError {
         let o = &self.origin;
-        let r = |r: &std::ops::Range<usize>| format!("epochs = \"{}..{}\"", r.start, r.end);
+        let r = epochs_text;
         let phases = self.schedule.as_deref().unwrap_or_default();
         let range_of = |i: usize| r(&phases[i].epochs.0);
         match e {
@@ -381,35 +386,7 @@ impl ExperimentConfig {
                     overlap.end
                 ),
             ),
-            ScheduleError::Gap { gap, after, before } => {
-                let field = before
-                    .or(after)
-                    .map_or("schedule".to_string(), |i| format!("schedule[{i}].epochs"));
-                let context = match (after, before) {
-                    (Some(a), Some(b)) => format!(
-                        "between schedule[{a}] ({}) and schedule[{b}] ({})",
-                        range_of(a),
-                        range_of(b)
-                    ),
-                    (None, Some(b)) => format!(
-                        "before schedule[{b}] ({}): the first phase must start at epoch 0",
-                        range_of(b)
-                    ),
-                    (Some(a), None) => format!(
-                        "after schedule[{a}] ({}): the last phase must end at train.epochs = {}",
-                        range_of(a),
-                        self.train.epochs
-                    ),
-                    (None, None) => String::new(),
-                };
-                o.invalid(
-                    field,
-                    format!(
-                        "epochs {}..{} are in no phase, {context}",
-                        gap.start, gap.end
-                    ),
-                )
-            }
+            ScheduleError::Gap { gap, after, before } => self.gap_error(gap, after, before),
             ScheduleError::BadLr { phase, lr } => o.invalid(
                 format!("schedule[{phase}].lr"),
                 format!("lr = {lr} must be positive and finite"),
@@ -426,5 +403,44 @@ impl ExperimentConfig {
                 )
             }
         }
+    }
+
+    /// Says which epochs no phase covers, and where they are: between two phases, before the
+    /// first or after the last (`after` and `before` index the neighbouring phases).
+    fn gap_error(
+        &self,
+        gap: std::ops::Range<usize>,
+        after: Option<usize>,
+        before: Option<usize>,
+    ) -> ConfigError {
+        let phases = self.schedule.as_deref().unwrap_or_default();
+        let range_of = |i: usize| epochs_text(&phases[i].epochs.0);
+        let field = before
+            .or(after)
+            .map_or("schedule".to_string(), |i| format!("schedule[{i}].epochs"));
+        let context = match (after, before) {
+            (Some(a), Some(b)) => format!(
+                "between schedule[{a}] ({}) and schedule[{b}] ({})",
+                range_of(a),
+                range_of(b)
+            ),
+            (None, Some(b)) => format!(
+                "before schedule[{b}] ({}): the first phase must start at epoch 0",
+                range_of(b)
+            ),
+            (Some(a), None) => format!(
+                "after schedule[{a}] ({}): the last phase must end at train.epochs = {}",
+                range_of(a),
+                self.train.epochs
+            ),
+            (None, None) => String::new(),
+        };
+        self.origin.invalid(
+            field,
+            format!(
+                "epochs {}..{} are in no phase, {context}",
+                gap.start, gap.end
+            ),
+        )
     }
 }
