@@ -25,6 +25,7 @@ use super::super::run_files::model_id;
 use super::super::summary::{csv_field, MeanSd};
 use super::cell::{CellDir, CellState};
 use super::expand::{Cell, Plan};
+use super::per_seed::{SeedOutcome, SeedResult};
 
 /// One configuration on one model, over seeds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,6 +59,9 @@ pub struct Row {
     /// whose weights grew most against the baseline's. What amplification did to the weights,
     /// beside what it did to the accuracy.
     pub weight_growth: Vec<WeightGrowth>,
+    /// Every seed of the row, in plan order: its final accuracy and, amplified rows, its
+    /// difference to its baseline (the report's per-seed table).
+    pub per_seed: Vec<SeedResult>,
 }
 
 /// The layer whose weights one seed's amplified run grew most, against its baseline.
@@ -384,6 +388,24 @@ fn row(entries: &[Entry], members: &[usize]) -> Row {
                 WeightGrowth::of(e.cell.seed, e.state.record()?, baseline)
             })
             .collect(),
+        per_seed: members
+            .iter()
+            .map(|&i| {
+                let e = &entries[i];
+                let diff = e
+                    .baseline
+                    .map(|b| acc(i, RunRecord::final_test_acc) - acc(b, RunRecord::final_test_acc));
+                SeedResult {
+                    seed: e.cell.seed,
+                    outcome: match e.state {
+                        CellState::Finished(r) => SeedOutcome::Finished(r.final_test_acc()),
+                        CellState::Diverged(_) => SeedOutcome::Diverged,
+                        _ => SeedOutcome::NotDone,
+                    },
+                    diff: diff.filter(|d| d.is_finite()),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -444,6 +466,7 @@ pub fn markdown(report: &GridReport) -> String {
     for r in &report.rows {
         out += &line(&cells(r));
     }
+    out += &format!("\n{}", super::per_seed::markdown(report));
     out += &format!("\n{} of {} cells done.", report.done, report.cells);
     if report.missing.is_empty() {
         out.push('\n');

@@ -515,6 +515,43 @@ fn report_numbers_match_hand_computation() {
     assert_eq!(base.layers_display(), "—");
 }
 
+/// The per-seed table: each seed's final accuracy, the amplified row's difference in points
+/// where both runs finished, `diverged` and `—` where there is no accuracy to pair.
+#[test]
+fn the_per_seed_table_shows_every_seeds_numbers() {
+    let grid = "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0, 1, 2, 3]\n";
+    let p = plan("per-seed", grid).unwrap();
+    let diverged = || CellState::Diverged(Box::new(record(0.3, 0.3, true)));
+    let states = vec![
+        done(0.72, 0.7),
+        done(0.76, 0.7525), // seed 0: +5.25 points
+        done(0.8, 0.8),
+        diverged(), // seed 1: the amplified run diverged
+        diverged(),
+        done(0.91, 0.9), // seed 2: the baseline diverged
+        done(0.5, 0.5),
+        CellState::Pending, // seed 3: not done
+    ];
+    let r = from_states(&[(&p, &states)]).unwrap();
+    let md = report::markdown(&r);
+    for line in [
+        "| model | config | seed 0 | seed 1 | seed 2 | seed 3 |\n|---|---|---|---|---|---|\n",
+        "| mlp | baseline | 0.7000 | 0.8000 | diverged | 0.5000 |\n",
+        "| mlp | icv | 0.7525 (+5.25) | diverged | 0.9000 | — |\n",
+    ] {
+        assert!(md.contains(line), "{md}\nwant {line}");
+    }
+    let json = serde_json::to_value(&r.rows[1].per_seed).unwrap();
+    assert_eq!(
+        json[0]["outcome"],
+        serde_json::json!({ "finished": 0.7525 })
+    );
+    assert!((json[0]["diff"].as_f64().unwrap() - 0.0525).abs() < 1e-12);
+    assert_eq!(json[1]["outcome"], "diverged");
+    assert_eq!(json[2]["diff"], serde_json::Value::Null);
+    assert_eq!(json[3]["outcome"], "not_done");
+}
+
 /// A run that diverged in its first amplified epoch counts the layers it was amplifying then
 /// (its finished epochs amplified none).
 #[test]
