@@ -1,5 +1,5 @@
 //! The report's second table: every seed's final test accuracy, and for amplified rows its
-//! difference to the same seed's baseline. The main table's mean ± sd over four seeds hides
+//! difference to the same seed's baseline. The main table's mean ± sd over the seeds hides
 //! whether one seed blew up or all moved a little; a reader checking a claim wants the
 //! numbers it averages.
 
@@ -11,12 +11,12 @@ use super::report::GridReport;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SeedResult {
     pub seed: u64,
-    /// What the cell holds: a finished run, a diverged one, or nothing yet.
     pub outcome: SeedOutcome,
     /// Amplified minus baseline final test accuracy, where both finished (amplified rows).
     pub diff: Option<f64>,
 }
 
+/// What a seed's cell holds (in the JSON: `{"finished": 0.3075}`, `"diverged"`, `"not_done"`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SeedOutcome {
