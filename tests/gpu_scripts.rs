@@ -21,9 +21,8 @@ fn records_py(args: &[&str]) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
-/// Trains the demo's intelligent config for 5 epochs of 256 images (as the GPU check does: 2
-/// observed, then amplified)
-/// into `out`; returns the record's path.
+/// Trains the demo's intelligent config into `out` for 5 epochs of 256 images, as the GPU
+/// check does (2 observed, then amplified); returns the record's path.
 fn short_run(out: &Path) -> std::path::PathBuf {
     let cfg = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/demo/intelligent.toml");
     let mut args = train_args(&cfg, out);

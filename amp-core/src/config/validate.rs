@@ -344,9 +344,8 @@ impl ExperimentConfig {
     /// Says a schedule error in the file's terms: `schedule[i]` and its `epochs = "a..b"`.
     fn schedule_error(&self, e: ScheduleError) -> ConfigError {
         let o = &self.origin;
-        let r = epochs_text;
         let phases = self.schedule.as_deref().unwrap_or_default();
-        let range_of = |i: usize| r(&phases[i].epochs.0);
+        let range_of = |i: usize| epochs_text(&phases[i].epochs.0);
         match e {
             ScheduleError::NoEpochs => o.invalid("train.epochs", "must be at least 1"),
             ScheduleError::NoPhases => o.invalid(
@@ -357,7 +356,7 @@ impl ExperimentConfig {
                 format!("schedule[{phase}].epochs"),
                 format!(
                     "{} is empty: the end must be greater than the start",
-                    r(&range)
+                    epochs_text(&range)
                 ),
             ),
             ScheduleError::PastEnd {
@@ -368,7 +367,7 @@ impl ExperimentConfig {
                 format!("schedule[{phase}].epochs"),
                 format!(
                     "{} runs past the end of the run: train.epochs = {epochs} (epochs 0..{epochs})",
-                    r(&range)
+                    epochs_text(&range)
                 ),
             ),
             ScheduleError::Overlap {
