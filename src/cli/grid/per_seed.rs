@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::cell::CellState;
 use super::report::GridReport;
 
 /// One seed of a row.
@@ -27,6 +28,25 @@ pub enum SeedOutcome {
 }
 
 impl SeedResult {
+    /// From a cell's state and, for an amplified cell, its baseline's.
+    pub fn of(seed: u64, run: &CellState, baseline: Option<&CellState>) -> SeedResult {
+        let final_acc = |s: &CellState| match s {
+            CellState::Finished(r) => Some(r.final_test_acc()),
+            _ => None,
+        };
+        let outcome = match (run, final_acc(run)) {
+            (_, Some(acc)) => SeedOutcome::Finished(acc),
+            (CellState::Diverged(_), _) => SeedOutcome::Diverged,
+            _ => SeedOutcome::NotDone,
+        };
+        let diff = final_acc(run).zip(baseline.and_then(final_acc));
+        SeedResult {
+            seed,
+            outcome,
+            diff: diff.map(|(a, b)| a - b).filter(|d| d.is_finite()),
+        }
+    }
+
     /// `0.3075`, `0.3075 (+20.10)` (Δ in points), `diverged` or `—`.
     fn display(&self) -> String {
         match (self.outcome, self.diff) {

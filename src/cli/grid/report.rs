@@ -25,7 +25,7 @@ use super::super::run_files::model_id;
 use super::super::summary::{csv_field, MeanSd};
 use super::cell::{CellDir, CellState};
 use super::expand::{Cell, Plan};
-use super::per_seed::{SeedOutcome, SeedResult};
+use super::per_seed::SeedResult;
 
 /// One configuration on one model, over seeds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -392,18 +392,7 @@ fn row(entries: &[Entry], members: &[usize]) -> Row {
             .iter()
             .map(|&i| {
                 let e = &entries[i];
-                let diff = e
-                    .baseline
-                    .map(|b| acc(i, RunRecord::final_test_acc) - acc(b, RunRecord::final_test_acc));
-                SeedResult {
-                    seed: e.cell.seed,
-                    outcome: match e.state {
-                        CellState::Finished(r) => SeedOutcome::Finished(r.final_test_acc()),
-                        CellState::Diverged(_) => SeedOutcome::Diverged,
-                        _ => SeedOutcome::NotDone,
-                    },
-                    diff: diff.filter(|d| d.is_finite()),
-                }
+                SeedResult::of(e.cell.seed, e.state, e.baseline.map(|b| entries[b].state))
             })
             .collect(),
     }
