@@ -150,11 +150,20 @@ fn jobs_2_runs_every_cell_once_then_skips_and_reports_the_records() {
     for f in [
         "report-grid.md",
         "report-grid.csv",
+        "report-grid-seeds.csv",
         "report-grid.png",
         "report-grid-diff.png",
     ] {
         assert!(out.join(f).metadata().unwrap().len() > 100, "{f}");
     }
+    // A line per cell: the 8 cells' seeds, each with its final accuracy.
+    let seeds = std::fs::read_to_string(out.join("report-grid-seeds.csv")).unwrap();
+    assert_eq!(seeds.lines().count(), 1 + 8, "{seeds}");
+    let outcome = |l: &str| l.split(',').nth(4).map(str::to_string);
+    let finished = seeds
+        .lines()
+        .filter(|l| outcome(l).as_deref() == Some("finished"));
+    assert_eq!(finished.count(), 8, "{seeds}");
     let png = std::fs::read(out.join("report-grid.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 
@@ -432,7 +441,7 @@ fn shipped_grids_expand() {
         ("configs/grids/resnet56-cpu.toml", 16),
         ("configs/grids/resnet56-param-cpu.toml", 16),
         ("configs/grids/resnet56-warmup-cpu.toml", 8),
-        ("configs/grids/resnet56-seeds-cpu.toml", 8),
+        ("configs/grids/resnet56-seeds-cpu.toml", 16),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut on_disk: Vec<String> = std::fs::read_dir(root.join("configs/grids"))

@@ -251,12 +251,28 @@ fn summary_pairs_runs_by_seed_with_hand_computed_numbers() {
             .starts_with("all,mlp,amplified,3,0 1 2,1,0.82"),
         "{summary_csv}"
     );
-    for f in ["summary.md", "summary.csv", "summary.json"] {
+    for f in [
+        "summary.md",
+        "summary.csv",
+        "summary-seeds.csv",
+        "summary.json",
+    ] {
         assert!(out_dir.join(f).is_file(), "{f}");
     }
     assert_eq!(
         std::fs::read_to_string(out_dir.join("summary.csv")).unwrap(),
         summary_csv
+    );
+    // The per-seed table under the comparison, and its lines beside the per-run file.
+    assert!(out.contains("Per seed: final test accuracy"), "{out}");
+    let seeds_csv = std::fs::read_to_string(dir.join("report.seeds.csv")).unwrap();
+    assert!(
+        seeds_csv.starts_with("model,config,role,seed,outcome,final_acc,"),
+        "{seeds_csv}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("summary-seeds.csv")).unwrap(),
+        seeds_csv
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

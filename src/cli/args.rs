@@ -189,12 +189,12 @@ pub struct ReportArgs {
     /// Also compare each config with its baseline over seeds (mean ± sd, paired difference).
     #[arg(long)]
     pub summary: bool,
-    /// Write the comparison as summary.md, summary.csv and summary.json into this folder
-    /// (implies --summary).
+    /// Write the comparison as summary.md, summary.csv, summary-seeds.csv (a line per run)
+    /// and summary.json into this folder (implies --summary).
     #[arg(long, value_name = "DIR")]
     pub summary_out: Option<PathBuf>,
     /// Write one row per run as CSV (with --summary, the comparison goes to FILE's name with
-    /// `.summary.csv`).
+    /// `.summary.csv`, the per-seed lines to `.seeds.csv`).
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
     /// Write one object per run as JSON (`{"runs": [...]}`, plus `"summary"` with --summary).

@@ -8,6 +8,7 @@ mod experiment;
 mod grid;
 mod models;
 mod paired;
+mod per_seed;
 mod plot;
 mod plot_text;
 mod progress;

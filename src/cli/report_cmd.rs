@@ -51,6 +51,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
         (args.summary || args.summary_out.is_some()).then(|| summary::compare(&records));
     if let Some(c) = &comparison {
         println!("{}", summary::table(c));
+        println!("{}", summary::seed_table(c));
     }
     export(&args, &rows, comparison.as_deref())?;
     if let Some(path) = &args.plot {
@@ -167,6 +168,7 @@ fn export(
         write(path, &run_row::csv(rows))?;
         if let Some(c) = comparison {
             write(&path.with_extension("summary.csv"), &summary::csv(c))?;
+            write(&path.with_extension("seeds.csv"), &summary::seeds_csv(c))?;
         }
     }
     if let Some(path) = &args.json {
@@ -178,7 +180,10 @@ fn export(
     }
     if let (Some(dir), Some(c)) = (&args.summary_out, comparison) {
         summary::write_all(dir, c)?;
-        println!("summary: {}", dir.join("summary.{md,csv,json}").display());
+        println!(
+            "summary: {}/summary.{{md,csv,json}}, summary-seeds.csv",
+            dir.display()
+        );
     }
     Ok(())
 }

@@ -16,6 +16,7 @@ use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::Serialize;
 
 use super::paired;
+use super::per_seed::{self, SeedOutcome, SeedResult, SeedRow};
 
 /// Mean and sample standard deviation (n − 1) of some numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -113,6 +114,9 @@ pub struct Comparison {
     pub baseline: Option<Paired>,
     /// Seeds of amplified runs without a matching baseline (not in `baseline`).
     pub unpaired: Vec<u64>,
+    /// Every run of the group, by seed: its final accuracy and, amplified runs with a
+    /// baseline, the difference to it (the per-seed table).
+    pub per_seed: Vec<SeedResult>,
 }
 
 /// What pairs a run with its baseline: everything but the amplification.
@@ -247,6 +251,16 @@ pub fn compare(records: &[RunRecord]) -> Vec<Comparison> {
                 row.baseline = Some(paired);
                 row.unpaired = unpaired;
             }
+            row.per_seed = members
+                .iter()
+                .map(|c| {
+                    let base = (role == Role::Amplified)
+                        .then(|| c.key.as_ref().and_then(|k| baselines.get(k)))
+                        .flatten();
+                    let outcome = SeedOutcome::of_record(c.record);
+                    SeedResult::new(seed(c), outcome, base.map(|b| SeedOutcome::of_record(b)))
+                })
+                .collect();
             row
         })
         .collect()
@@ -269,6 +283,7 @@ fn own_side(name: &str, model: &str, role: Role, members: &[&Classified]) -> Com
         best_acc: MeanSd::of(&accs(&finished, RunRecord::best_test_acc)),
         baseline: None,
         unpaired: Vec::new(),
+        per_seed: Vec::new(),
     }
 }
 
@@ -374,7 +389,19 @@ fn seed_list(seeds: &[u64]) -> String {
         .join(" ")
 }
 
-/// The comparison as a Markdown table.
+/// The rows' seeds, for the per-seed table and the long CSV.
+fn seed_rows(rows: &[Comparison]) -> Vec<SeedRow<'_>> {
+    rows.iter()
+        .map(|r| SeedRow {
+            model: &r.model,
+            config: &r.name,
+            amplified: r.role == Role::Amplified,
+            seeds: &r.per_seed,
+        })
+        .collect()
+}
+
+/// The comparison as a Markdown table, and below it the per-seed table.
 pub fn markdown(rows: &[Comparison]) -> String {
     let line = |cells: &[String]| {
         let escaped: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
@@ -385,7 +412,18 @@ pub fn markdown(rows: &[Comparison]) -> String {
     for r in rows {
         out += &line(&cells(r));
     }
-    out
+    out + "\n" + &per_seed::markdown(&seed_rows(rows))
+}
+
+/// The per-seed table for the terminal (under [`table`]).
+pub fn seed_table(rows: &[Comparison]) -> String {
+    per_seed::table(&seed_rows(rows))
+}
+
+/// The comparison, a line per run (model, config, seed, outcome, final accuracy and the
+/// paired baseline's), as CSV.
+pub fn seeds_csv(rows: &[Comparison]) -> String {
+    per_seed::csv(&seed_rows(rows))
 }
 
 /// The comparison for the terminal.
@@ -474,11 +512,13 @@ pub fn json(rows: &[Comparison]) -> String {
     serde_json::to_string_pretty(rows).expect("a comparison is always representable in JSON")
 }
 
-/// Writes `summary.md`, `summary.csv` and `summary.json` into `dir`, each atomically.
+/// Writes `summary.md`, `summary.csv`, `summary-seeds.csv` (a line per run) and
+/// `summary.json` into `dir`, each atomically.
 pub fn write_all(dir: &Path, rows: &[Comparison]) -> Result<()> {
     for (file, text) in [
         ("summary.md", markdown(rows)),
         ("summary.csv", csv(rows)),
+        ("summary-seeds.csv", seeds_csv(rows)),
         ("summary.json", json(rows)),
     ] {
         let path = dir.join(file);

@@ -173,7 +173,8 @@ fn markdown_csv_and_json_say_the_same() {
     let rows = compare(&records());
     let md = markdown(&rows);
     let lines: Vec<&str> = md.lines().collect();
-    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.len(), 4 + 1 + 2 + 4, "{md}");
+    assert_eq!(lines[4], "");
     assert_eq!(
         lines[2],
         "| all | mlp | amplified | 0 1 2 3 | 1 / base 0 | 0.8467 ± 0.0503 | 0.7767 ± 0.0751 \
@@ -193,6 +194,72 @@ fn markdown_csv_and_json_say_the_same() {
     assert!(v[0]["final_acc"]["sd"].is_null());
 }
 
+/// Under the comparison, each run's final accuracy and, amplified runs with a baseline, the
+/// difference to it in points; the long CSV has a line per run with both accuracies.
+#[test]
+fn the_per_seed_table_and_csv_show_each_runs_numbers() {
+    let rows = compare(&records());
+    let md = markdown(&rows);
+    for line in [
+        "| model | config | seed 0 | seed 1 | seed 2 | seed 3 |\n|---|---|---|---|---|---|\n",
+        // Seed 2 diverged; seed 3 has no baseline (a limited data set), so no difference.
+        "| mlp | all | 0.8000 (+2.00) | 0.8400 (-1.00) | diverged | 0.9000 |\n",
+        "| mlp | base | 0.7800 | 0.8500 | 0.7000 |  |\n",
+    ] {
+        assert!(md.contains(line), "{md}\nwant {line}");
+    }
+    // Two records of one seed (a run repeated): both shown.
+    let mut twice = records();
+    twice.push(record("all", 1, "all", [0.86, 0.88]));
+    let md_twice = markdown(&compare(&twice));
+    assert!(
+        md_twice.contains("| 0.8400 (-1.00) / 0.8800 (+3.00) |"),
+        "{md_twice}"
+    );
+    let terminal = seed_table(&rows);
+    assert!(
+        terminal.starts_with("Per seed: final test accuracy"),
+        "{terminal}"
+    );
+    assert!(terminal.contains("0.8400 (-1.00)"), "{terminal}");
+
+    let csv = seeds_csv(&rows);
+    let lines: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        lines[0],
+        [
+            "model",
+            "config",
+            "role",
+            "seed",
+            "outcome",
+            "final_acc",
+            "baseline_outcome",
+            "baseline_final_acc",
+            "difference"
+        ]
+    );
+    assert_eq!(lines.len(), 1 + 4 + 3, "{csv}");
+    let seed0 = &lines[1];
+    assert_eq!(&seed0[..5], ["mlp", "all", "amplified", "0", "finished"]);
+    assert_eq!((seed0[5], seed0[6], seed0[7]), ("0.8", "finished", "0.78"));
+    close(seed0[8].parse().unwrap(), 0.02);
+    assert_eq!(&lines[3][4..], ["diverged", "", "finished", "0.7", ""]);
+    assert_eq!(&lines[4][3..], ["3", "finished", "0.9", "", "", ""]);
+    assert_eq!(
+        &lines[7][..],
+        ["mlp", "base", "baseline", "2", "finished", "0.7", "", "", ""]
+    );
+
+    let v: serde_json::Value = serde_json::from_str(&json(&rows)).unwrap();
+    assert_eq!(v[0]["per_seed"][2]["outcome"], "diverged");
+    assert_eq!(
+        v[0]["per_seed"][2]["baseline"],
+        serde_json::json!({ "finished": 0.7 })
+    );
+    assert!(v[1]["per_seed"][0]["baseline"].is_null());
+}
+
 #[test]
 fn csv_fields_are_quoted_when_needed() {
     assert_eq!(csv_field("a,b"), "\"a,b\"");
@@ -201,10 +268,15 @@ fn csv_fields_are_quoted_when_needed() {
 }
 
 #[test]
-fn write_all_writes_three_files() {
+fn write_all_writes_four_files() {
     let dir = std::env::temp_dir().join(format!("amp-summary-{}", std::process::id()));
     write_all(&dir, &compare(&records())).unwrap();
-    for f in ["summary.md", "summary.csv", "summary.json"] {
+    for f in [
+        "summary.md",
+        "summary.csv",
+        "summary-seeds.csv",
+        "summary.json",
+    ] {
         assert!(std::fs::metadata(dir.join(f)).unwrap().len() > 100, "{f}");
     }
     std::fs::remove_dir_all(&dir).unwrap();

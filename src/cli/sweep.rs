@@ -153,13 +153,15 @@ impl SeedData {
     }
 }
 
-/// Prints the sweep's comparison table and writes it to `--out` in three formats.
+/// Prints the sweep's comparison and per-seed tables and writes them to `--out`.
 fn summarize(records: &[RunRecord], args: &SweepArgs, started: Instant) -> Result<()> {
     let comparisons = super::summary::compare(records);
     println!("{}", super::summary::table(&comparisons));
+    println!("{}", super::summary::seed_table(&comparisons));
     super::summary::write_all(&args.out, &comparisons)?;
     eprintln!(
-        "summary: {0}/summary.md, summary.csv, summary.json; sweep wall time {1}",
+        "summary: {0}/summary.md, summary.csv, summary-seeds.csv, summary.json; sweep wall \
+         time {1}",
         args.out.display(),
         minutes(started.elapsed().as_secs_f64())
     );

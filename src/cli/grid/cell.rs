@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use amp_core::train::{Checkpoint, Position, RunRecord};
 use anyhow::{Context, Result};
 
+use super::super::per_seed::SeedOutcome;
 pub use super::super::run_files::epochs_done;
 use super::super::run_files::{model_id, Existing, RunFiles};
 use super::expand::Cell;
@@ -44,6 +45,13 @@ impl CellState {
             CellState::Finished(r) | CellState::Diverged(r) => Some(r),
             _ => None,
         }
+    }
+
+    /// What the cell's seed came to, for the report's per-seed table (a run under way or
+    /// not started: not done).
+    pub fn outcome(&self) -> SeedOutcome {
+        self.record()
+            .map_or(SeedOutcome::NotDone, SeedOutcome::of_record)
     }
 
     pub fn label(&self) -> &'static str {

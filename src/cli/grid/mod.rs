@@ -8,7 +8,7 @@
 //! - [`local`]: `grid run` (`--jobs N` child processes, or `--cell` in this process).
 //! - [`slurm`](mod@slurm): the sbatch script of a job array, and its submission.
 //! - [`report`](mod@report): the result table (its paired statistics: `cli::paired`), and
-//!   [`per_seed`]: the numbers it averages, seed by seed.
+//!   `cli::per_seed`: the numbers it averages, seed by seed.
 //! - [`plot`], [`diff_plot`], [`dot_plot`]: its plots, final accuracy and paired differences.
 
 mod cell;
@@ -16,7 +16,6 @@ mod diff_plot;
 mod dot_plot;
 mod expand;
 mod local;
-mod per_seed;
 mod plot;
 mod report;
 mod slurm;

@@ -21,11 +21,11 @@ use anyhow::{Context, Result};
 use serde::Serialize;
 
 use super::super::paired::PairedDiff;
+use super::super::per_seed::{self, SeedResult, SeedRow};
 use super::super::run_files::model_id;
 use super::super::summary::{csv_field, MeanSd};
 use super::cell::{CellDir, CellState};
 use super::expand::{Cell, Plan};
-use super::per_seed::SeedResult;
 
 /// One configuration on one model, over seeds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -193,6 +193,21 @@ pub struct GridReport {
     pub done: usize,
     pub rows: Vec<Row>,
     pub missing: Vec<Missing>,
+}
+
+impl GridReport {
+    /// The rows' seeds, for the per-seed table and the long CSV.
+    pub fn seed_rows(&self) -> Vec<SeedRow<'_>> {
+        self.rows
+            .iter()
+            .map(|r| SeedRow {
+                model: &r.model,
+                config: &r.config,
+                amplified: r.amplified,
+                seeds: &r.per_seed,
+            })
+            .collect()
+    }
 }
 
 /// One grid file's cells and their states (`states[i]` is cell i's).
@@ -392,7 +407,8 @@ fn row(entries: &[Entry], members: &[usize]) -> Row {
             .iter()
             .map(|&i| {
                 let e = &entries[i];
-                SeedResult::of(e.cell.seed, e.state, e.baseline.map(|b| entries[b].state))
+                let baseline = e.baseline.map(|b| entries[b].state.outcome());
+                SeedResult::new(e.cell.seed, e.state.outcome(), baseline)
             })
             .collect(),
     }
@@ -455,7 +471,7 @@ pub fn markdown(report: &GridReport) -> String {
     for r in &report.rows {
         out += &line(&cells(r));
     }
-    out += &format!("\n{}", super::per_seed::markdown(report));
+    out += &format!("\n{}", per_seed::markdown(&report.seed_rows()));
     out += &format!("\n{} of {} cells done.", report.done, report.cells);
     if report.missing.is_empty() {
         out.push('\n');
@@ -553,17 +569,18 @@ pub fn default_name(files: &[PathBuf]) -> String {
     format!("report-{}", stems.join("+"))
 }
 
-/// Writes `NAME.md`, `NAME.csv`, `NAME.json`, `NAME.png` (accuracy) and `NAME-diff.png`
-/// (paired differences) into `dir`, atomically.
+/// Writes `NAME.md`, `NAME.csv`, `NAME-seeds.csv` (a line per seed), `NAME.json`,
+/// `NAME.png` (accuracy) and `NAME-diff.png` (paired differences) into `dir`, atomically.
 pub fn write_all(dir: &Path, name: &str, report: &GridReport) -> Result<()> {
     let json =
         serde_json::to_string_pretty(report).expect("a report is always representable in JSON");
-    for (ext, text) in [
-        ("md", markdown(report)),
-        ("csv", csv(report)),
-        ("json", json),
+    for (suffix, text) in [
+        (".md", markdown(report)),
+        (".csv", csv(report)),
+        ("-seeds.csv", per_seed::csv(&report.seed_rows())),
+        (".json", json),
     ] {
-        let path = dir.join(format!("{name}.{ext}"));
+        let path = dir.join(format!("{name}{suffix}"));
         amp_core::io::write_atomic(&path, text.as_bytes())
             .with_context(|| format!("writing {}", path.display()))?;
     }

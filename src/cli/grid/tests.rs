@@ -547,6 +547,7 @@ fn the_per_seed_table_shows_every_seeds_numbers() {
         serde_json::json!({ "finished": 0.7525 })
     );
     assert!((json[0]["diff"].as_f64().unwrap() - 0.0525).abs() < 1e-12);
+    assert_eq!(json[0]["baseline"], serde_json::json!({ "finished": 0.7 }));
     assert_eq!(json[1]["outcome"], "diverged");
     assert_eq!(json[2]["diff"], serde_json::Value::Null);
     assert_eq!(json[3]["outcome"], "not_done");

@@ -1,0 +1,200 @@
+//! Every seed's numbers behind a comparison's mean ± sd: each seed's final test accuracy and,
+//! for an amplified run, its difference to the same seed's baseline. A mean over seeds hides
+//! whether one seed blew up or all moved a little; a reader checking a claim wants the
+//! numbers it averages, and an analyst wants them one per line (the long CSV) to redo the
+//! statistics in R or pandas. Shared by `amp grid report` and the sweep summary
+//! (`amp sweep`, `amp report --summary`).
+
+use amp_core::train::RunRecord;
+use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
+use serde::Serialize;
+
+use super::summary::csv_field;
+
+/// One seed of a row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeedResult {
+    pub seed: u64,
+    pub outcome: SeedOutcome,
+    /// The same seed's baseline (amplified rows whose seed has one).
+    pub baseline: Option<SeedOutcome>,
+    /// Amplified minus baseline final test accuracy, where both finished.
+    pub diff: Option<f64>,
+}
+
+/// What a seed's run came to (in the JSON: `{"finished": 0.3075}`, `"diverged"`,
+/// `"not_done"`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeedOutcome {
+    /// Finished, with this final test accuracy.
+    Finished(f64),
+    Diverged,
+    NotDone,
+}
+
+impl SeedOutcome {
+    /// A finished or diverged run's record.
+    pub fn of_record(r: &RunRecord) -> SeedOutcome {
+        let acc = r.final_test_acc();
+        if r.status.diverged() {
+            SeedOutcome::Diverged
+        } else if acc.is_finite() {
+            SeedOutcome::Finished(acc)
+        } else {
+            // A finished record without a test accuracy has no number to show or pair.
+            SeedOutcome::NotDone
+        }
+    }
+
+    fn acc(self) -> Option<f64> {
+        match self {
+            SeedOutcome::Finished(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            SeedOutcome::Finished(_) => "finished",
+            SeedOutcome::Diverged => "diverged",
+            SeedOutcome::NotDone => "not_done",
+        }
+    }
+}
+
+impl SeedResult {
+    /// A seed's outcome and, for an amplified run that has one, its baseline's.
+    pub fn new(seed: u64, outcome: SeedOutcome, baseline: Option<SeedOutcome>) -> SeedResult {
+        let diff = outcome.acc().zip(baseline.and_then(SeedOutcome::acc));
+        SeedResult {
+            seed,
+            outcome,
+            baseline,
+            diff: diff.map(|(a, b)| a - b).filter(|d| d.is_finite()),
+        }
+    }
+
+    /// `0.3075`, `0.3075 (+20.10)` (Δ in points), `diverged` or `—`.
+    fn display(&self) -> String {
+        match (self.outcome, self.diff) {
+            (SeedOutcome::Finished(acc), Some(d)) => format!("{acc:.4} ({:+.2})", d * 100.0),
+            (SeedOutcome::Finished(acc), None) => format!("{acc:.4}"),
+            (SeedOutcome::Diverged, _) => "diverged".into(),
+            (SeedOutcome::NotDone, _) => "—".into(),
+        }
+    }
+}
+
+/// One row of a per-seed table: a configuration on a model, and its seeds.
+pub struct SeedRow<'a> {
+    pub model: &'a str,
+    pub config: &'a str,
+    pub amplified: bool,
+    pub seeds: &'a [SeedResult],
+}
+
+/// What the per-seed table says it holds.
+const CAPTION: &str = "Per seed: final test accuracy; amplified rows add in parentheses the \
+                       difference to the same seed's baseline, in points.";
+
+/// The seeds any row has, ascending: the table's columns.
+fn columns(rows: &[SeedRow]) -> Vec<u64> {
+    let mut seeds: Vec<u64> = rows
+        .iter()
+        .flat_map(|r| r.seeds.iter().map(|s| s.seed))
+        .collect();
+    seeds.sort_unstable();
+    seeds.dedup();
+    seeds
+}
+
+/// The header and the rows' cells: model, config, then a cell per seed any row has (empty
+/// where a row lacks that seed).
+fn grid(rows: &[SeedRow]) -> (Vec<String>, Vec<Vec<String>>) {
+    let seeds = columns(rows);
+    let header = ["model", "config"]
+        .into_iter()
+        .map(String::from)
+        .chain(seeds.iter().map(|s| format!("seed {s}")))
+        .collect();
+    let body = rows
+        .iter()
+        .map(|r| {
+            // A seed with two runs (two records of one config, as `amp report` may be
+            // given) shows both.
+            let cells = seeds.iter().map(|s| {
+                let results = r.seeds.iter().filter(|x| x.seed == *s);
+                results
+                    .map(SeedResult::display)
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            });
+            [r.model.to_string(), r.config.to_string()]
+                .into_iter()
+                .chain(cells)
+                .collect()
+        })
+        .collect();
+    (header, body)
+}
+
+/// The per-seed table as Markdown, with its caption: a row per row, a column per seed.
+pub fn markdown(rows: &[SeedRow]) -> String {
+    let (header, body) = grid(rows);
+    let line = |cells: &[String]| {
+        let escaped: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+        format!("| {} |\n", escaped.join(" | "))
+    };
+    let mut out = format!("{CAPTION}\n\n{}", line(&header));
+    out += &format!("|{}\n", "---|".repeat(header.len()));
+    for cells in &body {
+        out += &line(cells);
+    }
+    out
+}
+
+/// The per-seed table for the terminal, with its caption above it.
+pub fn table(rows: &[SeedRow]) -> String {
+    let (header, body) = grid(rows);
+    let mut t = Table::new();
+    t.load_preset(UTF8_FULL_CONDENSED);
+    t.set_header(header);
+    for cells in body {
+        t.add_row(cells.into_iter().map(Cell::new).collect::<Vec<_>>());
+    }
+    for c in t.column_iter_mut().skip(2) {
+        c.set_cell_alignment(CellAlignment::Right);
+    }
+    format!("{CAPTION}\n{t}")
+}
+
+/// The long CSV's columns: one line per seed of each row.
+const CSV_HEADER: &str =
+    "model,config,role,seed,outcome,final_acc,baseline_outcome,baseline_final_acc,difference";
+
+/// One line per seed of each row (RFC 4180 quoting; numbers empty where none exists;
+/// `baseline_outcome` empty for baseline rows and for seeds without a baseline).
+pub fn csv(rows: &[SeedRow]) -> String {
+    let num = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    let mut out = format!("{CSV_HEADER}\n");
+    for r in rows {
+        let role = if r.amplified { "amplified" } else { "baseline" };
+        for s in r.seeds {
+            let fields = [
+                csv_field(r.model),
+                csv_field(r.config),
+                role.to_string(),
+                s.seed.to_string(),
+                s.outcome.label().to_string(),
+                num(s.outcome.acc()),
+                s.baseline.map_or(String::new(), |b| b.label().to_string()),
+                num(s.baseline.and_then(SeedOutcome::acc)),
+                num(s.diff),
+            ];
+            out += &fields.join(",");
+            out.push('\n');
+        }
+    }
+    out
+}
