@@ -256,11 +256,24 @@ fn only_a_written_out_default_schedule_without_amplification_is_dropped() {
     other_lr[2].1 = 0.1 / 100.0 + f64::EPSILON / 64.0;
     assert_ne!(other_lr[2].1, 0.001, "a learning rate one rounding away");
     kept(&other_lr);
+    kept(&[("0..4", 0.1, false, false), ("4..8", 0.01, false, false)]);
     kept(&[
-        ("0..2", 0.1, false, false),
+        ("0..2", 0.1, false, true),
         ("2..4", 0.1, false, false),
         ("4..6", 0.01, false, false),
         ("6..8", 0.001, false, false),
     ]);
-    kept(&[("0..4", 0.1, false, false), ("4..8", 0.01, false, false)]);
+
+    // The default's phases split at other epochs train alike (each epoch at the same rate,
+    // no warm-up): dropped, so a config that splits a phase to move its amplification
+    // shares the default's baselines.
+    let mut split = with_phases(&[
+        ("0..2", 0.1, false, false),
+        ("2..4", 0.1, false, false),
+        ("4..5", 0.01, false, false),
+        ("5..6", 0.01, false, false),
+        ("6..8", 0.001, false, false),
+    ]);
+    assert!(split.drop_default_schedule());
+    assert_eq!(split.schedule, None);
 }

@@ -290,7 +290,8 @@ fn parsed(schedule: &str, select: &str) -> ExperimentConfig {
 }
 
 /// `report --summary` and `sweep` pair by this key: a config writing out the default
-/// schedule (amplifying its later phases) has the recipe of its baseline without one.
+/// schedule (amplifying its later phases, or with a phase split) has the recipe of its
+/// baseline without one.
 #[test]
 fn a_written_out_default_schedule_is_the_recipe_of_the_omitted_one() {
     let phase = |e: &str, lr: &str, amp: bool| {
@@ -312,5 +313,13 @@ fn a_written_out_default_schedule_is_the_recipe_of_the_omitted_one() {
         phase("3..4", "0.001", true),
     ]
     .concat();
-    assert_ne!(recipe_key(&parsed(&split, select)), baseline);
+    // Each epoch at the same rate: the same recipe. A warm-up is another.
+    assert_eq!(recipe_key(&parsed(&split, select)), baseline);
+    let warm = [
+        phase("0..2", "0.1", false) + "warmup = true\n",
+        phase("2..3", "0.01", true),
+        phase("3..4", "0.001", true),
+    ]
+    .concat();
+    assert_ne!(recipe_key(&parsed(&warm, select)), baseline);
 }

@@ -157,7 +157,8 @@ fn observation_epochs_are_bit_identical_to_the_baseline() {
 
 /// What `ExperimentConfig::drop_default_schedule` relies on: a baseline with the default
 /// schedule written out (every phase unamplified) trains bit for bit as one that omits it
-/// (whose first phase allows amplification of no layer).
+/// (whose first phase allows amplification of no layer), and so does one whose phases are
+/// split at other epochs.
 #[test]
 fn a_baseline_writing_out_the_default_schedule_trains_bit_identically() {
     let default = PhaseSchedule::scaled_default(EPOCHS, 0.1, 2.0).unwrap();
@@ -168,12 +169,27 @@ fn a_baseline_writing_out_the_default_schedule_trains_bit_identically() {
     };
     let omitted = baseline(default.clone());
     let written = baseline(default.without_amplification());
+    // And with every phase split into one-epoch phases: boundaries change nothing.
+    let one_epoch_phases = default
+        .without_amplification()
+        .phases()
+        .iter()
+        .flat_map(|p| {
+            p.epochs.clone().map(|e| Phase {
+                epochs: e..e + 1,
+                ..p.clone()
+            })
+        })
+        .collect::<Vec<_>>();
+    assert!(one_epoch_phases.len() > default.phases().len());
+    let split = baseline(PhaseSchedule::new(EPOCHS, one_epoch_phases).unwrap());
     for e in 0..EPOCHS {
         assert_eq!(
             epoch_bits(&written, e),
             epoch_bits(&omitted, e),
             "epoch {e}"
         );
+        assert_eq!(epoch_bits(&split, e), epoch_bits(&omitted, e), "epoch {e}");
     }
 }
 

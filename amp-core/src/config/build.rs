@@ -50,29 +50,34 @@ impl ExperimentConfig {
         baseline
     }
 
-    /// Drops an explicit `[[schedule]]` that amplifies in no phase and otherwise is the
-    /// default schedule, phase for phase (epochs, learning rate bit for bit, warm-up): a
-    /// baseline that writes the default out trains exactly as one that omits it (the test
-    /// `a_baseline_writing_out_the_default_schedule_trains_bit_identically` checks that), so
-    /// grids and reports take the two for one recipe. Split or merged phases, another
-    /// rounding of a learning rate, or any amplified phase keep the schedule. Returns whether
-    /// it dropped one.
+    /// Drops an explicit `[[schedule]]` that amplifies in no phase and otherwise trains as the
+    /// default schedule: no warm-up, and every epoch at the default's learning rate, bit for
+    /// bit. A baseline that writes the default out trains exactly as one that omits it (the
+    /// test `a_baseline_writing_out_the_default_schedule_trains_bit_identically` checks that),
+    /// so grids and reports take the two for one recipe. Phases split at other epochs count
+    /// too (a config that moves amplification by splitting a phase shares the default's
+    /// baselines): without warm-up a phase's boundaries change nothing but the phase index,
+    /// which only selection reads, and a baseline selects nothing. Another rounding of a
+    /// learning rate, a warm-up or any amplified phase keep the schedule. Returns whether it
+    /// dropped one.
     pub fn drop_default_schedule(&mut self) -> bool {
         let Some(phases) = &self.schedule else {
             return false;
         };
-        let Ok(default) =
-            PhaseSchedule::scaled_default(self.train.epochs, self.train.lr, self.amp.factor)
+        let epochs = self.train.epochs;
+        let Ok(default) = PhaseSchedule::scaled_default(epochs, self.train.lr, self.amp.factor)
         else {
             return false;
         };
-        let is_default = phases.len() == default.phases().len()
-            && phases.iter().zip(default.phases()).all(|(p, d)| {
-                !p.amplify
-                    && p.epochs.0 == d.epochs
-                    && p.lr.to_bits() == d.lr.to_bits()
-                    && p.warmup == d.warmup
-            });
+        let lr_bits = |e: usize| {
+            let written = phases.iter().find(|p| p.epochs.0.contains(&e))?;
+            let d = default.phases().iter().find(|d| d.epochs.contains(&e))?;
+            (!d.warmup).then_some((written.lr.to_bits(), d.lr.to_bits()))
+        };
+        let is_default = phases
+            .iter()
+            .all(|p| !p.amplify && !p.warmup && p.epochs.0.end <= epochs)
+            && (0..epochs).all(|e| lr_bits(e).is_some_and(|(w, d)| w == d));
         if is_default {
             self.schedule = None;
         }

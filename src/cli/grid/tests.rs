@@ -155,60 +155,58 @@ const PINNED: [&str; 2] = ["a7e2b7c4f3ab", "048fcfab9003"];
 
 /// A config that writes out the default schedule (here amplifying its last two phases instead
 /// of the first) is compared with the same baseline cell as one that omits it: same id, no
-/// `[[schedule]]` in its config. One phase split in two is another recipe.
+/// `[[schedule]]` in its config; so is one with a phase split in two (each epoch trains at
+/// the same rate). A warm-up is another recipe.
 #[test]
 fn a_written_out_default_schedule_shares_the_baseline() {
-    let phases = |split: bool| {
-        let first = if split {
-            "[[schedule]]\nepochs = \"0..1\"\nlr = 0.1\namplify = false\n\
-             [[schedule]]\nepochs = \"1..2\"\nlr = 0.1\namplify = false\n"
-        } else {
-            "[[schedule]]\nepochs = \"0..2\"\nlr = 0.1\namplify = false\n"
-        };
+    let phases = |first: &str| {
         format!(
             "{ICV}{first}[[schedule]]\nepochs = \"2..3\"\nlr = 0.01\namplify = true\n\
              [[schedule]]\nepochs = \"3..4\"\nlr = 0.001\namplify = true\n"
         )
     };
+    let whole = "[[schedule]]\nepochs = \"0..2\"\nlr = 0.1\namplify = false\n";
+    let split = "[[schedule]]\nepochs = \"0..1\"\nlr = 0.1\namplify = false\n\
+                 [[schedule]]\nepochs = \"1..2\"\nlr = 0.1\namplify = false\n";
     let grid = "configs = [\"icv.toml\", \"late.toml\"]\nmodels = [\"mlp\"]\nseeds = [0]\n\
                 data = \"synthetic\"\nlimit = 64\n";
-    let expand = |test: &str, split: bool| {
+    let expand = |test: &str, first: &str| {
         let dir = grid_dir(test, grid);
         std::fs::write(
             dir.join("late.toml"),
-            phases(split).replace("\"icv\"", "\"late\""),
+            phases(first).replace("\"icv\"", "\"late\""),
         )
         .unwrap();
         let spec = GridSpec::load(&dir.join("grid.toml"), Some(&dir.join("out"))).unwrap();
         Plan::expand(spec).unwrap()
     };
-    let p = expand("default-schedule", false);
-    let names: Vec<(&str, Option<usize>)> = p
-        .cells
-        .iter()
-        .map(|c| (c.config.name.as_str(), c.baseline))
-        .collect();
-    assert_eq!(
-        names,
-        [("baseline", None), ("icv", Some(0)), ("late", Some(0))]
-    );
-    assert_eq!(p.cells[0].config.schedule, None);
-    assert_eq!(
-        p.cells[0].id,
-        plan("icv-only", &grid.replace(", \"late.toml\"", ""))
-            .unwrap()
-            .cells[0]
-            .id
-    );
-    let late = p.cells[2].config.schedule().unwrap();
-    let amplified: Vec<bool> = late.phases().iter().map(|ph| ph.amplify).collect();
-    assert_eq!(amplified, [false, true, true]);
+    let icv_only = plan("icv-only", &grid.replace(", \"late.toml\"", "")).unwrap();
+    for (test, first, n) in [("default-schedule", whole, 3), ("split-schedule", split, 4)] {
+        let p = expand(test, first);
+        let names: Vec<(&str, Option<usize>)> = p
+            .cells
+            .iter()
+            .map(|c| (c.config.name.as_str(), c.baseline))
+            .collect();
+        assert_eq!(
+            names,
+            [("baseline", None), ("icv", Some(0)), ("late", Some(0))],
+            "{test}"
+        );
+        assert_eq!(p.cells[0].config.schedule, None);
+        assert_eq!(p.cells[0].id, icv_only.cells[0].id, "{test}");
+        let late = p.cells[2].config.schedule().unwrap();
+        let amplified: Vec<bool> = late.phases().iter().map(|ph| ph.amplify).collect();
+        assert_eq!(amplified.len(), n);
+        assert_eq!(amplified[n - 2..], [true, true], "{test}");
+    }
 
-    let q = expand("split-schedule", true);
+    let warm = whole.replace("amplify = false", "amplify = false\nwarmup = true");
+    let q = expand("warmup-schedule", &warm);
     assert_eq!(
         q.cells.len(),
         4,
-        "the split schedule has a baseline of its own"
+        "the warmed-up schedule has a baseline of its own"
     );
     assert_eq!(q.cells[2].config.name, "late-baseline");
     assert_eq!(q.cells[3].baseline, Some(2));
