@@ -9,7 +9,7 @@ use amp_core::train::RunRecord;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::Serialize;
 
-use super::summary::csv_field;
+use super::summary::{csv_field, markdown_line as line};
 
 /// One seed of a row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -142,10 +142,6 @@ fn grid(rows: &[SeedRow]) -> (Vec<String>, Vec<Vec<String>>) {
 /// The per-seed table as Markdown, with its caption: a row per row, a column per seed.
 pub fn markdown(rows: &[SeedRow]) -> String {
     let (header, body) = grid(rows);
-    let line = |cells: &[String]| {
-        let escaped: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
-        format!("| {} |\n", escaped.join(" | "))
-    };
     let mut out = format!("{CAPTION}\n\n{}", line(&header));
     out += &format!("|{}\n", "---|".repeat(header.len()));
     for cells in &body {

@@ -403,14 +403,10 @@ fn seed_rows(rows: &[Comparison]) -> Vec<SeedRow<'_>> {
 
 /// The comparison as a Markdown table, and below it the per-seed table.
 pub fn markdown(rows: &[Comparison]) -> String {
-    let line = |cells: &[String]| {
-        let escaped: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
-        format!("| {} |\n", escaped.join(" | "))
-    };
-    let mut out = line(&HEADER.map(String::from));
+    let mut out = markdown_line(&HEADER.map(String::from));
     out += &format!("|{}\n", "---|".repeat(HEADER.len()));
     for r in rows {
-        out += &line(&cells(r));
+        out += &markdown_line(&cells(r));
     }
     out + "\n" + &per_seed::markdown(&seed_rows(rows))
 }
@@ -496,6 +492,12 @@ pub fn csv(rows: &[Comparison]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A Markdown table row of `cells`, `|` inside a cell escaped.
+pub fn markdown_line(cells: &[String]) -> String {
+    let escaped: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
+    format!("| {} |\n", escaped.join(" | "))
 }
 
 /// Quotes a CSV field when it holds a comma, a quote or a line break.

@@ -23,7 +23,7 @@ use serde::Serialize;
 use super::super::paired::PairedDiff;
 use super::super::per_seed::{self, SeedResult, SeedRow};
 use super::super::run_files::model_id;
-use super::super::summary::{csv_field, MeanSd};
+use super::super::summary::{csv_field, markdown_line as line, MeanSd};
 use super::cell::{CellDir, CellState};
 use super::expand::{Cell, Plan};
 
@@ -462,10 +462,6 @@ fn cells(r: &Row) -> [String; 15] {
 
 /// The table as Markdown, with the cells not done listed below it.
 pub fn markdown(report: &GridReport) -> String {
-    let line = |cells: &[String]| {
-        let escaped: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
-        format!("| {} |\n", escaped.join(" | "))
-    };
     let mut out = line(&HEADER.map(String::from));
     out += &format!("|{}\n", "---|".repeat(HEADER.len()));
     for r in &report.rows {
