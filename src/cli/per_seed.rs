@@ -20,6 +20,52 @@ pub struct SeedResult {
     pub baseline: Option<SeedOutcome>,
     /// Amplified minus baseline final test accuracy, where both finished.
     pub diff: Option<f64>,
+    /// The training loss of the epochs the run amplified, beside its baseline's (runs that
+    /// amplified some epoch).
+    pub amplified_loss: Option<AmplifiedLoss>,
+}
+
+/// The highest training loss of the epochs a run amplified, and its baseline's over the same
+/// epochs. Where amplification blows a run up (`output` mode compounds k over every
+/// amplified layer), the loss of the amplified epochs shows it at once, before the accuracy
+/// recovers or not: on ResNet-56 the seeds whose amplified epochs stayed near the
+/// baseline's loss all went up, those whose loss jumped mostly went down (EXPERIMENTS.md).
+/// Kept in the long CSV and the JSON, so that such a split is one command's output.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct AmplifiedLoss {
+    /// The highest training loss of the amplified epochs (a non-finite loss counts as the
+    /// highest: null in the JSON).
+    pub max: f64,
+    /// The baseline's highest training loss over the same epochs, where it has them all.
+    pub baseline_max: Option<f64>,
+}
+
+impl AmplifiedLoss {
+    /// `run`'s amplified epochs against the same epochs of `baseline`; `None` where the run
+    /// amplified no epoch (a baseline, or a selection that chose nothing).
+    pub fn of(run: &RunRecord, baseline: Option<&RunRecord>) -> Option<AmplifiedLoss> {
+        let epochs: Vec<usize> = run
+            .epochs
+            .iter()
+            .filter(|e| !e.amplified.is_empty())
+            .map(|e| e.epoch)
+            .collect();
+        let max_loss = |r: &RunRecord| -> Option<f64> {
+            let losses = epochs.iter().map(|&i| {
+                let e = r.epochs.iter().find(|e| e.epoch == i)?;
+                Some(e.train_loss)
+            });
+            losses
+                .collect::<Option<Vec<f64>>>()?
+                .into_iter()
+                .map(|l| if l.is_finite() { l } else { f64::INFINITY })
+                .reduce(f64::max)
+        };
+        Some(AmplifiedLoss {
+            max: max_loss(run)?,
+            baseline_max: baseline.and_then(max_loss),
+        })
+    }
 }
 
 /// What a seed's run came to (in the JSON: `{"finished": 0.3075}`, `"diverged"`,
@@ -72,7 +118,14 @@ impl SeedResult {
             outcome,
             baseline,
             diff: diff.map(|(a, b)| a - b).filter(|d| d.is_finite()),
+            amplified_loss: None,
         }
+    }
+
+    /// With the training loss of the run's amplified epochs (see [`AmplifiedLoss`]).
+    pub fn with_loss(mut self, run: Option<&RunRecord>, baseline: Option<&RunRecord>) -> Self {
+        self.amplified_loss = run.and_then(|r| AmplifiedLoss::of(r, baseline));
+        self
     }
 
     /// `0.3075`, `0.3075 (+20.10)` (Δ in points), `diverged` or `—`.
@@ -166,11 +219,14 @@ pub fn table(rows: &[SeedRow]) -> String {
 }
 
 /// The long CSV's columns: one line per seed of each row.
-const CSV_HEADER: &str =
-    "model,config,role,seed,outcome,final_acc,baseline_outcome,baseline_final_acc,difference";
+const CSV_HEADER: &str = "model,config,role,seed,outcome,final_acc,baseline_outcome,\
+                          baseline_final_acc,difference,amplified_epochs_max_train_loss,\
+                          baseline_same_epochs_max_train_loss";
 
 /// One line per seed of each row (RFC 4180 quoting; numbers empty where none exists;
-/// `baseline_outcome` empty for baseline rows and for seeds without a baseline).
+/// `baseline_outcome` empty for baseline rows and for seeds without a baseline; the two loss
+/// columns, [`AmplifiedLoss`], empty for runs that amplified no epoch, `inf` for a
+/// non-finite loss).
 pub fn csv(rows: &[SeedRow]) -> String {
     let num = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     let mut out = format!("{CSV_HEADER}\n");
@@ -187,6 +243,8 @@ pub fn csv(rows: &[SeedRow]) -> String {
                 s.baseline.map_or(String::new(), |b| b.label().to_string()),
                 num(s.baseline.and_then(SeedOutcome::acc)),
                 num(s.diff),
+                num(s.amplified_loss.map(|l| l.max)),
+                num(s.amplified_loss.and_then(|l| l.baseline_max)),
             ];
             out += &fields.join(",");
             out.push('\n');

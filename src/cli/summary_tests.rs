@@ -195,10 +195,18 @@ fn markdown_csv_and_json_say_the_same() {
 }
 
 /// Under the comparison, each run's final accuracy and, amplified runs with a baseline, the
-/// difference to it in points; the long CSV has a line per run with both accuracies.
+/// difference to it in points; the long CSV has a line per run with both accuracies and the
+/// training loss of the amplified epochs beside the baseline's in the same epochs.
 #[test]
 fn the_per_seed_table_and_csv_show_each_runs_numbers() {
-    let rows = compare(&records());
+    let mut recs = records();
+    // Seed 0 amplifies epoch 1 only: its loss there (2.5) against the baseline's (1.2), not
+    // the higher losses of epoch 0 (9.0, 3.0). Seed 2 diverged with a NaN loss: `inf`.
+    recs[0].epochs[0].amplified.clear();
+    (recs[0].epochs[0].train_loss, recs[0].epochs[1].train_loss) = (9.0, 2.5);
+    (recs[4].epochs[0].train_loss, recs[4].epochs[1].train_loss) = (3.0, 1.2);
+    recs[2].epochs[1].train_loss = f64::NAN;
+    let rows = compare(&recs);
     let md = markdown(&rows);
     for line in [
         "| model | config | seed 0 | seed 1 | seed 2 | seed 3 |\n|---|---|---|---|---|---|\n",
@@ -236,7 +244,9 @@ fn the_per_seed_table_and_csv_show_each_runs_numbers() {
             "final_acc",
             "baseline_outcome",
             "baseline_final_acc",
-            "difference"
+            "difference",
+            "amplified_epochs_max_train_loss",
+            "baseline_same_epochs_max_train_loss"
         ]
     );
     assert_eq!(lines.len(), 1 + 4 + 3, "{csv}");
@@ -244,11 +254,19 @@ fn the_per_seed_table_and_csv_show_each_runs_numbers() {
     assert_eq!(&seed0[..5], ["mlp", "all", "amplified", "0", "finished"]);
     assert_eq!((seed0[5], seed0[6], seed0[7]), ("0.8", "finished", "0.78"));
     close(seed0[8].parse().unwrap(), 0.02);
-    assert_eq!(&lines[3][4..], ["diverged", "", "finished", "0.7", ""]);
-    assert_eq!(&lines[4][3..], ["3", "finished", "0.9", "", "", ""]);
+    assert_eq!(&seed0[9..], ["2.5", "1.2"]);
+    assert_eq!(&lines[2][9..], ["1", "1"]);
+    assert_eq!(
+        &lines[3][4..],
+        ["diverged", "", "finished", "0.7", "", "inf", "1"]
+    );
+    assert_eq!(
+        &lines[4][3..],
+        ["3", "finished", "0.9", "", "", "", "1", ""]
+    );
     assert_eq!(
         &lines[7][..],
-        ["mlp", "base", "baseline", "2", "finished", "0.7", "", "", ""]
+        ["mlp", "base", "baseline", "2", "finished", "0.7", "", "", "", "", ""]
     );
 
     let v: serde_json::Value = serde_json::from_str(&json(&rows)).unwrap();
@@ -258,6 +276,12 @@ fn the_per_seed_table_and_csv_show_each_runs_numbers() {
         serde_json::json!({ "finished": 0.7 })
     );
     assert!(v[1]["per_seed"][0]["baseline"].is_null());
+    assert_eq!(
+        v[0]["per_seed"][0]["amplified_loss"],
+        serde_json::json!({ "max": 2.5, "baseline_max": 1.2 })
+    );
+    assert!(v[0]["per_seed"][2]["amplified_loss"]["max"].is_null());
+    assert!(v[1]["per_seed"][0]["amplified_loss"].is_null());
 }
 
 #[test]

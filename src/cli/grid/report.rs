@@ -408,7 +408,9 @@ fn row(entries: &[Entry], members: &[usize]) -> Row {
             .map(|&i| {
                 let e = &entries[i];
                 let baseline = e.baseline.map(|b| entries[b].state.outcome());
+                let baseline_record = e.baseline.and_then(|b| entries[b].state.record());
                 SeedResult::new(e.cell.seed, e.state.outcome(), baseline)
+                    .with_loss(e.state.record(), baseline_record)
             })
             .collect(),
     }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use amp_core::train::{EpochRecord, Position, Provenance, RunRecord, RunStatus};
 
+use super::super::per_seed;
 use super::cell::CellState;
 use super::expand::Plan;
 use super::report::{self, from_states};
@@ -382,6 +383,15 @@ fn amplifying(state: CellState, layers: &[&str]) -> CellState {
     CellState::Finished(r)
 }
 
+/// `state`'s record with training losses `l` in its two epochs.
+fn with_losses(state: CellState, l: [f64; 2]) -> CellState {
+    let (CellState::Finished(mut r) | CellState::Diverged(mut r)) = state else {
+        panic!("no record")
+    };
+    (r.epochs[0].train_loss, r.epochs[1].train_loss) = (l[0], l[1]);
+    CellState::Finished(r)
+}
+
 /// `state`'s record with the layers' weight norms `n` after every epoch.
 fn with_norms(state: CellState, n: &[f64]) -> CellState {
     let (CellState::Finished(mut r) | CellState::Diverged(mut r)) = state else {
@@ -514,15 +524,19 @@ fn report_numbers_match_hand_computation() {
 }
 
 /// The per-seed table: each seed's final accuracy, the amplified row's difference in points
-/// where both runs finished, `diverged` and `—` where there is no accuracy to pair.
+/// where both runs finished, `diverged` and `—` where there is no accuracy to pair; the JSON
+/// adds the training loss of the amplified epochs beside the baseline's.
 #[test]
 fn the_per_seed_table_shows_every_seeds_numbers() {
     let grid = "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0, 1, 2, 3]\n";
     let p = plan("per-seed", grid).unwrap();
     let diverged = || CellState::Diverged(Box::new(record(0.3, 0.3, true)));
+    // Seed 0 amplifies epoch 1: its loss there, 4.5, against the baseline's 1.25 (epoch 0's
+    // higher losses are not amplified epochs).
+    let amplified0 = amplifying(with_losses(done(0.76, 0.7525), [9.0, 4.5]), &["fc1"]);
     let states = vec![
-        done(0.72, 0.7),
-        done(0.76, 0.7525), // seed 0: +5.25 points
+        with_losses(done(0.72, 0.7), [3.0, 1.25]),
+        amplified0, // seed 0: +5.25 points
         done(0.8, 0.8),
         diverged(), // seed 1: the amplified run diverged
         diverged(),
@@ -549,6 +563,15 @@ fn the_per_seed_table_shows_every_seeds_numbers() {
     assert_eq!(json[1]["outcome"], "diverged");
     assert_eq!(json[2]["diff"], serde_json::Value::Null);
     assert_eq!(json[3]["outcome"], "not_done");
+    assert_eq!(
+        json[0]["amplified_loss"],
+        serde_json::json!({ "max": 4.5, "baseline_max": 1.25 })
+    );
+    // Seed 2's amplified run amplified no epoch: nothing to show.
+    assert_eq!(json[2]["amplified_loss"], serde_json::Value::Null);
+    let csv = per_seed::csv(&r.seed_rows());
+    let seed0 = csv.lines().find(|l| l.starts_with("mlp,icv,amplified,0,"));
+    assert!(seed0.unwrap().ends_with(",4.5,1.25"), "{csv}");
 }
 
 /// A run that diverged in its first amplified epoch counts the layers it was amplifying then
