@@ -132,3 +132,28 @@ extern "C" __global__ void faulty_last_block_without_release(const double* x, do
 extern "C" __global__ void faulty_last_block_without_acquire(const double* x, double* out) {
     last_block_sum(x, out, true, false);
 }
+
+// A count only atomics should touch.
+__device__ unsigned peeked_count;
+
+// Thread 0 of each block counts its block in while thread 1 peeks at the count with a plain
+// load in the same barrier interval: whether it sees the increment depends on the schedule.
+extern "C" __global__ void faulty_peeks_at_a_count(const double* x, double* out) {
+    if (threadIdx.x == 0) atomicInc(&peeked_count, 1000);
+    if (threadIdx.x == 1) out[blockIdx.x] = x[0] + peeked_count;
+}
+
+// The last block resets a count with a plain store instead of letting atomicInc wrap it, as
+// amp's kernels do; other blocks' atomics on it are not ordered before that store.
+__device__ unsigned reset_count;
+
+extern "C" __global__ void faulty_resets_a_count_plainly(const double* x, double* out) {
+    if (threadIdx.x != 0) return;
+    __threadfence();
+    bool last = atomicInc(&reset_count, 1000) == gridDim.x - 1;
+    if (last) {
+        __threadfence();
+        reset_count = 0;
+        out[0] = x[0];
+    }
+}

@@ -20,9 +20,14 @@
 // and the storing block made an atomic on the same address and fenced before its store. Each
 // is reported with the block, threads, memory and barrier interval.
 //
-// Not checked: the atomics themselves (shim.cpp runs them, outside this checker's view),
-// loads by a third block when two others already loaded a word in the launch (a cell
-// remembers two loading blocks), warp-level behaviour, accesses narrower than a word by
+// A word some thread made an atomic on must see no plain load or store by another thread of
+// the launch, and the other way round: amp's kernels touch a count (the last-block
+// reductions') with atomics only, and a plain access beside an atomic races unless ordered
+// in ways this checker does not follow, so it is reported even after a barrier (stricter than
+// CUDA, where a plain load after `__syncthreads()` would be ordered).
+//
+// Not checked: loads by a third block when two others already loaded a word in the launch (a
+// cell remembers two loading blocks), warp-level behaviour, accesses narrower than a word by
 // different threads to one word (reported as a race though a GPU's byte stores are
 // independent).
 
@@ -72,6 +77,27 @@ struct Access {
     uint64_t clock = 0;
 };
 
+// The threads that touched a word one way (plain accesses, or atomics) in the launch: the
+// first, and whether any other did.
+struct Touchers {
+    int32_t thread = NONE;  // NONE: none yet
+    uint32_t block = 0;
+    bool others = false;
+
+    void add(int32_t t, uint32_t b) {
+        if (thread == NONE) {
+            thread = t;
+            block = b;
+        } else if (thread != t || block != b) {
+            others = true;
+        }
+    }
+    // Whether a thread other than `t` of block `b` is among them.
+    bool besides(int32_t t, uint32_t b) const {
+        return thread != NONE && (others || thread != t || block != b);
+    }
+};
+
 // One 4-byte word's history in the current launch (global memory) or block (shared).
 struct Cell {
     uint64_t block_serial = 0;  // shared memory: the block run this cell is about
@@ -79,6 +105,7 @@ struct Cell {
     uint32_t r_block = 0, r_interval = 0;
     int32_t reader = NONE, other_reader = NONE;  // two distinct readers of that interval
     Access loads[2];  // the latest load of each of (up to) two blocks, in this launch
+    Touchers plain, atomics;  // who loaded or stored it, who made atomics on it
 };
 
 // A thread's `__threadfence()` (release: before an atomic; acquire: after one), or atomic.
@@ -138,10 +165,17 @@ bool handshake(const Access& a) {
     return false;
 }
 
+const char* const MIXED = "a word counted with atomics must see atomics only (a data race)";
+
 // Checks one access of the running thread to `c`; `where()` names the memory.
 template <typename Where>
 void check_cell(Cell& c, bool store, Where where) {
     const char* verb = store ? "stores to " : "loads ";
+    if (c.atomics.besides(s.thread, s.block)) {
+        report(verb + where() + ", which another thread made an atomic on in this launch: " +
+               MIXED);
+    }
+    c.plain.add(s.thread, s.block);
     const Access& w = c.store;
     bool same_interval_writer = w.thread != NONE && w.block == s.block &&
                                 w.interval == s.interval && w.thread != s.thread;
@@ -194,7 +228,20 @@ void check_cell(Cell& c, bool store, Where where) {
     }
 }
 
-void access(const void* p, size_t size, bool store) {
+// An atomic of the running thread on `c`: no other thread may load or store the word plainly.
+template <typename Where>
+void check_atomic(Cell& c, Where where) {
+    if (c.plain.besides(s.thread, s.block)) {
+        report("makes an atomic on " + where() +
+               ", which another thread loaded or stored to in this launch: " + MIXED);
+    }
+    c.atomics.add(s.thread, s.block);
+}
+
+enum class Kind { Load, Store, Atomic };
+
+void access(const void* p, size_t size, Kind kind) {
+    bool store = kind == Kind::Store;
     if (!s.check || !s.error.empty()) return;
     s.clock++;
     auto a = reinterpret_cast<uintptr_t>(p);
@@ -210,14 +257,18 @@ void access(const void* p, size_t size, bool store) {
             Cell& c = s.shared[w];
             if (c.block_serial != s.block_serial) {
                 if (!store) {
-                    report("loads " + where() +
+                    report((kind == Kind::Atomic ? "makes an atomic on " : "loads ") + where() +
                            ", which no thread of its block stored to first: on a GPU it holds "
                            "whatever was left there");
                 }
                 c = Cell{};
                 c.block_serial = s.block_serial;
             }
-            check_cell(c, store, where);
+            if (kind == Kind::Atomic) {
+                check_atomic(c, where);
+            } else {
+                check_cell(c, store, where);
+            }
         }
     } else {
         auto where = [&] {
@@ -225,10 +276,24 @@ void access(const void* p, size_t size, bool store) {
             std::snprintf(at, sizeof at, "%#zx", static_cast<size_t>(a));
             return "global memory at " + std::string(at);
         };
-        for (uintptr_t w = a / 4; w <= (a + size - 1) / 4; w++) check_cell(s.global[w], store, where);
+        for (uintptr_t w = a / 4; w <= (a + size - 1) / 4; w++) {
+            if (kind == Kind::Atomic) {
+                check_atomic(s.global[w], where);
+            } else {
+                check_cell(s.global[w], store, where);
+            }
+        }
     }
 }
 }  // namespace
+
+void load(const void* p, size_t size) {
+    access(p, size, Kind::Load);
+}
+
+void store(const void* p, size_t size) {
+    access(p, size, Kind::Store);
+}
 
 void begin_launch(bool check, unsigned grid_x, unsigned grid_y, unsigned threads,
                   const void* skip_lo, const void* skip_hi) {
@@ -273,6 +338,7 @@ void atomic(const void* addr) {
         s.releases[s.block].push_back(rel);
     }
     s.last_atomic[s.thread] = now;
+    access(addr, sizeof(unsigned), Kind::Atomic);  // shim.cpp's atomics act on `unsigned`
 }
 
 void next_interval() {
@@ -298,15 +364,15 @@ const std::string& error() {
 extern "C" {
 void __tsan_init() {}
 #define AMP_TSAN_ACCESS(n)                                                                    \
-    void __tsan_read##n(void* p) { sim::races::access(p, n, false); }                         \
-    void __tsan_write##n(void* p) { sim::races::access(p, n, true); }                         \
-    void __tsan_unaligned_read##n(void* p) { sim::races::access(p, n, false); }               \
-    void __tsan_unaligned_write##n(void* p) { sim::races::access(p, n, true); }
+    void __tsan_read##n(void* p) { sim::races::load(p, n); }                                  \
+    void __tsan_write##n(void* p) { sim::races::store(p, n); }                                \
+    void __tsan_unaligned_read##n(void* p) { sim::races::load(p, n); }                        \
+    void __tsan_unaligned_write##n(void* p) { sim::races::store(p, n); }
 AMP_TSAN_ACCESS(1)
 AMP_TSAN_ACCESS(2)
 AMP_TSAN_ACCESS(4)
 AMP_TSAN_ACCESS(8)
 AMP_TSAN_ACCESS(16)
-void __tsan_read_range(void* p, size_t n) { sim::races::access(p, n, false); }
-void __tsan_write_range(void* p, size_t n) { sim::races::access(p, n, true); }
+void __tsan_read_range(void* p, size_t n) { sim::races::load(p, n); }
+void __tsan_write_range(void* p, size_t n) { sim::races::store(p, n); }
 }

@@ -1,6 +1,7 @@
 // The data-race checker of the CPU simulation (races.cpp), driven by shim.cpp's scheduler.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -18,9 +19,13 @@ void next_interval();
 void set_thread(unsigned t);
 // The running thread calls `__threadfence()`.
 void fence();
-// The running thread makes an atomic read-modify-write of `addr` (atomics are not themselves
-// checked: only what they order).
+// The running thread makes an atomic read-modify-write of `addr` (an `unsigned`): checked
+// against plain accesses to it, and a mark of what it orders.
 void atomic(const void* addr);
+// The running thread loads or stores `size` bytes at `p` (the calls -fsanitize=thread puts
+// into the kernels).
+void load(const void* p, size_t size);
+void store(const void* p, size_t size);
 // Block `b` (linear) of the running launch as errors name it: `3`, or `(0, 1)` in a 2-D grid.
 std::string block_name(unsigned b);
 // The first race of the launch, or empty.

@@ -9,7 +9,7 @@
 // returned), all of them go on. The order in which the threads of one barrier interval run,
 // and the order of the blocks, follow a schedule (in order, reversed, shuffled): a kernel
 // whose results depend on that order gives results that differ between schedules. Every
-// load and store is checked for data races as it happens (races.cpp), which also finds the
+// load, store and atomic is checked for data races as it happens (races.cpp), which finds the
 // races that change no result. A barrier that some threads of a block reach and others never
 // do (they returned) is reported as an error: on a GPU it hangs or is undefined.
 // Launches run one at a time, under a lock: `__shared__` variables have one copy (cuda.h).

@@ -12,9 +12,9 @@
 //! kernels is also checked for data races as it happens (kernels_on_cpu/races.cpp): two
 //! threads of a block touching one word in the same barrier interval (one of them storing),
 //! two blocks storing to one element, a load of shared memory its block never stored to, a
-//! load of what another block stored, or a store to what another block loaded, without a
-//! fence-and-atomic handshake. That finds the
-//! races that change no result too; the `the_*_catch*` and `the_race_checker_*` tests show the
+//! load of what another block stored or a store to what another block loaded without a
+//! fence-and-atomic handshake, and a plain load or store of a word another thread made an
+//! atomic on. That finds the races that change no result too; the `the_*_catch*` and `the_race_checker_*` tests show the
 //! checks fail on kernels made wrong on purpose (kernels_on_cpu/faulty.cu). What this cannot
 //! check (that a GPU runs them the same way, the memory model beyond that handshake,
 //! warp-level behaviour) is what scripts/gpu/run.sh checks on a GPU.
@@ -116,6 +116,8 @@ extern "C" {
     fn last_block_sum_done_right(x: *const f64, out: *mut f64);
     fn faulty_last_block_without_release(x: *const f64, out: *mut f64);
     fn faulty_last_block_without_acquire(x: *const f64, out: *mut f64);
+    fn faulty_peeks_at_a_count(x: *const f64, out: *mut f64);
+    fn faulty_resets_a_count_plainly(x: *const f64, out: *mut f64);
 }
 
 /// The order in which a launch runs its blocks, and the threads of a block between two
@@ -854,6 +856,38 @@ fn the_race_checker_checks_the_last_block_handshake() {
             "{err}"
         );
     }
+}
+
+/// A count touched by atomics must see nothing else: a plain load beside the atomics is a race
+/// in either order, and so is resetting it with a plain store (amp's kernels let atomicInc wrap
+/// it to 0).
+#[test]
+fn the_race_checker_catches_plain_accesses_to_an_atomic_count() {
+    let mixed = "in this launch: a word counted with atomics must see atomics only (a data race)";
+    let in_order = faulty(faulty_peeks_at_a_count, 1, Schedule::InOrder, true).unwrap_err();
+    assert!(
+        in_order.starts_with("block 0: thread 1 loads global memory at 0x")
+            && in_order.ends_with(&format!(", which another thread made an atomic on {mixed}")),
+        "{in_order}"
+    );
+    let reversed = faulty(faulty_peeks_at_a_count, 1, Schedule::Reversed, true).unwrap_err();
+    assert!(
+        reversed.starts_with("block 0: thread 0 makes an atomic on global memory at 0x")
+            && reversed.ends_with(&format!(
+                ", which another thread loaded or stored to {mixed}"
+            )),
+        "{reversed}"
+    );
+    // Without the checker both orders run; only the checker sees the reset.
+    for schedule in SCHEDULES {
+        faulty(faulty_resets_a_count_plainly, 4, schedule, false).unwrap();
+    }
+    let reset = faulty(faulty_resets_a_count_plainly, 4, Schedule::InOrder, true).unwrap_err();
+    assert!(
+        reset.starts_with("block 3: thread 0 stores to global memory at 0x")
+            && reset.ends_with(&format!(", which another thread made an atomic on {mixed}")),
+        "{reset}"
+    );
 }
 
 /// A barrier that some threads of a block never reach stops the launch with an error.
