@@ -157,3 +157,22 @@ extern "C" __global__ void faulty_resets_a_count_plainly(const double* x, double
         out[0] = x[0];
     }
 }
+
+// Three blocks load out[0], then count themselves in; the fourth counts itself in, fences and
+// stores to out[0]. Blocks 0 and 1 fence between their load and the count (their loads are
+// ordered before the store, as far as the handshake goes); block 2 does not, so the value it
+// loaded depends on which block ran first. The race is the third loading block's.
+__device__ unsigned loaders_count;
+
+extern "C" __global__ void faulty_third_loader_without_release(const double* x, double* out) {
+    if (threadIdx.x != 0) return;
+    if (blockIdx.x < 3) {
+        out[1 + blockIdx.x] = out[0];
+        if (blockIdx.x != 2) __threadfence();
+        atomicInc(&loaders_count, gridDim.x - 1);
+    } else {
+        atomicInc(&loaders_count, gridDim.x - 1);
+        __threadfence();
+        out[0] = x[0];
+    }
+}

@@ -26,10 +26,8 @@
 // in ways this checker does not follow, so it is reported even after a barrier (stricter than
 // CUDA, where a plain load after `__syncthreads()` would be ordered).
 //
-// Not checked: loads by a third block when two others already loaded a word in the launch (a
-// cell remembers two loading blocks), warp-level behaviour, accesses narrower than a word by
-// different threads to one word (reported as a race though a GPU's byte stores are
-// independent).
+// Not checked: warp-level behaviour; accesses narrower than a word by different threads to
+// one word are reported as a race though a GPU's byte stores are independent.
 
 #include "tests/kernels_on_cpu/races.h"
 
@@ -104,7 +102,7 @@ struct Cell {
     Access store;               // the last store
     uint32_t r_block = 0, r_interval = 0;
     int32_t reader = NONE, other_reader = NONE;  // two distinct readers of that interval
-    Access loads[2];  // the latest load of each of (up to) two blocks, in this launch
+    std::vector<Access> loads;  // the latest load of each block that loaded it, this launch
     Touchers plain, atomics;  // who loaded or stored it, who made atomics on it
 };
 
@@ -198,7 +196,7 @@ void check_cell(Cell& c, bool store, Where where) {
             report(other_block(w, "stored to") + ": two blocks write one element (a data race)");
         }
         for (const Access& l : c.loads) {
-            if (l.thread != NONE && l.block != s.block && !handshake(l)) {
+            if (l.block != s.block && !handshake(l)) {
                 report(other_block(l, "loaded") + no_handshake);
                 break;
             }
@@ -212,11 +210,12 @@ void check_cell(Cell& c, bool store, Where where) {
         c.store = now;
         return;
     }
-    for (Access& l : c.loads) {
-        if (l.thread == NONE || l.block == s.block) {
-            l = now;
-            break;
-        }
+    auto own = std::find_if(c.loads.begin(), c.loads.end(),
+                            [](const Access& l) { return l.block == s.block; });
+    if (own == c.loads.end()) {
+        c.loads.push_back(now);
+    } else {
+        *own = now;
     }
     if (c.reader == NONE || c.r_block != s.block || c.r_interval != s.interval) {
         c.reader = s.thread;

@@ -118,6 +118,7 @@ extern "C" {
     fn faulty_last_block_without_acquire(x: *const f64, out: *mut f64);
     fn faulty_peeks_at_a_count(x: *const f64, out: *mut f64);
     fn faulty_resets_a_count_plainly(x: *const f64, out: *mut f64);
+    fn faulty_third_loader_without_release(x: *const f64, out: *mut f64);
 }
 
 /// The order in which a launch runs its blocks, and the threads of a block between two
@@ -824,6 +825,28 @@ fn the_race_checker_catches_a_store_to_what_another_block_loaded() {
                 ", which block 1's thread 0 stored to in this launch{handshake}"
             )),
         "{reversed}"
+    );
+}
+
+/// Every block that loaded a word counts, not only the first two: of three blocks loading
+/// what a fourth overwrites, the two that fence before counting themselves in are ordered, the
+/// third is the race.
+#[test]
+fn the_race_checker_sees_every_block_that_loaded_a_word() {
+    let err = faulty(
+        faulty_third_loader_without_release,
+        4,
+        Schedule::InOrder,
+        true,
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with("block 3: thread 0 stores to global memory at 0x")
+            && err.ends_with(
+                ", which block 2's thread 0 loaded in this launch, with no fence-and-atomic \
+                 handshake between the two blocks: a data race"
+            ),
+        "{err}"
     );
 }
 
