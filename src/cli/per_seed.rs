@@ -5,7 +5,7 @@
 //! statistics in R or pandas. Shared by `amp grid report` and the sweep summary
 //! (`amp sweep`, `amp report --summary`).
 
-use amp_core::train::RunRecord;
+use amp_core::train::{RunRecord, RunStatus};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::Serialize;
 
@@ -42,21 +42,35 @@ pub struct AmplifiedLoss {
 
 impl AmplifiedLoss {
     /// `run`'s amplified epochs against the same epochs of `baseline`; `None` where the run
-    /// amplified no epoch (a baseline, or a selection that chose nothing).
+    /// amplified no epoch (a baseline, or a selection that chose nothing). A run that diverged
+    /// while amplifying counts that epoch with the loss it stopped at.
     pub fn of(run: &RunRecord, baseline: Option<&RunRecord>) -> Option<AmplifiedLoss> {
+        let diverged_amplifying = match &run.status {
+            RunStatus::Diverged {
+                epoch, amplified, ..
+            } if !amplified.is_empty() => Some(*epoch),
+            _ => None,
+        };
         let epochs: Vec<usize> = run
             .epochs
             .iter()
             .filter(|e| !e.amplified.is_empty())
             .map(|e| e.epoch)
+            .chain(diverged_amplifying)
             .collect();
+        // An epoch's training loss, or the loss a run diverged at in that epoch.
+        let loss_in = |r: &RunRecord, epoch: usize| {
+            let recorded = r.epochs.iter().find(|e| e.epoch == epoch);
+            recorded.map(|e| e.train_loss).or(match &r.status {
+                RunStatus::Diverged {
+                    epoch: at, loss, ..
+                } if *at == epoch => Some(*loss),
+                _ => None,
+            })
+        };
         let max_loss = |r: &RunRecord| -> Option<f64> {
-            let losses = epochs.iter().map(|&i| {
-                let e = r.epochs.iter().find(|e| e.epoch == i)?;
-                Some(e.train_loss)
-            });
-            losses
-                .collect::<Option<Vec<f64>>>()?
+            let losses: Option<Vec<f64>> = epochs.iter().map(|&i| loss_in(r, i)).collect();
+            losses?
                 .into_iter()
                 .map(|l| if l.is_finite() { l } else { f64::INFINITY })
                 .reduce(f64::max)

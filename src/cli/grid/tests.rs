@@ -585,9 +585,26 @@ fn a_run_that_diverged_while_amplifying_counts_those_layers() {
         panic!()
     };
     *amplified = vec!["fc2".into(), "fc3".into()];
-    let states = vec![done(0.72, 0.70), CellState::Diverged(Box::new(r))];
+    // As the trainer writes it: the epoch it diverged in is not among the finished ones.
+    r.epochs.truncate(1);
+    let RunStatus::Diverged { loss, .. } = &mut r.status else {
+        panic!()
+    };
+    *loss = 3.1e5;
+    let states = vec![
+        with_losses(done(0.72, 0.70), [2.0, 1.5]),
+        CellState::Diverged(Box::new(r)),
+    ];
     let report = from_states(&[(&p, &states)]).unwrap();
     assert_eq!(report.rows[1].layers_display(), "2 of 3");
+    // The loss it stopped at, against the baseline's in that epoch.
+    assert_eq!(
+        report.rows[1].per_seed[0].amplified_loss,
+        Some(per_seed::AmplifiedLoss {
+            max: 3.1e5,
+            baseline_max: Some(1.5)
+        })
+    );
 }
 
 /// Loads `file` in `dir`, results in `dir/out`.
