@@ -5,7 +5,7 @@
 //! statistics in R or pandas. Shared by `amp grid report` and the sweep summary
 //! (`amp sweep`, `amp report --summary`).
 
-use amp_core::train::{RunRecord, RunStatus};
+use amp_core::train::RunRecord;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::Serialize;
 
@@ -45,31 +45,18 @@ impl AmplifiedLoss {
     /// amplified no epoch (a baseline, or a selection that chose nothing). A run that diverged
     /// while amplifying counts that epoch with the loss it stopped at.
     pub fn of(run: &RunRecord, baseline: Option<&RunRecord>) -> Option<AmplifiedLoss> {
-        let diverged_amplifying = match &run.status {
-            RunStatus::Diverged {
-                epoch, amplified, ..
-            } if !amplified.is_empty() => Some(*epoch),
-            _ => None,
-        };
         let epochs: Vec<usize> = run
-            .epochs
-            .iter()
+            .trained_epochs()
             .filter(|e| !e.amplified.is_empty())
             .map(|e| e.epoch)
-            .chain(diverged_amplifying)
             .collect();
-        // An epoch's training loss, or the loss a run diverged at in that epoch.
-        let loss_in = |r: &RunRecord, epoch: usize| {
-            let recorded = r.epochs.iter().find(|e| e.epoch == epoch);
-            recorded.map(|e| e.train_loss).or(match &r.status {
-                RunStatus::Diverged {
-                    epoch: at, loss, ..
-                } if *at == epoch => Some(*loss),
-                _ => None,
-            })
-        };
         let max_loss = |r: &RunRecord| -> Option<f64> {
-            let losses: Option<Vec<f64>> = epochs.iter().map(|&i| loss_in(r, i)).collect();
+            let loss_in = |i| {
+                r.trained_epochs()
+                    .find(|e| e.epoch == i)
+                    .map(|e| e.train_loss)
+            };
+            let losses: Option<Vec<f64>> = epochs.iter().map(|&i| loss_in(i)).collect();
             losses?
                 .into_iter()
                 .map(|l| if l.is_finite() { l } else { f64::INFINITY })

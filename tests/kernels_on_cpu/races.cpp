@@ -239,8 +239,17 @@ void check_atomic(Cell& c, Where where) {
 
 enum class Kind { Load, Store, Atomic };
 
+// Checks one access of `kind` by the running thread to `c`.
+template <typename Where>
+void check(Cell& c, Kind kind, Where where) {
+    if (kind == Kind::Atomic) {
+        check_atomic(c, where);
+    } else {
+        check_cell(c, kind == Kind::Store, where);
+    }
+}
+
 void access(const void* p, size_t size, Kind kind) {
-    bool store = kind == Kind::Store;
     if (!s.check || !s.error.empty()) return;
     s.clock++;
     auto a = reinterpret_cast<uintptr_t>(p);
@@ -255,7 +264,7 @@ void access(const void* p, size_t size, Kind kind) {
         for (uintptr_t w = (a - lo) / 4; w <= (a - lo + size - 1) / 4; w++) {
             Cell& c = s.shared[w];
             if (c.block_serial != s.block_serial) {
-                if (!store) {
+                if (kind != Kind::Store) {
                     report((kind == Kind::Atomic ? "makes an atomic on " : "loads ") + where() +
                            ", which no thread of its block stored to first: on a GPU it holds "
                            "whatever was left there");
@@ -263,11 +272,7 @@ void access(const void* p, size_t size, Kind kind) {
                 c = Cell{};
                 c.block_serial = s.block_serial;
             }
-            if (kind == Kind::Atomic) {
-                check_atomic(c, where);
-            } else {
-                check_cell(c, store, where);
-            }
+            check(c, kind, where);
         }
     } else {
         auto where = [&] {
@@ -275,13 +280,7 @@ void access(const void* p, size_t size, Kind kind) {
             std::snprintf(at, sizeof at, "%#zx", static_cast<size_t>(a));
             return "global memory at " + std::string(at);
         };
-        for (uintptr_t w = a / 4; w <= (a + size - 1) / 4; w++) {
-            if (kind == Kind::Atomic) {
-                check_atomic(s.global[w], where);
-            } else {
-                check_cell(s.global[w], store, where);
-            }
-        }
+        for (uintptr_t w = a / 4; w <= (a + size - 1) / 4; w++) check(s.global[w], kind, where);
     }
 }
 }  // namespace

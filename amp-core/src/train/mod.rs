@@ -18,7 +18,7 @@ pub(crate) mod walk;
 pub use checkpoint::{Checkpoint, CheckpointError, Position};
 pub use init::{initialize, Init};
 pub use observer::{Observer, Silent};
-pub use record::{EpochRecord, Provenance, RecordError, RunRecord, RunStatus};
+pub use record::{EpochRecord, Provenance, RecordError, RunRecord, RunStatus, TrainedEpoch};
 pub use run::{Outcome, Trainer};
 pub use settings::TrainSettings;
 pub use shape::BatchShape;

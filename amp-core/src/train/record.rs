@@ -149,7 +149,42 @@ pub enum RecordError {
     },
 }
 
+/// An epoch a run trained in: a finished one, or the one it diverged in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainedEpoch<'a> {
+    pub epoch: usize,
+    /// The layers amplified in it.
+    pub amplified: &'a [String],
+    /// Its training loss; for the epoch a run diverged in, the loss it stopped at.
+    pub train_loss: f64,
+}
+
 impl RunRecord {
+    /// The epochs the run trained in: the finished ones, then the one it diverged in (which
+    /// `epochs` does not hold), so that what a run did in its last, unfinished epoch counts
+    /// wherever a report asks what it amplified or how its loss went.
+    pub fn trained_epochs(&self) -> impl Iterator<Item = TrainedEpoch<'_>> {
+        let finished = self.epochs.iter().map(|e| TrainedEpoch {
+            epoch: e.epoch,
+            amplified: &e.amplified,
+            train_loss: e.train_loss,
+        });
+        let diverged = match &self.status {
+            RunStatus::Diverged {
+                epoch,
+                loss,
+                amplified,
+                ..
+            } => Some(TrainedEpoch {
+                epoch: *epoch,
+                amplified,
+                train_loss: *loss,
+            }),
+            RunStatus::Finished => None,
+        };
+        finished.chain(diverged)
+    }
+
     /// Test accuracy after the last epoch (NaN for a run without epochs or a diverged one).
     pub fn final_test_acc(&self) -> f64 {
         if self.status.diverged() {

@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use amp_core::train::{RunRecord, RunStatus};
+use amp_core::train::RunRecord;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
@@ -113,13 +113,7 @@ pub struct SeedLayers {
 
 impl SeedLayers {
     fn of(seed: u64, r: &RunRecord) -> SeedLayers {
-        let at_divergence: &[String] = match &r.status {
-            RunStatus::Diverged { amplified, .. } => amplified,
-            RunStatus::Finished => &[],
-        };
-        let hit = |name: &String| {
-            r.epochs.iter().any(|e| e.amplified.contains(name)) || at_divergence.contains(name)
-        };
+        let hit = |name: &String| r.trained_epochs().any(|e| e.amplified.contains(name));
         SeedLayers {
             seed,
             amplified: r.layers.iter().filter(|l| hit(l)).cloned().collect(),
