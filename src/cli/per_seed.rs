@@ -9,7 +9,7 @@ use amp_core::train::RunRecord;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 use serde::Serialize;
 
-use super::summary::{csv_field, markdown_line as line};
+use super::summary::{csv_field, csv_num, markdown_line as line};
 
 /// One seed of a row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -229,7 +229,7 @@ const CSV_HEADER: &str = "model,config,role,seed,outcome,final_acc,baseline_outc
 /// columns, [`AmplifiedLoss`], empty for runs that amplified no epoch, `inf` for a
 /// non-finite loss).
 pub fn csv(rows: &[SeedRow]) -> String {
-    let num = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
+    let num = |v: Option<f64>| v.map_or(String::new(), csv_num);
     let mut out = format!("{CSV_HEADER}\n");
     for r in rows {
         let role = if r.amplified { "amplified" } else { "baseline" };

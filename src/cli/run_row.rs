@@ -7,7 +7,7 @@ use amp_core::config::{ExperimentConfig, SelectKind};
 use amp_core::train::RunRecord;
 use serde::Serialize;
 
-use super::summary::{self, csv_field};
+use super::summary::{self, csv_field, csv_num};
 
 /// What `amp report` says about one run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -98,15 +98,8 @@ fn short_selector(s: &str) -> String {
 const CSV_HEADER: &str = "file,name,model,seed,policy,status,epochs,planned_epochs,\
 final_test_acc,best_test_acc,minutes";
 
-/// Runs as CSV: plain numbers, empty where a number does not exist.
+/// Runs as CSV; numbers as [`csv_num`] writes them.
 pub fn csv(rows: &[RunRow]) -> String {
-    let num = |v: f64| {
-        if v.is_nan() {
-            String::new()
-        } else {
-            v.to_string()
-        }
-    };
     let mut out = format!("{CSV_HEADER}\n");
     for r in rows {
         let fields = [
@@ -118,9 +111,9 @@ pub fn csv(rows: &[RunRow]) -> String {
             csv_field(&r.status),
             r.epochs.to_string(),
             r.planned_epochs.map_or(String::new(), |e| e.to_string()),
-            num(r.final_test_acc),
-            num(r.best_test_acc),
-            num(r.minutes),
+            csv_num(r.final_test_acc),
+            csv_num(r.best_test_acc),
+            csv_num(r.minutes),
         ];
         out += &fields.join(",");
         out.push('\n');

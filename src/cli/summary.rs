@@ -448,13 +448,6 @@ unpaired";
 pub fn csv(rows: &[Comparison]) -> String {
     let mut out = format!("{CSV_HEADER}\n");
     for c in rows {
-        let num = |v: f64| {
-            if v.is_nan() {
-                String::new()
-            } else {
-                v.to_string()
-            }
-        };
         let mut fields = vec![
             csv_field(&c.name),
             csv_field(&c.model),
@@ -465,26 +458,26 @@ pub fn csv(rows: &[Comparison]) -> String {
             c.seeds.len().to_string(),
             seed_list(&c.seeds),
             c.diverged.to_string(),
-            num(c.final_acc.mean),
-            num(c.final_acc.sd),
-            num(c.best_acc.mean),
-            num(c.best_acc.sd),
+            csv_num(c.final_acc.mean),
+            csv_num(c.final_acc.sd),
+            csv_num(c.best_acc.mean),
+            csv_num(c.best_acc.sd),
         ];
         fields.extend(match &c.baseline {
             Some(p) => vec![
                 p.seeds.len().to_string(),
                 p.diverged.to_string(),
-                num(p.final_acc.mean),
-                num(p.final_acc.sd),
-                num(p.best_acc.mean),
-                num(p.best_acc.sd),
+                csv_num(p.final_acc.mean),
+                csv_num(p.final_acc.sd),
+                csv_num(p.best_acc.mean),
+                csv_num(p.best_acc.sd),
                 p.difference.n.to_string(),
-                num(p.difference.mean),
-                num(p.difference.sd),
+                csv_num(p.difference.mean),
+                csv_num(p.difference.sd),
                 p.better.to_string(),
-                p.p_value.map_or(String::new(), num),
-                p.ci95.map_or(String::new(), |c| num(c.0)),
-                p.ci95.map_or(String::new(), |c| num(c.1)),
+                p.p_value.map_or(String::new(), csv_num),
+                p.ci95.map_or(String::new(), |c| csv_num(c.0)),
+                p.ci95.map_or(String::new(), |c| csv_num(c.1)),
             ],
             None => vec![String::new(); 13],
         });
@@ -499,6 +492,18 @@ pub fn csv(rows: &[Comparison]) -> String {
 pub fn markdown_line(cells: &[String]) -> String {
     let escaped: Vec<String> = cells.iter().map(|c| c.replace('|', "\\|")).collect();
     format!("| {} |\n", escaped.join(" | "))
+}
+
+/// A number as a CSV field, the same in every CSV amp writes: empty where there is none
+/// (NaN: a mean of no runs, a missing baseline), `inf` / `-inf` where it is infinite (a
+/// diverged run's loss, a weight ratio against a zero norm), else Rust's shortest
+/// round-trip form, which pandas and R read back to the same `f64`.
+pub fn csv_num(v: f64) -> String {
+    if v.is_nan() {
+        String::new()
+    } else {
+        v.to_string()
+    }
 }
 
 /// Quotes a CSV field when it holds a comma, a quote or a line break.

@@ -291,6 +291,19 @@ fn csv_fields_are_quoted_when_needed() {
     assert_eq!(csv_field("plain"), "plain");
 }
 
+/// Every CSV amp writes spells numbers one way: no number empty, an infinite one `inf`, a
+/// finite one in the form that reads back to the same bits.
+#[test]
+fn csv_numbers_are_empty_inf_or_round_trip() {
+    assert_eq!(csv_num(f64::NAN), "");
+    assert_eq!(csv_num(f64::INFINITY), "inf");
+    assert_eq!(csv_num(f64::NEG_INFINITY), "-inf");
+    for v in [0.1 + 0.2, 0.3075, -4.5e-7, 1e21] {
+        assert_eq!(csv_num(v).parse::<f64>().unwrap().to_bits(), v.to_bits());
+    }
+    assert_eq!(csv_num(0.3075), "0.3075");
+}
+
 #[test]
 fn write_all_writes_four_files() {
     let dir = std::env::temp_dir().join(format!("amp-summary-{}", std::process::id()));

@@ -23,7 +23,7 @@ use serde::Serialize;
 use super::super::paired::PairedDiff;
 use super::super::per_seed::{self, SeedResult, SeedRow};
 use super::super::run_files::model_id;
-use super::super::summary::{csv_field, markdown_line as line, MeanSd};
+use super::super::summary::{csv_field, csv_num, markdown_line as line, MeanSd};
 use super::cell::{CellDir, CellState};
 use super::expand::{Cell, Plan};
 
@@ -489,25 +489,18 @@ final_diff_sd,better,p_value,final_diff_ci_low,final_diff_ci_high,best_diff_n,\
 best_diff_mean,best_diff_sd,best_better,best_p_value,best_diff_ci_low,best_diff_ci_high,\
 baseline_diverged,layers_min,layers_max,candidates,weight_growth_min,weight_growth_max";
 
-/// One line per row; plain numbers, empty where none exists, seed lists space-separated.
+/// One line per row; numbers as [`csv_num`] writes them, seed lists space-separated.
 pub fn csv(report: &GridReport) -> String {
-    let num = |v: f64| {
-        if v.is_finite() {
-            v.to_string()
-        } else {
-            String::new()
-        }
-    };
     let seeds = |s: &[u64]| s.iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
     let diff = |d: &Option<PairedDiff>| match d {
         Some(d) => vec![
             d.difference.n.to_string(),
-            num(d.difference.mean),
-            num(d.difference.sd),
+            csv_num(d.difference.mean),
+            csv_num(d.difference.sd),
             d.better.to_string(),
-            d.p_value.map_or(String::new(), num),
-            d.ci95.map_or(String::new(), |c| num(c.0)),
-            d.ci95.map_or(String::new(), |c| num(c.1)),
+            d.p_value.map_or(String::new(), csv_num),
+            d.ci95.map_or(String::new(), |c| csv_num(c.0)),
+            d.ci95.map_or(String::new(), |c| csv_num(c.1)),
         ],
         None => vec![String::new(); 7],
     };
@@ -517,17 +510,17 @@ pub fn csv(report: &GridReport) -> String {
             csv_field(&r.model),
             csv_field(&r.config),
             r.amplified.to_string(),
-            num(r.lr),
+            csv_num(r.lr),
             seeds(&r.seeds),
             seeds(&r.finished),
             seeds(&r.diverged),
             seeds(&r.missing),
             r.final_acc.n.to_string(),
-            num(r.final_acc.mean),
-            num(r.final_acc.sd),
+            csv_num(r.final_acc.mean),
+            csv_num(r.final_acc.sd),
             r.best_acc.n.to_string(),
-            num(r.best_acc.mean),
-            num(r.best_acc.sd),
+            csv_num(r.best_acc.mean),
+            csv_num(r.best_acc.sd),
             csv_field(r.baseline.as_deref().unwrap_or("")),
         ];
         f.extend(diff(&r.final_diff));
@@ -539,8 +532,8 @@ pub fn csv(report: &GridReport) -> String {
         f.push(count(counts.map(|c| c.1)));
         f.push(count(counts.map(|c| c.2)));
         let growth = r.growth_range();
-        f.push(growth.map_or(String::new(), |g| num(g.0)));
-        f.push(growth.map_or(String::new(), |g| num(g.1)));
+        f.push(growth.map_or(String::new(), |g| csv_num(g.0)));
+        f.push(growth.map_or(String::new(), |g| csv_num(g.1)));
         out += &f.join(",");
         out.push('\n');
     }
