@@ -328,85 +328,96 @@ pub fn from_states(sources: &[Source]) -> Result<GridReport, String> {
     })
 }
 
-/// One row from its members (indexes into `entries`, in plan order).
-fn row(entries: &[Entry], members: &[usize]) -> Row {
-    let first = &entries[members[0]];
-    let acc = |i: usize, f: fn(&RunRecord) -> f64| match entries[i].state {
+/// A seed of a row: its entry and its baseline's (amplified cells).
+struct Member<'e, 'a> {
+    entry: &'e Entry<'a>,
+    baseline: Option<&'e Entry<'a>>,
+}
+
+impl Member<'_, '_> {
+    fn seed(&self) -> u64 {
+        self.entry.cell.seed
+    }
+
+    fn record(&self) -> Option<&RunRecord> {
+        self.entry.state.record()
+    }
+
+    /// The seed's line of the per-seed table and CSV.
+    fn result(&self) -> SeedResult {
+        let baseline = self.baseline.map(|b| b.state.outcome());
+        SeedResult::new(self.seed(), self.entry.state.outcome(), baseline)
+            .with_loss(self.record(), self.baseline.and_then(|b| b.state.record()))
+    }
+}
+
+/// `f` of a finished cell's record; NaN for a cell that did not finish.
+fn finished_acc(e: &Entry, f: fn(&RunRecord) -> f64) -> f64 {
+    match e.state {
         CellState::Finished(r) => f(r),
         _ => f64::NAN,
-    };
-    let seeds_where = |p: fn(&CellState) -> bool| -> Vec<u64> {
-        members
-            .iter()
-            .map(|&i| &entries[i])
-            .filter(|e| p(e.state))
-            .map(|e| e.cell.seed)
-            .collect()
+    }
+}
+
+/// One row from its members (indexes into `entries`, in plan order).
+fn row(entries: &[Entry], members: &[usize]) -> Row {
+    let members: Vec<Member> = members
+        .iter()
+        .map(|&i| Member {
+            entry: &entries[i],
+            baseline: entries[i].baseline.map(|b| &entries[b]),
+        })
+        .collect();
+    let first = &members[0];
+    let seeds_where = |p: &dyn Fn(&Member) -> bool| -> Vec<u64> {
+        members.iter().filter(|m| p(m)).map(Member::seed).collect()
     };
     let accs = |f: fn(&RunRecord) -> f64| -> Vec<f64> {
-        members
-            .iter()
-            .map(|&i| acc(i, f))
-            .filter(|a| a.is_finite())
-            .collect()
+        let accs = members.iter().map(|m| finished_acc(m.entry, f));
+        accs.filter(|a| a.is_finite()).collect()
     };
     let paired = |f: fn(&RunRecord) -> f64| {
         let pairs: Vec<(u64, f64, f64)> = members
             .iter()
-            .filter_map(|&i| {
-                let e = &entries[i];
-                e.baseline.map(|b| (e.cell.seed, acc(i, f), acc(b, f)))
+            .filter_map(|m| {
+                Some((
+                    m.seed(),
+                    finished_acc(m.entry, f),
+                    finished_acc(m.baseline?, f),
+                ))
             })
             .collect();
         first.baseline.map(|_| PairedDiff::of(&pairs))
     };
+    let cell = first.entry.cell;
     Row {
-        model: model_id(first.cell.model),
-        config: first.cell.config.name.clone(),
-        amplified: first.cell.amplified(),
-        labels: first.cell.labels.clone(),
-        lr: first.cell.config.train.lr,
-        seeds: members.iter().map(|&i| entries[i].cell.seed).collect(),
-        finished: seeds_where(|s| matches!(s, CellState::Finished(_))),
-        diverged: seeds_where(|s| matches!(s, CellState::Diverged(_))),
-        missing: seeds_where(|s| !s.done()),
+        model: model_id(cell.model),
+        config: cell.config.name.clone(),
+        amplified: cell.amplified(),
+        labels: cell.labels.clone(),
+        lr: cell.config.train.lr,
+        seeds: members.iter().map(Member::seed).collect(),
+        finished: seeds_where(&|m| matches!(m.entry.state, CellState::Finished(_))),
+        diverged: seeds_where(&|m| matches!(m.entry.state, CellState::Diverged(_))),
+        missing: seeds_where(&|m| !m.entry.state.done()),
         final_acc: MeanSd::of(&accs(RunRecord::final_test_acc)),
         best_acc: MeanSd::of(&accs(RunRecord::best_test_acc)),
-        baseline: first.baseline.map(|b| entries[b].cell.config.name.clone()),
+        baseline: first.baseline.map(|b| b.cell.config.name.clone()),
         final_diff: paired(RunRecord::final_test_acc),
         best_diff: paired(RunRecord::best_test_acc),
-        baseline_diverged: members
-            .iter()
-            .map(|&i| &entries[i])
-            .filter(|e| {
-                e.baseline
-                    .is_some_and(|b| matches!(entries[b].state, CellState::Diverged(_)))
-            })
-            .map(|e| e.cell.seed)
-            .collect(),
+        baseline_diverged: seeds_where(&|m| {
+            m.baseline
+                .is_some_and(|b| matches!(b.state, CellState::Diverged(_)))
+        }),
         layers: members
             .iter()
-            .map(|&i| &entries[i])
-            .filter_map(|e| e.state.record().map(|r| SeedLayers::of(e.cell.seed, r)))
+            .filter_map(|m| Some(SeedLayers::of(m.seed(), m.record()?)))
             .collect(),
         weight_growth: members
             .iter()
-            .map(|&i| &entries[i])
-            .filter_map(|e| {
-                let baseline = entries[e.baseline?].state.record()?;
-                WeightGrowth::of(e.cell.seed, e.state.record()?, baseline)
-            })
+            .filter_map(|m| WeightGrowth::of(m.seed(), m.record()?, m.baseline?.state.record()?))
             .collect(),
-        per_seed: members
-            .iter()
-            .map(|&i| {
-                let e = &entries[i];
-                let baseline = e.baseline.map(|b| entries[b].state.outcome());
-                let baseline_record = e.baseline.and_then(|b| entries[b].state.record());
-                SeedResult::new(e.cell.seed, e.state.outcome(), baseline)
-                    .with_loss(e.state.record(), baseline_record)
-            })
-            .collect(),
+        per_seed: members.iter().map(Member::result).collect(),
     }
 }
 
