@@ -44,24 +44,8 @@ pub fn run(args: TrainArgs, stop: &StopFlag) -> Result<Finish> {
         config.train.seed,
     );
     let _lock = files.lock()?;
-    if args.force {
-        files.remove()?;
-    }
-    match files.existing()? {
-        Existing::Record(r) => {
-            println!(
-                "{} already holds this run ({}); not training it again (--force retrains)",
-                files.record.display(),
-                r.status.label()
-            );
-            println!("{}", report::summary_table(std::slice::from_ref(&*r)));
-            return Ok(Finish::Done);
-        }
-        Existing::Checkpoint if !args.resume => bail!(
-            "{} holds the checkpoint of an interrupted run: --resume continues it, --force starts over",
-            files.checkpoint.display()
-        ),
-        _ => {}
+    if let Some(done) = already_there(&files, &args)? {
+        return Ok(done);
     }
 
     let data = data::load(&args.data, config.train.seed, args.limit, args.test_limit)?;
@@ -95,6 +79,30 @@ pub fn run(args: TrainArgs, stop: &StopFlag) -> Result<Finish> {
             );
             Ok(Finish::Interrupted)
         }
+    }
+}
+
+/// What `files` already hold, before a run starts: a finished run is shown, not trained again
+/// (`Some`); a checkpoint is continued only with `--resume`; `--force` removes both first.
+fn already_there(files: &RunFiles, args: &TrainArgs) -> Result<Option<Finish>> {
+    if args.force {
+        files.remove()?;
+    }
+    match files.existing()? {
+        Existing::Record(r) => {
+            println!(
+                "{} already holds this run ({}); not training it again (--force retrains)",
+                files.record.display(),
+                r.status.label()
+            );
+            println!("{}", report::summary_table(std::slice::from_ref(&*r)));
+            Ok(Some(Finish::Done))
+        }
+        Existing::Checkpoint if !args.resume => bail!(
+            "{} holds the checkpoint of an interrupted run: --resume continues it, --force starts over",
+            files.checkpoint.display()
+        ),
+        _ => Ok(None),
     }
 }
 
