@@ -250,19 +250,9 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
             });
         }
         std::thread::sleep(Duration::from_millis(100));
-        let mut still = Vec::new();
-        for mut r in running {
-            let Some(status) = r.child.try_wait().context("waiting for a cell process")? else {
-                still.push(r);
-                continue;
-            };
-            bar.inc(1);
-            changed = true;
-            let line = ended(plan, &r, status.code());
-            tally.note(status.code(), &line);
-            bar.suspend(|| eprintln!("{line}"));
-        }
-        running = still;
+        let before = running.len();
+        running = reap(plan, running, &bar, &mut tally)?;
+        changed |= running.len() != before;
     }
     bar.finish_and_clear();
     eprintln!(
@@ -270,6 +260,27 @@ pub fn run_all(plan: &Plan, jobs: usize, opts: &RunOptions, stop: &StopFlag) -> 
         minutes(started.elapsed().as_secs_f64())
     );
     tally.finish(stop, opts)
+}
+
+/// The cells of `running` still running; each that ended is counted, told and ticked off.
+fn reap<'a>(
+    plan: &Plan,
+    running: Vec<Running<'a>>,
+    bar: &ProgressBar,
+    tally: &mut Tally,
+) -> Result<Vec<Running<'a>>> {
+    let mut still = Vec::new();
+    for mut r in running {
+        let Some(status) = r.child.try_wait().context("waiting for a cell process")? else {
+            still.push(r);
+            continue;
+        };
+        bar.inc(1);
+        let line = ended(plan, &r, status.code());
+        tally.note(status.code(), &line);
+        bar.suspend(|| eprintln!("{line}"));
+    }
+    Ok(still)
 }
 
 /// `[2] 6/16 epochs, [3] 0/16 epochs`: the cells running and how far their checkpoints got.
