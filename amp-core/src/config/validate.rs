@@ -64,6 +64,25 @@ impl ExperimentConfig {
             return Err(o.invalid("name", format!("name = {:?} {why}", self.name)));
         }
         self.check_toml_integers()?;
+        self.check_train_fields()?;
+        if !positive_finite(self.amp.factor) {
+            return Err(o.invalid(
+                "amp.factor",
+                format!("factor k = {} must be positive and finite", self.amp.factor),
+            ));
+        }
+        self.check_select_fields()?;
+        let schedule = self.schedule()?;
+        if let Some(selector) = self.layer_free_selector()? {
+            self.check_amplified_at_all(&schedule, selector.as_ref())?;
+        }
+        self.check_explicit_layers()?;
+        Ok(())
+    }
+
+    /// `[train]`'s numbers: counts at least 1, a positive learning rate, momentum in [0, 1).
+    fn check_train_fields(&self) -> Result<(), ConfigError> {
+        let o = &self.origin;
         let t = &self.train;
         if let Some(m) = t.max_loss.filter(|&m| !positive_finite(m)) {
             return Err(o.invalid(
@@ -95,17 +114,13 @@ impl ExperimentConfig {
                 format!("weight_decay = {} must be finite and >= 0", t.weight_decay),
             ));
         }
-        if !positive_finite(self.amp.factor) {
-            return Err(o.invalid(
-                "amp.factor",
-                format!("factor k = {} must be positive and finite", self.amp.factor),
-            ));
-        }
-        self.check_select_fields()?;
-        let schedule = self.schedule()?;
-        if let Some(selector) = self.layer_free_selector()? {
-            self.check_amplified_at_all(&schedule, selector.as_ref())?;
-        }
+        Ok(())
+    }
+
+    /// An explicit selection's `layers`: at least one, none twice. (Whether they name layers of
+    /// the model is [`ExperimentConfig::validate_layers`]'s question.)
+    fn check_explicit_layers(&self) -> Result<(), ConfigError> {
+        let o = &self.origin;
         if let (SelectKind::Explicit, Some(names)) = (self.amp.select.kind, &self.amp.select.layers)
         {
             if names.is_empty() {
