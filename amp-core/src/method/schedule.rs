@@ -89,61 +89,9 @@ impl PhaseSchedule {
             return Err(ScheduleError::NoPhases);
         }
         for (i, p) in phases.iter().enumerate() {
-            if p.epochs.end <= p.epochs.start {
-                return Err(ScheduleError::EmptyPhase {
-                    phase: i,
-                    range: p.epochs.clone(),
-                });
-            }
-            if p.epochs.end > epochs {
-                return Err(ScheduleError::PastEnd {
-                    phase: i,
-                    range: p.epochs.clone(),
-                    epochs,
-                });
-            }
-            if !(p.lr.is_finite() && p.lr > 0.0) {
-                return Err(ScheduleError::BadLr { phase: i, lr: p.lr });
-            }
-            if !(p.factor.is_finite() && p.factor > 0.0) {
-                return Err(ScheduleError::BadFactor {
-                    phase: i,
-                    factor: p.factor,
-                });
-            }
+            check_phase(i, p, epochs)?;
         }
-        let mut order: Vec<usize> = (0..phases.len()).collect();
-        order.sort_by_key(|&i| (phases[i].epochs.start, phases[i].epochs.end));
-        let mut covered = 0;
-        let mut prev: Option<usize> = None;
-        for &i in &order {
-            let r = &phases[i].epochs;
-            if r.start > covered {
-                return Err(ScheduleError::Gap {
-                    gap: covered..r.start,
-                    after: prev,
-                    before: Some(i),
-                });
-            }
-            if let (true, Some(p)) = (r.start < covered, prev) {
-                return Err(ScheduleError::Overlap {
-                    first: p,
-                    first_range: phases[p].epochs.clone(),
-                    second: i,
-                    second_range: r.clone(),
-                    overlap: r.start..covered.min(r.end),
-                });
-            }
-            covered = r.end;
-            prev = Some(i);
-        }
-        if covered < epochs {
-            return Err(ScheduleError::Gap {
-                gap: covered..epochs,
-                after: prev,
-                before: None,
-            });
-        }
+        let order = cover_once(&phases, epochs)?;
         let phases = order.into_iter().map(|i| phases[i].clone()).collect();
         Ok(Self { epochs, phases })
     }
@@ -202,4 +150,68 @@ impl Schedule for PhaseSchedule {
                 epoch_in_phase: epoch - self.phases[index].epochs.start,
             })
     }
+}
+
+/// Phase `i` on its own: a non-empty range inside `0..epochs`, a positive finite lr and factor.
+fn check_phase(i: usize, p: &Phase, epochs: usize) -> Result<(), ScheduleError> {
+    if p.epochs.end <= p.epochs.start {
+        return Err(ScheduleError::EmptyPhase {
+            phase: i,
+            range: p.epochs.clone(),
+        });
+    }
+    if p.epochs.end > epochs {
+        return Err(ScheduleError::PastEnd {
+            phase: i,
+            range: p.epochs.clone(),
+            epochs,
+        });
+    }
+    if !(p.lr.is_finite() && p.lr > 0.0) {
+        return Err(ScheduleError::BadLr { phase: i, lr: p.lr });
+    }
+    if !(p.factor.is_finite() && p.factor > 0.0) {
+        return Err(ScheduleError::BadFactor {
+            phase: i,
+            factor: p.factor,
+        });
+    }
+    Ok(())
+}
+
+/// The phases' indexes in epoch order, once they cover `0..epochs` with no gap or overlap.
+fn cover_once(phases: &[Phase], epochs: usize) -> Result<Vec<usize>, ScheduleError> {
+    let mut order: Vec<usize> = (0..phases.len()).collect();
+    order.sort_by_key(|&i| (phases[i].epochs.start, phases[i].epochs.end));
+    let mut covered = 0;
+    let mut prev: Option<usize> = None;
+    for &i in &order {
+        let r = &phases[i].epochs;
+        if r.start > covered {
+            return Err(ScheduleError::Gap {
+                gap: covered..r.start,
+                after: prev,
+                before: Some(i),
+            });
+        }
+        if let (true, Some(p)) = (r.start < covered, prev) {
+            return Err(ScheduleError::Overlap {
+                first: p,
+                first_range: phases[p].epochs.clone(),
+                second: i,
+                second_range: r.clone(),
+                overlap: r.start..covered.min(r.end),
+            });
+        }
+        covered = r.end;
+        prev = Some(i);
+    }
+    if covered < epochs {
+        return Err(ScheduleError::Gap {
+            gap: covered..epochs,
+            after: prev,
+            before: None,
+        });
+    }
+    Ok(order)
 }
