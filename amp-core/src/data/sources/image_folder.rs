@@ -31,19 +31,7 @@ struct Decoded {
 /// Reads both splits of folder `dir`; decoding runs on all cores.
 pub(crate) fn load(files: &Files, dir: &str) -> Result<Loaded, DataError> {
     let train_dir = join(dir, "train");
-    let classes = class_folders(files, &train_dir)?;
-    if classes.is_empty() {
-        return Err(DataError::format(
-            files.place(&train_dir),
-            "holds no class folder",
-        ));
-    }
-    if classes.len() > 256 {
-        return Err(DataError::format(
-            files.place(&train_dir),
-            format!("{} class folders; at most 256 are supported", classes.len()),
-        ));
-    }
+    let classes = train_classes(files, &train_dir)?;
     let train = items(files, &train_dir, &classes, true)?;
     let test_dir = join(dir, "test");
     for class in class_folders(files, &test_dir)? {
@@ -67,33 +55,61 @@ pub(crate) fn load(files: &Files, dir: &str) -> Result<Loaded, DataError> {
             .collect()
     };
     let (train_images, test_images) = (decode(&train)?, decode(&test)?);
-    let size = (train_images[0].width, train_images[0].height);
-    let (w, h) = (size.0 as usize, size.1 as usize);
-    let build = |list: &[Item], images: Vec<Decoded>| -> Result<RawSet, DataError> {
-        let mut set = RawSet::new([3, h, w]);
-        set.pixels.reserve(images.len() * 3 * h * w);
-        for (item, image) in list.iter().zip(images) {
-            if (image.width, image.height) != size {
-                return Err(DataError::format(
-                    files.place(&item.rel),
-                    format!(
-                        "{}x{} pixels, but {} is {w}x{h}; all images must have the same size",
-                        image.width,
-                        image.height,
-                        files.place(&train[0].rel)
-                    ),
-                ));
-            }
-            set.labels.push(item.label);
-            set.pixels.extend(image.chw);
-        }
-        Ok(set)
-    };
+    // Every image must have the size of the first training image (named in the error).
+    let first = (train[0].rel.as_str(), train_images[0].width, train_images[0].height);
     Ok(Loaded {
-        train: build(&train, train_images)?,
-        test: build(&test, test_images)?,
+        train: stack(files, &train, train_images, first)?,
+        test: stack(files, &test, test_images, first)?,
         classes,
     })
+}
+
+/// The class folders of the training split: at least one, at most 256 (labels are bytes).
+fn train_classes(files: &Files, train_dir: &str) -> Result<Vec<String>, DataError> {
+    let classes = class_folders(files, train_dir)?;
+    if classes.is_empty() {
+        return Err(DataError::format(
+            files.place(train_dir),
+            "holds no class folder",
+        ));
+    }
+    if classes.len() > 256 {
+        return Err(DataError::format(
+            files.place(train_dir),
+            format!("{} class folders; at most 256 are supported", classes.len()),
+        ));
+    }
+    Ok(classes)
+}
+
+/// One split's decoded images as a labelled set, each of `first`'s size (its path, width and
+/// height).
+fn stack(
+    files: &Files,
+    list: &[Item],
+    images: Vec<Decoded>,
+    first: (&str, u32, u32),
+) -> Result<RawSet, DataError> {
+    let (first_rel, fw, fh) = first;
+    let (w, h) = (fw as usize, fh as usize);
+    let mut set = RawSet::new([3, h, w]);
+    set.pixels.reserve(images.len() * 3 * h * w);
+    for (item, image) in list.iter().zip(images) {
+        if (image.width, image.height) != (fw, fh) {
+            return Err(DataError::format(
+                files.place(&item.rel),
+                format!(
+                    "{}x{} pixels, but {} is {w}x{h}; all images must have the same size",
+                    image.width,
+                    image.height,
+                    files.place(first_rel)
+                ),
+            ));
+        }
+        set.labels.push(item.label);
+        set.pixels.extend(image.chw);
+    }
+    Ok(set)
 }
 
 /// The class folder names of a split folder, sorted; a plain file there is an error.
