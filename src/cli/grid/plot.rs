@@ -5,6 +5,7 @@
 //! of: it is drawn as a dot plot instead, one row per configuration.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{anyhow, Result};
@@ -107,23 +108,7 @@ fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let points = series.values().flatten();
-    let (lo_x, hi_x) = points
-        .clone()
-        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let (lo_y, hi_y) = points.fold((1.0f64, 0.0f64), |(a, b), p| {
-        (a.min(p.1 - p.2), b.max(p.1 + p.2))
-    });
-    let (lo_x, hi_x) = if lo_x > hi_x {
-        (0.0, 1.0)
-    } else {
-        (lo_x, hi_x)
-    };
-    let pad = ((hi_x - lo_x) * 0.08).max(lo_x.abs() * 0.1).max(1e-3);
-    let y_lo = ((lo_y - 0.02) * 20.0).floor().max(0.0) / 20.0;
-    let y_hi = (((hi_y + 0.02) * 20.0).ceil() / 20.0)
-        .min(1.0)
-        .max(y_lo + 0.05);
+    let (x, y) = ranges(series);
     let mut chart = ChartBuilder::on(root)
         .caption(
             "final test accuracy vs learning rate (mean ± sd over seeds)",
@@ -132,7 +117,7 @@ where
         .margin(14)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d((lo_x - pad)..(hi_x + pad), y_lo..y_hi)
+        .build_cartesian_2d(x, y)
         .map_err(|e| anyhow!("{e}"))?;
     chart
         .configure_mesh()
@@ -170,6 +155,29 @@ where
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
     Ok(())
+}
+
+/// The chart's axes: every learning rate with a margin; the accuracies ± sd, in steps of 0.05,
+/// inside [0, 1].
+fn ranges(series: &Series) -> (Range<f64>, Range<f64>) {
+    let points = series.values().flatten();
+    let (lo_x, hi_x) = points
+        .clone()
+        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (lo_y, hi_y) = points.fold((1.0f64, 0.0f64), |(a, b), p| {
+        (a.min(p.1 - p.2), b.max(p.1 + p.2))
+    });
+    let (lo_x, hi_x) = if lo_x > hi_x {
+        (0.0, 1.0)
+    } else {
+        (lo_x, hi_x)
+    };
+    let pad = ((hi_x - lo_x) * 0.08).max(lo_x.abs() * 0.1).max(1e-3);
+    let y_lo = ((lo_y - 0.02) * 20.0).floor().max(0.0) / 20.0;
+    let y_hi = (((hi_y + 0.02) * 20.0).ceil() / 20.0)
+        .min(1.0)
+        .max(y_lo + 0.05);
+    ((lo_x - pad)..(hi_x + pad), y_lo..y_hi)
 }
 
 /// The learning rate of every point, when there is one and only one.
@@ -258,5 +266,24 @@ mod tests {
         let pixels = render(&of(&[("baseline", 0.1, 0.35, 0.0)])).unwrap().pixels;
         assert!(count(&pixels, COLOURS[0]) > 50);
         assert!(render(&two).is_ok());
+    }
+
+    /// The axes, by hand: x pads the lrs by 8% of their span (or 10% of the smallest lr,
+    /// whichever is more); y rounds min(mean - sd) - 0.02 down and max(mean + sd) + 0.02 up
+    /// to 0.05, inside [0, 1].
+    #[test]
+    fn the_axes_hold_every_bar_with_a_margin() {
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+        let (x, y) = ranges(&of(&[
+            ("baseline", 0.1, 0.41, 0.04),
+            ("baseline", 0.4, 0.23, 0.09),
+        ]));
+        // pad = max(0.3 * 0.08, 0.1 * 0.1) = 0.024; y: 0.14 - 0.02 -> 0.10, 0.45 + 0.02 -> 0.50.
+        assert!(close(x.start, 0.076) && close(x.end, 0.424), "{x:?}");
+        assert!(close(y.start, 0.10) && close(y.end, 0.50), "{y:?}");
+        // Bars past 0 and 1 are cut there; one lr is padded by 10% of itself.
+        let (x, y) = ranges(&of(&[("a", 0.8, 0.05, 0.1), ("b", 0.8, 0.97, 0.05)]));
+        assert!(close(x.start, 0.72) && close(x.end, 0.88), "{x:?}");
+        assert_eq!((y.start, y.end), (0.0, 1.0));
     }
 }

@@ -56,7 +56,11 @@ pub(crate) fn load(files: &Files, dir: &str) -> Result<Loaded, DataError> {
     };
     let (train_images, test_images) = (decode(&train)?, decode(&test)?);
     // Every image must have the size of the first training image (named in the error).
-    let first = (train[0].rel.as_str(), train_images[0].width, train_images[0].height);
+    let first = (
+        train[0].rel.as_str(),
+        train_images[0].width,
+        train_images[0].height,
+    );
     Ok(Loaded {
         train: stack(files, &train, train_images, first)?,
         test: stack(files, &test, test_images, first)?,
