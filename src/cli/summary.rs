@@ -496,8 +496,8 @@ pub fn markdown_line(cells: &[String]) -> String {
 
 /// A number as a CSV field, the same in every CSV amp writes: empty where there is none
 /// (NaN: a mean of no runs, a missing baseline), `inf` / `-inf` where it is infinite (a
-/// diverged run's loss, a weight ratio against a zero norm), else Rust's shortest
-/// round-trip form, which pandas and R read back to the same `f64`.
+/// diverged run's loss, a weight ratio against a zero norm), else Rust's shortest form
+/// that parses back to the same `f64`.
 pub fn csv_num(v: f64) -> String {
     if v.is_nan() {
         String::new()
