@@ -209,6 +209,64 @@ fn a_run_holding_weight_norms_records_the_same_norms_every_epoch() {
     assert!(rel(&first, &second) > 1e-3, "{first:?} vs {second:?}");
 }
 
+/// The loss guard end to end: `check` says what it does; a run whose amplified epoch blows
+/// up (k = 1e6 in `output` mode) says the guard fired, shows the epoch as `(guard)` and
+/// finishes, its record keeping the event; without the guard the same run diverges.
+#[test]
+fn a_guarded_run_undoes_the_amplified_epoch_that_blows_up() {
+    let dir = scratch("guard");
+    let run = |guard: &str| {
+        let name = if guard.is_empty() {
+            "unguarded"
+        } else {
+            "guarded"
+        };
+        let cfg = dir.join(format!("{name}.toml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "name = \"{name}\"\n[train]\nepochs = 3\nlr = 0.05\nbatch_size = 64\n\
+                 [amp]\nfactor = 1e6\n{guard}\n[[schedule]]\nepochs = \"0..1\"\nlr = 0.05\namplify = false\n\
+                 [[schedule]]\nepochs = \"1..2\"\nlr = 0.05\namplify = true\n\
+                 [[schedule]]\nepochs = \"2..3\"\nlr = 0.05\namplify = false\n\
+                 [amp.select]\nkind = \"all\"\n"
+            ),
+        )
+        .unwrap();
+        let check = amp(&["check", s(&cfg), "--model", "cnn"]);
+        assert!(check.status.success(), "{}", text(&check));
+        assert_eq!(
+            text(&check).contains("amp.guard: an amplified epoch whose mean training loss"),
+            !guard.is_empty(),
+            "{}",
+            text(&check)
+        );
+        let out = dir.join("runs");
+        let mut args = common::train_args(&cfg, &out);
+        args.retain(|a| *a != "--quiet");
+        let o = amp(&args);
+        (o, common::json(&out.join(format!("{name}-cnn-seed0.json"))))
+    };
+    let (o, r) = run("");
+    assert!(text(&o).contains("diverged"), "{}", text(&o));
+    assert_eq!(r["status"]["state"], "diverged", "{r}");
+    let (o, r) = run("guard = 1.5");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("epoch  2: guard at step"),
+        "the progress line: {}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("(guard)"),
+        "the epochs table: {}",
+        text(&o)
+    );
+    assert_eq!(r["status"]["state"], "finished", "{r}");
+    assert_eq!(r["guarded"][0]["epoch"], 1, "{r}");
+    assert_eq!(r["epochs"][1]["amplified"], serde_json::json!([]), "{r}");
+}
+
 #[test]
 fn sweep_compares_each_config_with_its_baseline_per_seed() {
     let dir = scratch("sweep");

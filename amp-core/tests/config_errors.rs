@@ -246,6 +246,28 @@ fn factor_must_be_positive_and_finite() {
 }
 
 #[test]
+fn guard_must_be_a_finite_multiple_above_one() {
+    for (guard, shown) in [
+        ("1.0", "1"),
+        ("0.5", "0.5"),
+        ("-2", "-2"),
+        ("nan", "NaN"),
+        ("inf", "inf"),
+    ] {
+        let e = with_base(&format!("[amp]\nguard = {guard}\n"));
+        check(
+            &e,
+            &format!(
+                "configs/exp.toml:6:9: amp.guard: guard = {shown} must be a finite multiple \
+                 greater than 1 (of the previous epoch's training loss; 1.5 lets an amplified \
+                 epoch's loss rise by half)"
+            ),
+            (6, 9),
+        );
+    }
+}
+
+#[test]
 fn unknown_layer_lists_valid_names() {
     let c = ExperimentConfig::from_toml_str(
         &format!("{BASE}[amp.select]\nkind = \"explicit\"\nlayers = [\"a.conv1\", \"b.conv2\"]\n"),

@@ -214,6 +214,31 @@ fn hold_weight_norms_reaches_the_plan_and_the_baseline_and_is_written_only_when_
     assert!(again.train.hold_weight_norms);
 }
 
+#[test]
+fn guard_reaches_the_plan_not_the_baseline_and_is_written_only_when_set() {
+    let base = "name = \"g\"\n[train]\nepochs = 4\nlr = 0.1\n";
+    let c = amp_core::config::ExperimentConfig::from_toml_str(base, "g.toml").unwrap();
+    assert_eq!(c.plan(&["a"]).unwrap().settings.guard, None);
+    assert!(!c.to_toml().contains("guard"), "{}", c.to_toml());
+
+    let guarded = format!("{base}[amp]\nguard = 1.5\n");
+    let c = amp_core::config::ExperimentConfig::from_toml_str(&guarded, "g.toml").unwrap();
+    assert_eq!(c.plan(&["a"]).unwrap().settings.guard, Some(1.5));
+    // A baseline amplifies nothing, so it has nothing to guard: it is the config without one
+    // (the same grid cell as before the field existed).
+    let baseline = c.baseline();
+    assert_eq!(baseline.amp.guard, None);
+    assert!(
+        !baseline.to_toml().contains("guard"),
+        "{}",
+        baseline.to_toml()
+    );
+    let written = c.to_toml();
+    assert!(written.contains("guard = 1.5"), "{written}");
+    let again = amp_core::config::ExperimentConfig::from_toml_str(&written, "again.toml").unwrap();
+    assert_eq!(again.amp.guard, Some(1.5));
+}
+
 /// A config of 8 epochs at lr 0.1 with `phases` (`(epochs, lr, amplify, warmup)`) written out.
 fn with_phases(phases: &[(&str, f64, bool, bool)]) -> ExperimentConfig {
     let mut text = String::from("name = \"s\"\n[train]\nepochs = 8\nlr = 0.1\n");

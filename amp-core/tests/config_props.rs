@@ -157,6 +157,7 @@ fn config() -> impl Strategy<Value = ExperimentConfig> {
             prop::sample::select(Mode::ALL.to_vec()),
             positive(),
             select(epochs),
+            prop::option::of(positive().prop_map(|p| 1.0 + p)),
         );
         (train, amp, schedule(epochs)).prop_map(move |(t, a, schedule)| {
             let mut c = ExperimentConfig::from_toml_str(
@@ -170,7 +171,7 @@ fn config() -> impl Strategy<Value = ExperimentConfig> {
             (c.train.weight_decay, c.train.seed, c.train.max_loss) = (t.4, t.5, t.6);
             c.train.init = if t.7 { Init::He } else { Init::Default };
             c.train.hold_weight_norms = t.8;
-            (c.amp.mode, c.amp.factor, c.amp.select) = a;
+            (c.amp.mode, c.amp.factor, c.amp.select, c.amp.guard) = a;
             c.schedule = schedule;
             c
         })

@@ -23,6 +23,9 @@ pub struct SeedResult {
     /// The training loss of the epochs the run amplified, beside its baseline's (runs that
     /// amplified some epoch).
     pub amplified_loss: Option<AmplifiedLoss>,
+    /// How many amplified epochs the loss guard (`amp.guard`) undid and trained again
+    /// without amplification; 0 for runs without a guard.
+    pub guard_undid: usize,
 }
 
 /// The highest training loss of the epochs a run amplified, and its baseline's over the same
@@ -120,12 +123,15 @@ impl SeedResult {
             baseline,
             diff: diff.map(|(a, b)| a - b).filter(|d| d.is_finite()),
             amplified_loss: None,
+            guard_undid: 0,
         }
     }
 
-    /// With the training loss of the run's amplified epochs (see [`AmplifiedLoss`]).
-    pub fn with_loss(mut self, run: Option<&RunRecord>, baseline: Option<&RunRecord>) -> Self {
+    /// With what the records say of the run's amplified epochs: their training loss (see
+    /// [`AmplifiedLoss`]) and how many of them the loss guard undid.
+    pub fn with_run(mut self, run: Option<&RunRecord>, baseline: Option<&RunRecord>) -> Self {
         self.amplified_loss = run.and_then(|r| AmplifiedLoss::of(r, baseline));
+        self.guard_undid = run.map_or(0, |r| r.guarded.len());
         self
     }
 
@@ -222,12 +228,12 @@ pub fn table(rows: &[SeedRow]) -> String {
 /// The long CSV's columns: one line per seed of each row.
 const CSV_HEADER: &str = "model,config,role,seed,outcome,final_acc,baseline_outcome,\
                           baseline_final_acc,difference,amplified_epochs_max_train_loss,\
-                          baseline_same_epochs_max_train_loss";
+                          baseline_same_epochs_max_train_loss,guard_undid_epochs";
 
 /// One line per seed of each row (RFC 4180 quoting; numbers empty where none exists;
 /// `baseline_outcome` empty for baseline rows and for seeds without a baseline; the two loss
 /// columns, [`AmplifiedLoss`], empty for runs that amplified no epoch, `inf` for a
-/// non-finite loss).
+/// non-finite loss; `guard_undid_epochs` the epochs the loss guard undid, 0 without one).
 pub fn csv(rows: &[SeedRow]) -> String {
     let num = |v: Option<f64>| v.map_or(String::new(), csv_num);
     let mut out = format!("{CSV_HEADER}\n");
@@ -246,6 +252,7 @@ pub fn csv(rows: &[SeedRow]) -> String {
                 num(s.diff),
                 num(s.amplified_loss.map(|l| l.max)),
                 num(s.amplified_loss.and_then(|l| l.baseline_max)),
+                s.guard_undid.to_string(),
             ];
             out += &fields.join(",");
             out.push('\n');

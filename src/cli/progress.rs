@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use amp_core::train::{EpochRecord, Observer, Position};
+use amp_core::train::{EpochRecord, GuardEvent, Observer, Position};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Draws one bar per epoch and one per evaluation, and prints a line when an epoch ends.
@@ -106,5 +106,21 @@ impl Observer for Bars {
                 path.display()
             );
         }
+    }
+
+    fn guard_fired(&mut self, g: &GuardEvent) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        if self.quiet {
+            return;
+        }
+        eprintln!(
+            "{:>24} epoch {:>2}: guard at step {}: {}; the epoch starts again without amplification",
+            self.run,
+            g.epoch + 1,
+            g.step + 1,
+            g.reason
+        );
     }
 }

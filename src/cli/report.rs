@@ -7,8 +7,9 @@ pub use super::run_row::RunRow;
 
 /// Test accuracy per epoch of several runs side by side, one narrow column per run: runs are
 /// numbered (`#1`, `#2`, ...) as in [`runs_table`], and `(a/n)` after an accuracy says that
-/// `a` of the run's `n` candidate layers were amplified in that epoch. The learning rate is
-/// shown once when every run used the same one.
+/// `a` of the run's `n` candidate layers were amplified in that epoch, and `(guard)` that the
+/// loss guard undid the epoch's amplified attempt and trained it again without amplification.
+/// The learning rate is shown once when every run used the same one.
 pub fn epochs_table(runs: &[RunRecord]) -> Table {
     let mut t = new_table();
     let mut header = vec![Cell::new("epoch"), Cell::new("lr")];
@@ -29,6 +30,9 @@ pub fn epochs_table(runs: &[RunRecord]) -> Table {
         let mut row = vec![Cell::new(e + 1), Cell::new(lr)];
         for r in runs {
             row.push(Cell::new(match r.epochs.get(e) {
+                Some(ep) if r.guarded.iter().any(|g| g.epoch == ep.epoch) => {
+                    format!("{} (guard)", acc(ep.test_acc))
+                }
                 Some(ep) if ep.amplified.is_empty() => acc(ep.test_acc),
                 Some(ep) => format!(
                     "{} ({}/{})",

@@ -259,7 +259,7 @@ pub fn compare(records: &[RunRecord]) -> Vec<Comparison> {
                         .flatten();
                     let outcome = SeedOutcome::of_record(c.record);
                     SeedResult::new(seed(c), outcome, base.map(|b| SeedOutcome::of_record(b)))
-                        .with_loss(Some(c.record), base.copied())
+                        .with_run(Some(c.record), base.copied())
                 })
                 .collect();
             row

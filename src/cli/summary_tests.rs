@@ -53,6 +53,7 @@ fn record(name: &str, seed: u64, select: &str, accs: [f64; 2]) -> RunRecord {
         epochs,
         decisions: vec![],
         stats: Default::default(),
+        guarded: vec![],
     }
 }
 
@@ -206,6 +207,16 @@ fn the_per_seed_table_and_csv_show_each_runs_numbers() {
     (recs[0].epochs[0].train_loss, recs[0].epochs[1].train_loss) = (9.0, 2.5);
     (recs[4].epochs[0].train_loss, recs[4].epochs[1].train_loss) = (3.0, 1.2);
     recs[2].epochs[1].train_loss = f64::NAN;
+    // Seed 1's loss guard undid an amplified epoch.
+    recs[1].guarded.push(amp_core::train::GuardEvent {
+        epoch: 1,
+        step: 3,
+        loss: 7.5,
+        limit: 3.0,
+        reason: "the epoch's mean training loss so far, 7.5000, passed the guard's limit 3.0000"
+            .into(),
+        amplified: vec!["fc1".into()],
+    });
     let rows = compare(&recs);
     let md = markdown(&rows);
     for line in [
@@ -246,7 +257,8 @@ fn the_per_seed_table_and_csv_show_each_runs_numbers() {
             "baseline_final_acc",
             "difference",
             "amplified_epochs_max_train_loss",
-            "baseline_same_epochs_max_train_loss"
+            "baseline_same_epochs_max_train_loss",
+            "guard_undid_epochs"
         ]
     );
     assert_eq!(lines.len(), 1 + 4 + 3, "{csv}");
@@ -254,19 +266,19 @@ fn the_per_seed_table_and_csv_show_each_runs_numbers() {
     assert_eq!(&seed0[..5], ["mlp", "all", "amplified", "0", "finished"]);
     assert_eq!((seed0[5], seed0[6], seed0[7]), ("0.8", "finished", "0.78"));
     close(seed0[8].parse().unwrap(), 0.02);
-    assert_eq!(&seed0[9..], ["2.5", "1.2"]);
-    assert_eq!(&lines[2][9..], ["1", "1"]);
+    assert_eq!(&seed0[9..], ["2.5", "1.2", "0"]);
+    assert_eq!(&lines[2][9..], ["1", "1", "1"]);
     assert_eq!(
         &lines[3][4..],
-        ["diverged", "", "finished", "0.7", "", "inf", "1"]
+        ["diverged", "", "finished", "0.7", "", "inf", "1", "0"]
     );
     assert_eq!(
         &lines[4][3..],
-        ["3", "finished", "0.9", "", "", "", "1", ""]
+        ["3", "finished", "0.9", "", "", "", "1", "", "0"]
     );
     assert_eq!(
         &lines[7][..],
-        ["mlp", "base", "baseline", "2", "finished", "0.7", "", "", "", "", ""]
+        ["mlp", "base", "baseline", "2", "finished", "0.7", "", "", "", "", "", "0"]
     );
 
     let v: serde_json::Value = serde_json::from_str(&json(&rows)).unwrap();
@@ -282,6 +294,8 @@ fn the_per_seed_table_and_csv_show_each_runs_numbers() {
     );
     assert!(v[0]["per_seed"][2]["amplified_loss"]["max"].is_null());
     assert!(v[1]["per_seed"][0]["amplified_loss"].is_null());
+    assert_eq!(v[0]["per_seed"][1]["guard_undid"], 1);
+    assert_eq!(v[0]["per_seed"][0]["guard_undid"], 0);
 }
 
 #[test]

@@ -180,6 +180,13 @@ pub fn check(args: CheckArgs) -> Result<()> {
              before every step (the same function only where batch norm follows the layer)"
         );
     }
+    if let Some(g) = plan.settings.guard {
+        println!(
+            "amp.guard: an amplified epoch whose mean training loss so far passes {g} x the \
+             previous epoch's, or whose loss or gradients stop being finite, is undone and \
+             trained again without amplification (never the first epoch: it has no previous loss)"
+        );
+    }
     Ok(())
 }
 

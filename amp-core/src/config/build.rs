@@ -39,10 +39,12 @@ impl ExperimentConfig {
     }
 
     /// The baseline of this experiment: the identical recipe and schedule with no layer
-    /// amplified, named `<name>-baseline`.
+    /// amplified, named `<name>-baseline`. A loss guard guards amplified epochs only, so the
+    /// baseline drops it (and trains, and is named in a grid, as a config without one).
     pub fn baseline(&self) -> ExperimentConfig {
         let mut baseline = self.clone();
         baseline.name = format!("{}-baseline", self.name);
+        baseline.amp.guard = None;
         baseline.amp.select = SelectConfig {
             kind: SelectKind::None,
             ..SelectConfig::default()

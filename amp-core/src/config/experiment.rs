@@ -125,6 +125,14 @@ pub struct AmpConfig {
     /// Which layers; omitted: none.
     #[serde(default)]
     pub select: SelectConfig,
+    /// The loss guard, a multiple greater than 1: an amplified epoch whose mean training loss
+    /// so far passes `guard` times the previous epoch's (or whose loss or gradients stop
+    /// being finite) is undone and trained again without amplification
+    /// ([`crate::train::Rollback`]; the trainer's guard module says exactly what it does).
+    /// An option of this project, not part of the papers' method. Omitted: no guard, and not
+    /// written out (configs and grid cell ids from before this field stay the same).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<f64>,
 }
 
 impl Default for AmpConfig {
@@ -133,6 +141,7 @@ impl Default for AmpConfig {
             mode: Mode::default(),
             factor: default_factor(),
             select: SelectConfig::default(),
+            guard: None,
         }
     }
 }

@@ -77,6 +77,7 @@ impl ExperimentConfig {
             mode: self.amp.mode,
             max_loss: t.max_loss,
             hold_weight_norms: t.hold_weight_norms,
+            guard: self.amp.guard,
             ..TrainSettings::default()
         };
         Ok(RunPlan {

@@ -71,6 +71,15 @@ impl ExperimentConfig {
                 format!("factor k = {} must be positive and finite", self.amp.factor),
             ));
         }
+        if let Some(g) = self.amp.guard.filter(|&g| !(g.is_finite() && g > 1.0)) {
+            return Err(o.invalid(
+                "amp.guard",
+                format!(
+                    "guard = {g} must be a finite multiple greater than 1 (of the previous \
+                     epoch's training loss; 1.5 lets an amplified epoch's loss rise by half)"
+                ),
+            ));
+        }
         self.check_select_fields()?;
         let schedule = self.schedule()?;
         if let Some(selector) = self.layer_free_selector()? {

@@ -2,7 +2,8 @@
 //!
 //! A checkpoint is a [safetensors](https://github.com/huggingface/safetensors) file: the
 //! model's tensors (`model.<path>`, running batch-norm statistics included), the SGD momentum
-//! buffers (`momentum.<path>`), and in the metadata the run's identity, its position (the
+//! buffers (`momentum.<path>`), inside an epoch the loss guard may undo the state it started
+//! from (`rollback.model.<path>`, `rollback.momentum.<path>`), and in the metadata the run's identity, its position (the
 //! next epoch and step), the record so far (epochs, decisions, statistics history) and the
 //! accumulators of a half-finished epoch. The data order and augmentation draws are derived
 //! from (seed, epoch, step) (see [`super::streams`]) and the policy's state is rebuilt by
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
+use super::guard::Rollback;
 use super::tensors::{NamedTensor, TensorMismatch};
 use super::{RunRecord, TrainSettings};
 use crate::stats::EpochRecorder;
@@ -140,6 +142,8 @@ pub struct Checkpoint {
     pub state: CheckpointState,
     pub model: Vec<NamedTensor>,
     pub momentum: Vec<NamedTensor>,
+    /// The state the epoch in progress started from, when the loss guard may still undo it.
+    pub rollback: Option<Rollback>,
 }
 
 /// Why a checkpoint could not be written, read or used.
@@ -190,6 +194,7 @@ impl Checkpoint {
         state: &CheckpointState,
         model: &[NamedTensor],
         momentum: &[NamedTensor],
+        rollback: Option<&Rollback>,
     ) -> Result<(), CheckpointError> {
         let io = |error| CheckpointError::Io {
             path: path.to_path_buf(),
@@ -198,6 +203,10 @@ impl Checkpoint {
         let state_json = serde_json::to_string(state).map_err(|e| io(std::io::Error::other(e)))?;
         let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors_with_prefix("model.", model)
             .chain(tensors_with_prefix("momentum.", momentum))
+            .chain(rollback.into_iter().flat_map(|r| {
+                tensors_with_prefix("rollback.model.", &r.model)
+                    .chain(tensors_with_prefix("rollback.momentum.", &r.momentum))
+            }))
             .collect();
         let checksum = checksum(
             &state_json,
@@ -249,6 +258,7 @@ impl Checkpoint {
             .map_err(|e| corrupt(format!("unreadable run state: {e}")))?;
         check_format(path, state.format)?;
         let (mut model, mut momentum) = (Vec::new(), Vec::new());
+        let (mut back_model, mut back_momentum) = (Vec::new(), Vec::new());
         for (name, view) in tensors {
             if view.dtype() != StDtype::F32 {
                 return Err(corrupt(format!("tensor `{name}` is not f32")));
@@ -266,15 +276,24 @@ impl Checkpoint {
                 model.push(t(n));
             } else if let Some(n) = name.strip_prefix("momentum.") {
                 momentum.push(t(n));
+            } else if let Some(n) = name.strip_prefix("rollback.model.") {
+                back_model.push(t(n));
+            } else if let Some(n) = name.strip_prefix("rollback.momentum.") {
+                back_momentum.push(t(n));
             } else {
                 return Err(corrupt(format!("unexpected tensor `{name}`")));
             }
         }
+        let rollback = (!back_model.is_empty()).then_some(Rollback {
+            model: back_model,
+            momentum: back_momentum,
+        });
         Ok(Checkpoint {
             path: path.to_path_buf(),
             state,
             model,
             momentum,
+            rollback,
         })
     }
 

@@ -2,6 +2,7 @@
 //! reports.
 
 pub mod checkpoint;
+mod guard;
 mod init;
 mod observer;
 pub mod optim;
@@ -16,6 +17,7 @@ mod trainer;
 pub(crate) mod walk;
 
 pub use checkpoint::{Checkpoint, CheckpointError, Position};
+pub use guard::{GuardEvent, Rollback};
 pub use init::{initialize, Init};
 pub use observer::{Observer, Silent};
 pub use record::{EpochRecord, Provenance, RecordError, RunRecord, RunStatus, TrainedEpoch};

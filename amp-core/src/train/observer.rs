@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::checkpoint::Position;
-use super::EpochRecord;
+use super::{EpochRecord, GuardEvent};
 
 /// Receives progress from a run. Every method has a do-nothing default.
 pub trait Observer {
@@ -19,6 +19,9 @@ pub trait Observer {
     fn epoch_finished(&mut self, _record: &EpochRecord) {}
     /// A checkpoint was written; the run would continue at `next`.
     fn checkpoint_written(&mut self, _path: &Path, _next: Position) {}
+    /// The loss guard undid the epoch in progress; it trains again from its first step
+    /// without amplification (an `epoch_started` follows).
+    fn guard_fired(&mut self, _event: &GuardEvent) {}
 }
 
 /// An observer that ignores everything (tests, library use).

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::guard::GuardEvent;
 use crate::data::DataProvenance;
 use crate::method::Decision;
 use crate::stats::StatsHistory;
@@ -130,6 +131,10 @@ pub struct RunRecord {
     pub epochs: Vec<EpochRecord>,
     pub decisions: Vec<Decision>,
     pub stats: StatsHistory,
+    /// The amplified epochs the loss guard (`amp.guard`, [`super::guard`]) undid and trained
+    /// again without amplification; empty when it never fired (or the run had none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guarded: Vec<GuardEvent>,
 }
 
 /// Why a record could not be read.

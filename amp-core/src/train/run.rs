@@ -155,4 +155,7 @@ impl Observer for Forward<'_> {
     fn checkpoint_written(&mut self, path: &std::path::Path, next: Position) {
         self.0.checkpoint_written(path, next)
     }
+    fn guard_fired(&mut self, event: &super::GuardEvent) {
+        self.0.guard_fired(event)
+    }
 }

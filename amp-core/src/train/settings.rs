@@ -33,6 +33,12 @@ pub struct TrainSettings {
     /// `train.hold_weight_norms`). Checkpoints from before this field read as `false`.
     #[serde(default)]
     pub hold_weight_norms: bool,
+    /// The loss guard ([`super::guard`]; the config's `amp.guard`): an amplified epoch whose
+    /// mean training loss so far passes this multiple of the previous epoch's is undone and
+    /// trained again without amplification. `None` (and checkpoints from before this field):
+    /// no guard.
+    #[serde(default)]
+    pub guard: Option<f64>,
 }
 
 impl Default for TrainSettings {
@@ -53,6 +59,7 @@ impl Default for TrainSettings {
             eval_batch_size: 500,
             max_loss: None,
             hold_weight_norms: false,
+            guard: None,
         }
     }
 }

@@ -14,6 +14,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 
 use super::checkpoint::{Checkpoint, CheckpointError, CheckpointState, PartialEpoch, Position};
+use super::guard::{self, GuardEvent, Rollback};
 use super::init::initialize;
 use super::optim::Sgd;
 use super::run::{Outcome, Trainer};
@@ -113,6 +114,8 @@ struct Progress {
     partial: Option<PartialEpoch>,
     /// The plan of the epoch in progress, replayed when resuming inside it.
     plan: Option<EpochPlan>,
+    /// The state a guarded epoch in progress started from, when resuming inside it.
+    rollback: Option<Rollback>,
 }
 
 /// What a training step changes: the model on its device, its optimizer and its gradients.
@@ -127,6 +130,17 @@ struct Learner<'a, M, D: AmpDevice<f32>> {
 enum StepEnd {
     Trained,
     Diverged(RunStatus),
+}
+
+/// What the steps of one attempt at an epoch came to.
+enum Steps {
+    /// Every step ran: the epoch's accumulators, and its clock and seconds before it.
+    Done(PartialEpoch, (Instant, f64)),
+    /// The run ended inside the epoch (diverged, or stopped on request); boxed, as an
+    /// outcome holds the whole record.
+    Ended(Box<Outcome>),
+    /// The loss guard undid the attempt, after this many seconds of the epoch.
+    Guarded(GuardEvent, f64),
 }
 
 impl PartialEpoch {
@@ -182,6 +196,34 @@ fn amplified_names(layers: &[String], plan: &EpochPlan) -> Vec<String> {
         .filter(|(_, &on)| on)
         .map(|(n, _)| n.clone())
         .collect()
+}
+
+/// The guard's event when step `at` (which came to `end`, leaving the epoch's accumulators
+/// `acc`) undoes its guarded epoch under `limit`; `None` when the epoch goes on.
+fn guard_event(
+    at: Position,
+    end: &StepEnd,
+    acc: &PartialEpoch,
+    limit: f64,
+    layers: &[String],
+    plan: &EpochPlan,
+) -> Option<GuardEvent> {
+    let diverged = match end {
+        StepEnd::Diverged(RunStatus::Diverged { loss, reason, .. }) => {
+            Some((*loss, reason.as_str()))
+        }
+        _ => None,
+    };
+    let mean = acc.loss_sum / acc.seen.max(1) as f64;
+    let (loss, reason) = guard::fires(diverged, mean, limit)?;
+    Some(GuardEvent {
+        epoch: at.epoch,
+        step: at.step,
+        loss,
+        limit,
+        reason,
+        amplified: amplified_names(layers, plan),
+    })
 }
 
 /// The current time as RFC 3339 (UTC, seconds), for provenance.
@@ -306,10 +348,12 @@ impl Trainer<'_> {
                 epochs: Vec::new(),
                 decisions: Vec::new(),
                 stats: StatsHistory::new(layers.to_vec()),
+                guarded: Vec::new(),
             },
             next: Position::default(),
             partial: None,
             plan: None,
+            rollback: None,
         }
     }
 
@@ -333,10 +377,12 @@ impl Trainer<'_> {
             let path = path.clone();
             return Err(CheckpointError::Mismatch { path, differences }.into());
         }
-        check_tensors(model, &ck.model).map_err(|error| CheckpointError::Tensors {
-            path: path.clone(),
-            error,
-        })?;
+        for tensors in std::iter::once(&ck.model).chain(ck.rollback.as_ref().map(|r| &r.model)) {
+            check_tensors(model, tensors).map_err(|error| CheckpointError::Tensors {
+                path: path.clone(),
+                error,
+            })?;
+        }
         write_tensors(model, &ck.model).map_err(device_err)?;
         opt.load_state(model, &ck.momentum).map_err(device_err)?;
         let st = ck.state;
@@ -347,7 +393,10 @@ impl Trainer<'_> {
                 layers: layers.to_vec(),
                 epochs: st.record.stats.epochs[..e].to_vec(),
             };
-            let p = self.policy.plan_epoch(e, &history);
+            let mut p = self.policy.plan_epoch(e, &history);
+            if guard::undone(&st.record, e) {
+                p = guard::without_amplification(p);
+            }
             if let Some(what) = replay_differs(&p, &st.record, layers) {
                 return Err(CheckpointError::Replay {
                     path,
@@ -368,11 +417,13 @@ impl Trainer<'_> {
             next: st.next,
             partial: st.partial,
             plan,
+            rollback: ck.rollback,
         })
     }
 
     /// Runs the rest of epoch `progress.next.epoch`. `Some` when the run ends inside it
-    /// (diverged, or stopped on request).
+    /// (diverged, or stopped on request). Under the loss guard an amplified epoch whose loss
+    /// jumps goes back to its start and trains again without amplification ([`super::guard`]).
     fn epoch<M, S, D, const C: usize>(
         &mut self,
         progress: &mut Progress,
@@ -387,10 +438,84 @@ impl Trainer<'_> {
     {
         let epoch = progress.next.epoch;
         let layers = progress.record.layers.len();
-        let plan = match progress.plan.take() {
+        let mut plan = match progress.plan.take() {
             Some(p) => p,
             None => self.plan(epoch, &mut progress.record, layers)?,
         };
+        let (acc, clock) = loop {
+            let guard = match guard::limit(self.settings.guard, &plan, &progress.record) {
+                Some(limit) => Some((limit, self.rollback_point(progress, l)?)),
+                None => None,
+            };
+            let guarded = guard.as_ref().map(|(limit, back)| (*limit, back));
+            match self.steps::<M, S, D, C>(progress, &plan, guarded, state, l, train_set)? {
+                Steps::Done(acc, clock) => break (acc, clock),
+                Steps::Ended(outcome) => return Ok(Some(*outcome)),
+                Steps::Guarded(event, seconds) => {
+                    let (_, back) = guard.expect("only a guarded epoch is undone");
+                    back.restore(l.model, &mut l.opt).map_err(device_err)?;
+                    l.model.zero_grads(&mut l.grads);
+                    self.observer.guard_fired(&event);
+                    progress.record.guarded.push(event);
+                    plan = guard::without_amplification(plan);
+                    progress.next.step = 0;
+                    progress.partial = Some(PartialEpoch {
+                        seconds,
+                        ..PartialEpoch::new(layers)
+                    });
+                }
+            }
+        };
+        self.finish_epoch::<M, S, D, C>(progress, &plan, acc, clock, l, test_set)?;
+        if epoch + 1 < self.settings.epochs && self.stop_requested() {
+            return self.stopped(l, progress, None).map(Some);
+        }
+        self.save(l, progress, None)?;
+        Ok(None)
+    }
+
+    /// The state a guarded epoch goes back to: the one its checkpoint kept when the run
+    /// resumed inside it, otherwise the current one (the epoch's start).
+    fn rollback_point<M, D>(
+        &self,
+        progress: &mut Progress,
+        l: &mut Learner<'_, M, D>,
+    ) -> Result<Rollback, TrainError>
+    where
+        M: TensorCollection<f32, D>,
+        D: AmpDevice<f32>,
+    {
+        if let Some(back) = progress.rollback.take() {
+            return Ok(back);
+        }
+        if progress.next.step > 0 {
+            return Err(TrainError::Device(format!(
+                "resuming inside epoch {} with the loss guard on, but the checkpoint does not \
+                 hold the state the epoch started from; start the run over with --force",
+                progress.next.epoch + 1
+            )));
+        }
+        Rollback::take(l.model, &mut l.opt).map_err(device_err)
+    }
+
+    /// Trains the steps of `plan`'s epoch from `progress.next.step` on. With `guard` (the
+    /// loss limit and the epoch's starting state), a step that diverges or takes the
+    /// epoch's mean loss past the limit ends the attempt with [`Steps::Guarded`].
+    fn steps<M, S, D, const C: usize>(
+        &mut self,
+        progress: &mut Progress,
+        plan: &EpochPlan,
+        guard: Option<(f64, &Rollback)>,
+        state: &AmpState,
+        l: &mut Learner<'_, M, D>,
+        train_set: &ImageSet,
+    ) -> Result<Steps, TrainError>
+    where
+        M: Classifier<S, D, C>,
+        S: BatchShape,
+        D: AmpDevice<f32>,
+    {
+        let epoch = progress.next.epoch;
         state.set_amplified(&plan.amplified, plan.factor);
         let seed = self.settings.seed;
         let order = epoch_order(
@@ -398,10 +523,8 @@ impl Trainer<'_> {
             self.settings.batch_size,
             &mut streams::order_rng(seed, epoch),
         );
-        let mut acc = progress
-            .partial
-            .take()
-            .unwrap_or_else(|| PartialEpoch::new(layers));
+        let layers = progress.record.layers.len();
+        let mut acc = (progress.partial.take()).unwrap_or_else(|| PartialEpoch::new(layers));
         let (clock, before) = (Instant::now(), acc.seconds);
         let pad = black_after_normalization(train_set);
         self.observer
@@ -413,10 +536,18 @@ impl Trainer<'_> {
             let batch = assemble(train_set, &order[step], augment, &pad, &mut rng);
             let at = Position { epoch, step };
             let image = train_set.shape;
-            if let StepEnd::Diverged(status) =
-                self.step::<M, S, D, C>(at, batch, image, state, l, &mut acc)?
-            {
-                return Ok(Some(self.diverged(progress, status, &plan)));
+            let end = self.step::<M, S, D, C>(at, batch, image, state, l, &mut acc)?;
+            if let Some((limit, _)) = guard {
+                let layers = &progress.record.layers;
+                if let Some(event) = guard_event(at, &end, &acc, limit, layers, plan) {
+                    let seconds = before + clock.elapsed().as_secs_f64();
+                    return Ok(Steps::Guarded(event, seconds));
+                }
+            }
+            if let StepEnd::Diverged(status) = end {
+                return Ok(Steps::Ended(Box::new(
+                    self.diverged(progress, status, plan),
+                )));
             }
             if step + 1 < order.len() && self.stop_requested() {
                 acc.seconds = before + clock.elapsed().as_secs_f64();
@@ -425,15 +556,11 @@ impl Trainer<'_> {
                     step: step + 1,
                 };
                 progress.partial = Some(acc);
-                return self.stopped(l, progress).map(Some);
+                let back = guard.map(|(_, back)| back);
+                return (self.stopped(l, progress, back)).map(|o| Steps::Ended(Box::new(o)));
             }
         }
-        self.finish_epoch::<M, S, D, C>(progress, &plan, acc, (clock, before), l, test_set)?;
-        if epoch + 1 < self.settings.epochs && self.stop_requested() {
-            return self.stopped(l, progress).map(Some);
-        }
-        self.save(l, progress)?;
-        Ok(None)
+        Ok(Steps::Done(acc, (clock, before)))
     }
 
     /// Ends the run at a step that diverged under `plan`, naming the layers it amplified.
@@ -605,17 +732,19 @@ impl Trainer<'_> {
         self.stop.as_ref().is_some_and(|s| s.requested())
     }
 
-    /// Saves a checkpoint (when the run has a path for one) and reports the stop.
+    /// Saves a checkpoint (when the run has a path for one) and reports the stop; `rollback`
+    /// is the state a guarded epoch in progress started from.
     fn stopped<M, D>(
         &mut self,
         l: &mut Learner<'_, M, D>,
         progress: &Progress,
+        rollback: Option<&Rollback>,
     ) -> Result<Outcome, TrainError>
     where
         M: TensorCollection<f32, D>,
         D: AmpDevice<f32>,
     {
-        self.save(l, progress)?;
+        self.save(l, progress, rollback)?;
         Ok(Outcome::Stopped {
             checkpoint: self.checkpoint.clone(),
             at: progress.next,
@@ -626,6 +755,7 @@ impl Trainer<'_> {
         &mut self,
         l: &mut Learner<'_, M, D>,
         progress: &Progress,
+        rollback: Option<&Rollback>,
     ) -> Result<(), TrainError>
     where
         M: TensorCollection<f32, D>,
@@ -643,7 +773,7 @@ impl Trainer<'_> {
         };
         let tensors = read_tensors(l.model).map_err(device_err)?;
         let momentum = l.opt.state(l.model).map_err(device_err)?;
-        Checkpoint::write(&path, &state, &tensors, &momentum)?;
+        Checkpoint::write(&path, &state, &tensors, &momentum, rollback)?;
         self.observer.checkpoint_written(&path, progress.next);
         Ok(())
     }

@@ -347,7 +347,7 @@ impl Member<'_, '_> {
     fn result(&self) -> SeedResult {
         let baseline = self.baseline.map(|b| b.state.outcome());
         SeedResult::new(self.seed(), self.entry.state.outcome(), baseline)
-            .with_loss(self.record(), self.baseline.and_then(|b| b.state.record()))
+            .with_run(self.record(), self.baseline.and_then(|b| b.state.record()))
     }
 }
 

@@ -367,6 +367,7 @@ fn record(best: f64, last: f64, diverged: bool) -> RunRecord {
         ],
         decisions: vec![],
         stats: Default::default(),
+        guarded: vec![],
     }
 }
 
@@ -571,7 +572,7 @@ fn the_per_seed_table_shows_every_seeds_numbers() {
     assert_eq!(json[2]["amplified_loss"], serde_json::Value::Null);
     let csv = per_seed::csv(&r.seed_rows());
     let seed0 = csv.lines().find(|l| l.starts_with("mlp,icv,amplified,0,"));
-    assert!(seed0.unwrap().ends_with(",4.5,1.25"), "{csv}");
+    assert!(seed0.unwrap().ends_with(",4.5,1.25,0"), "{csv}");
 }
 
 /// A run that diverged in its first amplified epoch counts the layers it was amplifying then
