@@ -289,3 +289,41 @@ fn a_run_stopped_inside_a_guarded_epoch_resumes_bit_identically() {
         );
     }
 }
+
+#[test]
+fn a_checkpoint_inside_a_guarded_epoch_without_its_starting_state_is_refused() {
+    let path = scratch("no-start");
+    let mut watch = Watch {
+        at: Some((1, 0)),
+        ..Watch::default()
+    };
+    run(
+        policy(JUMP, true).as_mut(),
+        Some(1.5),
+        Some(&path),
+        None,
+        &mut watch,
+    );
+    let ck = Checkpoint::read(&path).unwrap();
+    assert!(ck.rollback.is_some());
+    Checkpoint::write(&path, &ck.state, &ck.model, &ck.momentum, None).unwrap();
+    let ck = Checkpoint::read(&path).unwrap();
+    let (train_set, test_set) = data();
+    let dev = Cpu::seed_from_u64(3);
+    let mut model = Net::build(&dev);
+    let settings = ck.state.identity.settings.clone().unwrap();
+    let mut policy = policy(JUMP, true);
+    let e = Trainer::new("guard-test", &settings, policy.as_mut())
+        .checkpoint(&path)
+        .resume(ck)
+        .run::<Net, Input, Cpu, 4>(&mut model, &dev, &train_set, &test_set)
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "{}: not a readable amp checkpoint (it stopped inside epoch 2, which the loss guard \
+             watches, without the state the epoch started from)",
+            path.display()
+        )
+    );
+}

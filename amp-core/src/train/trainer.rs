@@ -409,6 +409,19 @@ impl Trainer<'_> {
                 plan = Some(p);
             }
         }
+        let guarded_inside = (plan.as_ref().filter(|_| st.partial.is_some()))
+            .is_some_and(|p| guard::limit(self.settings.guard, p, &st.record).is_some());
+        if guarded_inside && ck.rollback.is_none() {
+            return Err(CheckpointError::Corrupt {
+                path,
+                why: format!(
+                    "it stopped inside epoch {}, which the loss guard watches, without the \
+                     state the epoch started from",
+                    st.next.epoch + 1
+                ),
+            }
+            .into());
+        }
         let mut record = st.record;
         record.provenance.resumed.push(now());
         record.provenance.threads = rayon::current_num_threads();
@@ -444,7 +457,7 @@ impl Trainer<'_> {
         };
         let (acc, clock) = loop {
             let guard = match guard::limit(self.settings.guard, &plan, &progress.record) {
-                Some(limit) => Some((limit, self.rollback_point(progress, l)?)),
+                Some(limit) => Some((limit, Self::rollback_point(progress, l)?)),
                 None => None,
             };
             let guarded = guard.as_ref().map(|(limit, back)| (*limit, back));
@@ -477,7 +490,6 @@ impl Trainer<'_> {
     /// The state a guarded epoch goes back to: the one its checkpoint kept when the run
     /// resumed inside it, otherwise the current one (the epoch's start).
     fn rollback_point<M, D>(
-        &self,
         progress: &mut Progress,
         l: &mut Learner<'_, M, D>,
     ) -> Result<Rollback, TrainError>
@@ -488,13 +500,9 @@ impl Trainer<'_> {
         if let Some(back) = progress.rollback.take() {
             return Ok(back);
         }
-        if progress.next.step > 0 {
-            return Err(TrainError::Device(format!(
-                "resuming inside epoch {} with the loss guard on, but the checkpoint does not \
-                 hold the state the epoch started from; start the run over with --force",
-                progress.next.epoch + 1
-            )));
-        }
+        // A run resumed inside a guarded epoch has its checkpoint's (`restore` checked that
+        // there is one); any other epoch is at its start here.
+        debug_assert_eq!(progress.next.step, 0);
         Rollback::take(l.model, &mut l.opt).map_err(device_err)
     }
 
