@@ -3,7 +3,11 @@
 //! never stopped, checkpoints of other runs or corrupted files are refused, and a diverging
 //! run stops with a record that still reads back.
 
-use amp_core::data::{synthetic, Augment, ImageSet, SyntheticSpec};
+mod runs;
+
+use runs::{data, done, results};
+
+use amp_core::data::Augment;
 use amp_core::method::{
     Above, All, AmpPolicy, Cv, Intelligent, Mean, Phase, PhaseSchedule, Policy, Reselect,
 };
@@ -20,20 +24,6 @@ use dfdx::prelude::*;
 type Net = Mlp<48, 16, 4, f32, Cpu>;
 type Input = (usize, Const<48>);
 const EPOCHS: usize = 4;
-
-fn data() -> (ImageSet, ImageSet) {
-    let spec = SyntheticSpec {
-        classes: 4,
-        train: 160,
-        test: 48,
-        size: 4,
-        max_shift: 1,
-        noise: 0.8,
-        seed: 5,
-        ..SyntheticSpec::default()
-    };
-    synthetic(&spec)
-}
 
 fn settings(lr_scale: f64) -> (TrainSettings, Box<dyn AmpPolicy>) {
     let phases = vec![
@@ -135,25 +125,7 @@ fn run_holding(
 }
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("amp-ckpt-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("run.ckpt.safetensors")
-}
-
-/// The record without what a resumed run legitimately changes: wall-clock measurements.
-fn results(mut r: RunRecord) -> RunRecord {
-    r.epochs.iter_mut().for_each(|e| e.seconds = 0.0);
-    r.provenance.started.clear();
-    r.provenance.finished.clear();
-    r.provenance.resumed.clear();
-    r
-}
-
-fn done(o: Outcome) -> RunRecord {
-    match o {
-        Outcome::Done(r) => r,
-        Outcome::Stopped { at, .. } => panic!("stopped at {at:?}"),
-    }
+    runs::scratch("ckpt", name)
 }
 
 #[test]

@@ -4,7 +4,11 @@
 //! the guard fired, resumes to the same record; a step that diverges inside a guarded epoch
 //! undoes it instead of ending the run.
 
-use amp_core::data::{synthetic, Augment, ImageSet, SyntheticSpec};
+mod runs;
+
+use runs::{data, done, results};
+
+use amp_core::data::Augment;
 use amp_core::method::{AmpPolicy, Phase, PhaseSchedule, Policy};
 use amp_core::train::{
     Checkpoint, GuardEvent, Observer, Outcome, Position, RunRecord, RunStatus, StopFlag,
@@ -19,20 +23,6 @@ type Input = (usize, Const<48>);
 const EPOCHS: usize = 4;
 /// 160 images in batches of 32.
 const STEPS: usize = 5;
-
-fn data() -> (ImageSet, ImageSet) {
-    let spec = SyntheticSpec {
-        classes: 4,
-        train: 160,
-        test: 48,
-        size: 4,
-        max_shift: 1,
-        noise: 0.8,
-        seed: 5,
-        ..SyntheticSpec::default()
-    };
-    synthetic(&spec)
-}
 
 /// Every layer amplified by `factor` in epoch 1 only; `amplify` false: its baseline (the
 /// same phases, and factors, amplifying nothing).
@@ -118,13 +108,6 @@ fn run(
         .unwrap()
 }
 
-fn done(o: Outcome) -> RunRecord {
-    match o {
-        Outcome::Done(r) => r,
-        Outcome::Stopped { at, .. } => panic!("stopped at {at:?}"),
-    }
-}
-
 fn record(factor: f64, amplify: bool, guard: Option<f64>) -> RunRecord {
     done(run(
         policy(factor, amplify).as_mut(),
@@ -142,19 +125,8 @@ fn trained(r: &RunRecord) -> Vec<amp_core::train::EpochRecord> {
     epochs
 }
 
-/// The record without what a resumed run legitimately changes: wall-clock measurements.
-fn results(mut r: RunRecord) -> RunRecord {
-    r.epochs.iter_mut().for_each(|e| e.seconds = 0.0);
-    r.provenance.started.clear();
-    r.provenance.finished.clear();
-    r.provenance.resumed.clear();
-    r
-}
-
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("amp-guard-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join("run.ckpt.safetensors")
+    runs::scratch("guard", name)
 }
 
 /// k = 30 in `output` mode blows this network's epoch-1 loss up (the test checks it does).
