@@ -2,10 +2,10 @@
 //!
 //! A checkpoint is a [safetensors](https://github.com/huggingface/safetensors) file: the
 //! model's tensors (`model.<path>`, running batch-norm statistics included), the SGD momentum
-//! buffers (`momentum.<path>`), inside an epoch the loss guard may undo the state it started
-//! from (`rollback.model.<path>`, `rollback.momentum.<path>`), and in the metadata the run's identity, its position (the
-//! next epoch and step), the record so far (epochs, decisions, statistics history) and the
-//! accumulators of a half-finished epoch. The data order and augmentation draws are derived
+//! buffers (`momentum.<path>`), inside an epoch the loss guard may undo the state that epoch
+//! started from (`rollback.model.<path>`, `rollback.momentum.<path>`), and in the metadata
+//! the run's identity, its position (the next epoch and step), the record so far (epochs,
+//! decisions, statistics history) and the accumulators of a half-finished epoch. The data order and augmentation draws are derived
 //! from (seed, epoch, step) (see [`super::streams`]) and the policy's state is rebuilt by
 //! replaying its plans over the restored history, so neither needs storing.
 //!

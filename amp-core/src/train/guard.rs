@@ -105,9 +105,10 @@ pub(super) fn fires(diverged: Option<(f64, &str)>, mean: f64, limit: f64) -> Opt
         return Some((loss, reason.to_string()));
     }
     (mean > limit).then(|| {
+        let why = "the epoch's mean training loss so far";
         (
             mean,
-            format!("the epoch's mean training loss so far, {mean:.4}, passed the guard's limit {limit:.4}"),
+            format!("{why}, {mean:.4}, passed the guard's limit {limit:.4}"),
         )
     })
 }
