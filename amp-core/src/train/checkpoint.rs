@@ -5,9 +5,10 @@
 //! buffers (`momentum.<path>`), inside an epoch the loss guard may undo the state that epoch
 //! started from (`rollback.model.<path>`, `rollback.momentum.<path>`), and in the metadata
 //! the run's identity, its position (the next epoch and step), the record so far (epochs,
-//! decisions, statistics history) and the accumulators of a half-finished epoch. The data order and augmentation draws are derived
-//! from (seed, epoch, step) (see [`super::streams`]) and the policy's state is rebuilt by
-//! replaying its plans over the restored history, so neither needs storing.
+//! decisions, statistics history) and the accumulators of a half-finished epoch. The data
+//! order and augmentation draws are derived from (seed, epoch, step) (see
+//! [`super::streams`]) and the policy's state is rebuilt by replaying its plans over the
+//! restored history, so neither needs storing.
 //!
 //! The file is written atomically (a reader sees the previous checkpoint or the new one), and
 //! an xxh3 checksum over the tensor bytes and state catches a corrupted file.
