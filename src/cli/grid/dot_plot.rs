@@ -74,8 +74,10 @@ where
         .margin(MARGIN)
         .x_label_area_size(40)
         .y_label_area_size(labels)
-        // `into_segmented` gives `0..k` k + 1 segments: one per row.
-        .build_cartesian_2d(x_lo..x_hi, (0..n.max(1) - 1).into_segmented())
+        // `into_segmented` gives `0..k` k + 1 segments: one per row. A single row gets
+        // two (`0..1`), the upper one empty: on `0..0` plotters draws the row at the top
+        // edge with no label.
+        .build_cartesian_2d(x_lo..x_hi, (0..n.max(2) - 1).into_segmented())
         .map_err(|e| anyhow!("{e}"))?;
     // Row `i` from the top sits at segment `n - 1 - i`.
     let at = |i: usize| SegmentValue::CenterOf(n - 1 - i);

@@ -263,8 +263,22 @@ mod tests {
         for c in &COLOURS[..3] {
             assert!(count(&pixels, *c) > 50, "{c:?}");
         }
-        let pixels = render(&of(&[("baseline", 0.1, 0.35, 0.0)])).unwrap().pixels;
-        assert!(count(&pixels, COLOURS[0]) > 50);
+        let one = render(&of(&[("baseline", 0.1, 0.35, 0.0)])).unwrap();
+        assert!(count(&one.pixels, COLOURS[0]) > 50);
+        // A row alone sits inside the chart, not on its top edge (where plotters put it,
+        // unlabelled, before): its dot's pixels lie in the middle half of the picture.
+        let width = one.size.0 as usize;
+        let c = COLOURS[0];
+        let rows: Vec<usize> = (one.pixels.chunks_exact(3).enumerate())
+            .filter(|(_, p)| (p[0], p[1], p[2]) == (c.0, c.1, c.2))
+            .map(|(i, _)| i / width)
+            .collect();
+        let mean = rows.iter().sum::<usize>() as f64 / rows.len() as f64;
+        let height = one.size.1 as f64;
+        assert!(
+            mean > 0.25 * height && mean < 0.75 * height,
+            "row at {mean} of {height}"
+        );
         assert!(render(&two).is_ok());
     }
 
