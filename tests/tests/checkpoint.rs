@@ -182,19 +182,8 @@ fn a_run_stopped_mid_epoch_or_between_epochs_resumes_bit_identically() {
             step: stop.1,
         };
         let outcome = run(3, &path, Some(stop), None).unwrap();
-        let want = Position {
-            epoch: next.0,
-            step: next.1,
-        };
-        assert_eq!(
-            outcome,
-            Outcome::Stopped {
-                checkpoint: Some(path.clone()),
-                at: want
-            }
-        );
-        let ck = Checkpoint::read(&path).unwrap();
-        assert_eq!(ck.state.next, want);
+        let ck = runs::stopped_at(outcome, &path, next);
+        let want = ck.state.next;
         assert_eq!(
             Checkpoint::position(&path).unwrap(),
             want,

@@ -11,8 +11,8 @@ use runs::{data, done, results};
 use amp_core::data::Augment;
 use amp_core::method::{AmpPolicy, Phase, PhaseSchedule, Policy};
 use amp_core::train::{
-    Checkpoint, GuardEvent, Observer, Outcome, Position, RunRecord, RunStatus, StopFlag,
-    TrainSettings, Trainer,
+    Checkpoint, GuardEvent, Observer, Outcome, RunRecord, RunStatus, StopFlag, TrainSettings,
+    Trainer,
 };
 use amp_core::{Amplifiable, Mode};
 use amp_models::Mlp;
@@ -234,18 +234,7 @@ fn a_run_stopped_inside_a_guarded_epoch_resumes_bit_identically() {
             None,
             &mut watch,
         );
-        let want = Position {
-            epoch: next.0,
-            step: next.1,
-        };
-        assert_eq!(
-            outcome,
-            Outcome::Stopped {
-                checkpoint: Some(path.clone()),
-                at: want
-            }
-        );
-        let ck = Checkpoint::read(&path).unwrap();
+        let ck = runs::stopped_at(outcome, &path, next);
         assert_eq!(ck.rollback.is_some(), keeps_start, "stopped at {stop:?}");
         let resumed = done(run(
             policy(JUMP, true).as_mut(),

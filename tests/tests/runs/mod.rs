@@ -2,7 +2,7 @@
 //! a scratch checkpoint path, and a run's record without its wall-clock fields.
 
 use amp_core::data::{synthetic, ImageSet, SyntheticSpec};
-use amp_core::train::{Outcome, RunRecord};
+use amp_core::train::{Checkpoint, Outcome, Position, RunRecord};
 
 /// 160 training and 48 test images of 4 classes, 3x4x4: five batches of 32 per epoch.
 pub fn data() -> (ImageSet, ImageSet) {
@@ -41,4 +41,23 @@ pub fn done(o: Outcome) -> RunRecord {
         Outcome::Done(r) => r,
         Outcome::Stopped { at, .. } => panic!("stopped at {at:?}"),
     }
+}
+
+/// Checks that `outcome` is a stop at `next` (epoch, step) with its checkpoint at `path`,
+/// and returns that checkpoint, read back.
+pub fn stopped_at(outcome: Outcome, path: &std::path::Path, next: (usize, usize)) -> Checkpoint {
+    let want = Position {
+        epoch: next.0,
+        step: next.1,
+    };
+    assert_eq!(
+        outcome,
+        Outcome::Stopped {
+            checkpoint: Some(path.to_path_buf()),
+            at: want
+        }
+    );
+    let ck = Checkpoint::read(path).unwrap();
+    assert_eq!(ck.state.next, want);
+    ck
 }
