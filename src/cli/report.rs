@@ -30,7 +30,7 @@ pub fn epochs_table(runs: &[RunRecord]) -> Table {
         let mut row = vec![Cell::new(e + 1), Cell::new(lr)];
         for r in runs {
             row.push(Cell::new(match r.epochs.get(e) {
-                Some(ep) if r.guarded.iter().any(|g| g.epoch == ep.epoch) => {
+                Some(ep) if r.guard_undid(ep.epoch) => {
                     format!("{} (guard)", acc(ep.test_acc))
                 }
                 Some(ep) if ep.amplified.is_empty() => acc(ep.test_acc),

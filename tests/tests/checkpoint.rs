@@ -7,7 +7,6 @@ mod runs;
 
 use runs::{data, done, results};
 
-use amp_core::data::Augment;
 use amp_core::method::{
     Above, All, AmpPolicy, Cv, Intelligent, Mean, Phase, PhaseSchedule, Policy, Reselect,
 };
@@ -16,7 +15,7 @@ use amp_core::train::{
     Checkpoint, CheckpointError, Observer, Outcome, Position, RunRecord, RunStatus, StopFlag,
     TrainError, TrainSettings, Trainer,
 };
-use amp_core::{Amplifiable, Mode};
+use amp_core::Amplifiable;
 use amp_models::Mlp;
 use dfdx::optim::{Momentum, Optimizer, Sgd, SgdConfig, WeightDecay};
 use dfdx::prelude::*;
@@ -48,17 +47,7 @@ fn settings(lr_scale: f64) -> (TrainSettings, Box<dyn AmpPolicy>) {
         selector,
         PhaseSchedule::new(EPOCHS, phases).unwrap(),
     );
-    let settings = TrainSettings {
-        epochs: EPOCHS,
-        batch_size: 32,
-        augment: Augment {
-            crop_padding: 1,
-            hflip: true,
-        },
-        seed: 9,
-        mode: Mode::Output,
-        ..TrainSettings::default()
-    };
+    let settings = runs::settings(EPOCHS);
     (settings, Box::new(policy))
 }
 

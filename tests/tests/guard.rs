@@ -8,13 +8,12 @@ mod runs;
 
 use runs::{data, done, results};
 
-use amp_core::data::Augment;
 use amp_core::method::{AmpPolicy, Phase, PhaseSchedule, Policy};
 use amp_core::train::{
     Checkpoint, GuardEvent, Observer, Outcome, RunRecord, RunStatus, StopFlag, TrainSettings,
     Trainer,
 };
-use amp_core::{Amplifiable, Mode};
+use amp_core::Amplifiable;
 use amp_models::Mlp;
 use dfdx::prelude::*;
 
@@ -82,16 +81,8 @@ fn run(
     let dev = Cpu::seed_from_u64(if resume.is_some() { 99 } else { 3 });
     let mut model = Net::build(&dev);
     let settings = TrainSettings {
-        epochs: EPOCHS,
-        batch_size: 32,
-        augment: Augment {
-            crop_padding: 1,
-            hflip: true,
-        },
-        seed: 9,
-        mode: Mode::Output,
         guard,
-        ..TrainSettings::default()
+        ..runs::settings(EPOCHS)
     };
     let flag = StopFlag::new();
     watch.flag = Some(flag.clone());

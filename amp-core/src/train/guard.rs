@@ -85,7 +85,7 @@ impl Rollback {
 /// guard already undid it, or there is no finite previous loss (the first epoch).
 pub(super) fn limit(guard: Option<f64>, plan: &EpochPlan, record: &RunRecord) -> Option<f64> {
     let guard = guard?;
-    if !plan.amplified.contains(&true) || undone(record, plan.epoch) {
+    if !plan.amplified.contains(&true) || record.guard_undid(plan.epoch) {
         return None;
     }
     let previous = plan.epoch.checked_sub(1)?;
@@ -111,11 +111,6 @@ pub(super) fn fires(diverged: Option<(f64, &str)>, mean: f64, limit: f64) -> Opt
             format!("{why}, {mean:.4}, passed the guard's limit {limit:.4}"),
         )
     })
-}
-
-/// Whether the guard undid `epoch` (its retrial then amplifies nothing).
-pub(super) fn undone(record: &RunRecord, epoch: usize) -> bool {
-    record.guarded.iter().any(|g| g.epoch == epoch)
 }
 
 /// `plan` with no layer amplified: the plan of an epoch the guard undid.

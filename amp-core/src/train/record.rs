@@ -190,6 +190,11 @@ impl RunRecord {
         finished.chain(diverged)
     }
 
+    /// Whether the loss guard undid `epoch` (and trained it again without amplification).
+    pub fn guard_undid(&self, epoch: usize) -> bool {
+        self.guarded.iter().any(|g| g.epoch == epoch)
+    }
+
     /// Test accuracy after the last epoch (NaN for a run without epochs or a diverged one).
     pub fn final_test_acc(&self) -> f64 {
         if self.status.diverged() {

@@ -394,7 +394,7 @@ impl Trainer<'_> {
                 epochs: st.record.stats.epochs[..e].to_vec(),
             };
             let mut p = self.policy.plan_epoch(e, &history);
-            if guard::undone(&st.record, e) {
+            if st.record.guard_undid(e) {
                 p = guard::without_amplification(p);
             }
             if let Some(what) = replay_differs(&p, &st.record, layers) {

@@ -1,8 +1,10 @@
-//! What the tests of whole runs (checkpoint.rs, guard.rs) share: a small synthetic data set,
-//! a scratch checkpoint path, and a run's record without its wall-clock fields.
+//! What the tests of whole runs (checkpoint.rs, guard.rs) share: a small synthetic data set
+//! and the recipe they train it with, a scratch checkpoint path, and a run's record without
+//! its wall-clock fields.
 
-use amp_core::data::{synthetic, ImageSet, SyntheticSpec};
-use amp_core::train::{Checkpoint, Outcome, Position, RunRecord};
+use amp_core::data::{synthetic, Augment, ImageSet, SyntheticSpec};
+use amp_core::train::{Checkpoint, Outcome, Position, RunRecord, TrainSettings};
+use amp_core::Mode;
 
 /// 160 training and 48 test images of 4 classes, 3x4x4: five batches of 32 per epoch.
 pub fn data() -> (ImageSet, ImageSet) {
@@ -17,6 +19,22 @@ pub fn data() -> (ImageSet, ImageSet) {
         ..SyntheticSpec::default()
     };
     synthetic(&spec)
+}
+
+/// The recipe both files train [`data`] with: `epochs` epochs of batches of 32, crop 1 and
+/// flip, seed 9, `output` mode.
+pub fn settings(epochs: usize) -> TrainSettings {
+    TrainSettings {
+        epochs,
+        batch_size: 32,
+        augment: Augment {
+            crop_padding: 1,
+            hflip: true,
+        },
+        seed: 9,
+        mode: Mode::Output,
+        ..TrainSettings::default()
+    }
 }
 
 /// A checkpoint path in a fresh folder of its own, `prefix` and `name` naming it.
