@@ -64,8 +64,9 @@ impl<D: AmpDevice<f32>> Sgd<D> {
         Ok(out)
     }
 
-    /// Restores momentum buffers saved by [`Sgd::state`]; the names and shapes were checked
-    /// against the model beforehand. Buffers not in `stored` stay zero.
+    /// Restores momentum buffers saved by [`Sgd::state`]; check their names and shapes
+    /// against the model first (`check_tensors` with `Holds::Trainable`). Buffers not in
+    /// `stored` stay zero.
     pub fn load_state<M: TensorCollection<f32, D>>(
         &mut self,
         model: &M,

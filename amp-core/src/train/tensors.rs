@@ -50,10 +50,11 @@ where
     Ok(tensors)
 }
 
-/// Why stored tensors do not fit a model.
+/// Why stored tensors do not fit a model. Names are the stored ones, as the checkpoint file
+/// spells them (`model.fc.weight`, `rollback.momentum.fc.weight`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum TensorMismatch {
-    #[error("the model has a tensor `{0}` that the checkpoint lacks")]
+    #[error("the checkpoint lacks `{0}`, which this model has")]
     Missing(String),
     #[error("tensor `{name}` has shape {want:?} in the model, {got:?} in the checkpoint")]
     Shape {
@@ -65,25 +66,43 @@ pub enum TensorMismatch {
     Extra(usize, String),
 }
 
-/// Checks that `stored` has exactly the tensors of `model` (names and shapes), before
-/// anything is written into the model.
-pub fn check_tensors<M, D>(model: &M, stored: &[NamedTensor]) -> Result<(), TensorMismatch>
+/// Which of a model's tensors a stored set holds: all of them (the model's state), or the
+/// trainable ones (SGD's momentum buffers, one per trainable tensor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    Every,
+    Trainable,
+}
+
+/// Checks that `stored` has exactly the tensors of `model` that `holds` says (names and
+/// shapes), before anything is written into the model or the optimizer: a tensor of another
+/// shape would otherwise stop the run with a panic, not an error naming it. `prefix` is the
+/// stored tensors' prefix in the checkpoint file (`model.`, `rollback.momentum.`), so an
+/// error names the tensor as the file does.
+pub fn check_tensors<M, D>(
+    model: &M,
+    stored: &[NamedTensor],
+    holds: Holds,
+    prefix: &str,
+) -> Result<(), TensorMismatch>
 where
     M: TensorCollection<f32, D>,
     D: AmpDevice<f32>,
 {
     // Visiting names and shapes cannot fail: nothing is allocated.
-    let shapes: Vec<(String, Vec<usize>)> = read(model, false)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| (t.name, t.shape))
-        .collect();
+    let mut shapes: Vec<(String, Vec<usize>)> = Vec::new();
+    let _ = walk::named(model, &mut |t| {
+        if holds == Holds::Every || t.trainable {
+            shapes.push((t.name, t.tensor.dims()));
+        }
+        Ok(())
+    });
     for (name, shape) in &shapes {
         match stored.iter().find(|t| &t.name == name) {
-            None => return Err(TensorMismatch::Missing(name.clone())),
+            None => return Err(TensorMismatch::Missing(format!("{prefix}{name}"))),
             Some(t) if &t.shape != shape => {
                 return Err(TensorMismatch::Shape {
-                    name: name.clone(),
+                    name: format!("{prefix}{name}"),
                     want: shape.clone(),
                     got: t.shape.clone(),
                 })
@@ -96,7 +115,8 @@ where
         .filter(|t| !shapes.iter().any(|(n, _)| *n == t.name))
         .collect();
     if let Some(first) = extra.first() {
-        return Err(TensorMismatch::Extra(extra.len(), first.name.clone()));
+        let name = format!("{prefix}{}", first.name);
+        return Err(TensorMismatch::Extra(extra.len(), name));
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use super::guard::{self, GuardEvent, Rollback};
 use super::init::initialize;
 use super::optim::Sgd;
 use super::run::{Outcome, Trainer};
-use super::tensors::{check_tensors, read_tensors, write_tensors};
+use super::tensors::{check_tensors, read_tensors, write_tensors, Holds};
 use super::{streams, BatchShape, EpochRecord, Observer, RunRecord, RunStatus, TrainSettings};
 use crate::data::{assemble, epoch_order, Augment, ImageSet};
 use crate::layer_grads::{scale_layer_grads, step_norms, StepNorms};
@@ -377,10 +377,20 @@ impl Trainer<'_> {
             let path = path.clone();
             return Err(CheckpointError::Mismatch { path, differences }.into());
         }
-        for tensors in std::iter::once(&ck.model).chain(ck.rollback.as_ref().map(|r| &r.model)) {
-            check_tensors(model, tensors).map_err(|error| CheckpointError::Tensors {
-                path: path.clone(),
-                error,
+        let mut stored = vec![
+            (&ck.model, Holds::Every, "model."),
+            (&ck.momentum, Holds::Trainable, "momentum."),
+        ];
+        if let Some(r) = &ck.rollback {
+            stored.push((&r.model, Holds::Every, "rollback.model."));
+            stored.push((&r.momentum, Holds::Trainable, "rollback.momentum."));
+        }
+        for (tensors, holds, prefix) in stored {
+            check_tensors(model, tensors, holds, prefix).map_err(|error| {
+                CheckpointError::Tensors {
+                    path: path.clone(),
+                    error,
+                }
             })?;
         }
         write_tensors(model, &ck.model).map_err(device_err)?;
