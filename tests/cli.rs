@@ -265,6 +265,22 @@ fn a_guarded_run_undoes_the_amplified_epoch_that_blows_up() {
     assert_eq!(r["status"]["state"], "finished", "{r}");
     assert_eq!(r["guarded"][0]["epoch"], 1, "{r}");
     assert_eq!(r["epochs"][1]["amplified"], serde_json::json!([]), "{r}");
+    // `amp report` says which runs had the guard and what it did.
+    let rows = dir.join("runs.json");
+    let o = amp(&["report", s(&dir.join("runs")), "--json", s(&rows)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rows = common::json(&rows);
+    let policies: Vec<&str> = (rows["runs"].as_array().unwrap().iter())
+        .map(|row| row["policy"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        policies,
+        [
+            "all ×1000000 output, guard 1.5 (1 epoch undone)",
+            "all ×1000000 output"
+        ],
+        "{rows}"
+    );
 }
 
 #[test]

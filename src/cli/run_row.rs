@@ -18,7 +18,8 @@ pub struct RunRow {
     /// Empty for records written before provenance.
     pub model: String,
     pub seed: u64,
-    /// `baseline`, or the selector, factor and tap mode (`intelligent ×2 output`).
+    /// `baseline`, or the selector, factor and tap mode (`intelligent ×2 output`), and the
+    /// loss guard where the config sets one (`, guard 1.5 (1 epoch undone)`).
     pub policy: String,
     /// `finished` or `diverged (epoch 3, step 17)`.
     pub status: String,
@@ -70,15 +71,26 @@ fn policy(r: &RunRecord, config: Option<&ExperimentConfig>) -> String {
     match config {
         Some(c) if c.amp.select.kind == SelectKind::None => "baseline".to_string(),
         Some(c) => format!(
-            "{} ×{} {}",
+            "{} ×{} {}{}",
             selector.unwrap_or_else(|| c.amp.select.kind.name().to_string()),
             c.amp.factor,
-            r.mode
+            r.mode,
+            c.amp.guard.map(|g| guard(g, r)).unwrap_or_default()
         ),
         None => match selector {
             Some(s) => format!("{s} {}", r.mode),
             None => r.mode.clone(),
         },
+    }
+}
+
+/// The loss guard's limit and what it did: `, guard 1.5 (2 epochs undone)`.
+fn guard(limit: f64, r: &RunRecord) -> String {
+    let undone = (0..r.epochs.len()).filter(|&e| r.guard_undid(e)).count();
+    match undone {
+        0 => format!(", guard {limit}"),
+        1 => format!(", guard {limit} (1 epoch undone)"),
+        n => format!(", guard {limit} ({n} epochs undone)"),
     }
 }
 
