@@ -155,6 +155,30 @@ impl PartialEpoch {
     }
 }
 
+/// Checks every tensor set of `ck` (the model, its momentum, and the state the loss guard
+/// may go back to) against `model` before anything is loaded.
+fn fits<M, D>(model: &M, ck: &Checkpoint) -> Result<(), CheckpointError>
+where
+    M: TensorCollection<f32, D>,
+    D: AmpDevice<f32>,
+{
+    let mut stored = vec![
+        (&ck.model, Holds::Every, "model."),
+        (&ck.momentum, Holds::Trainable, "momentum."),
+    ];
+    if let Some(r) = &ck.rollback {
+        stored.push((&r.model, Holds::Every, "rollback.model."));
+        stored.push((&r.momentum, Holds::Trainable, "rollback.momentum."));
+    }
+    for (tensors, holds, prefix) in stored {
+        check_tensors(model, tensors, holds, prefix).map_err(|error| CheckpointError::Tensors {
+            path: ck.path.clone(),
+            error,
+        })?;
+    }
+    Ok(())
+}
+
 /// How a replayed plan differs from what the checkpoint's record says happened in its epoch:
 /// the decision, and for finished epochs the learning rate, factor and amplified layers.
 fn replay_differs(plan: &EpochPlan, record: &RunRecord, layers: &[String]) -> Option<String> {
@@ -377,22 +401,7 @@ impl Trainer<'_> {
             let path = path.clone();
             return Err(CheckpointError::Mismatch { path, differences }.into());
         }
-        let mut stored = vec![
-            (&ck.model, Holds::Every, "model."),
-            (&ck.momentum, Holds::Trainable, "momentum."),
-        ];
-        if let Some(r) = &ck.rollback {
-            stored.push((&r.model, Holds::Every, "rollback.model."));
-            stored.push((&r.momentum, Holds::Trainable, "rollback.momentum."));
-        }
-        for (tensors, holds, prefix) in stored {
-            check_tensors(model, tensors, holds, prefix).map_err(|error| {
-                CheckpointError::Tensors {
-                    path: path.clone(),
-                    error,
-                }
-            })?;
-        }
+        fits(model, &ck)?;
         write_tensors(model, &ck.model).map_err(device_err)?;
         opt.load_state(model, &ck.momentum).map_err(device_err)?;
         let st = ck.state;
