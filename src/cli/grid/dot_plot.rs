@@ -81,6 +81,42 @@ where
         .map_err(|e| anyhow!("{e}"))?;
     // Row `i` from the top sits at segment `n - 1 - i`.
     let at = |i: usize| SegmentValue::CenterOf(n - 1 - i);
+    draw_mesh(&mut chart, frame, dots, chart_width)?;
+    if frame.around_zero {
+        chart
+            .draw_series(LineSeries::new(
+                [(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Last)],
+                BLACK.stroke_width(1),
+            ))
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    for (i, d) in dots.iter().enumerate() {
+        let c = COLOURS[i % COLOURS.len()];
+        if let Some(bar) = d.bar {
+            draw_bar(&mut chart, (x_lo, x_hi), at(i), d.value, bar, c)?;
+        }
+        chart
+            .draw_series(std::iter::once(Circle::new(
+                (d.value, at(i)),
+                5,
+                c.filled(),
+            )))
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(())
+}
+
+/// The axes: the x ticks as many as fit (signed when `frame.around_zero`), a label per row.
+fn draw_mesh<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Rows>,
+    frame: &Frame,
+    dots: &[Dot],
+    chart_width: u32,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let n = dots.len();
     // Zero as `0`, not the `-0.000` a tick a rounding error below it would print.
     let signed = |v: &f64| {
         if v.abs() < 1e-9 {
@@ -105,29 +141,7 @@ where
     if frame.around_zero {
         mesh.x_label_formatter(&signed);
     }
-    mesh.draw().map_err(|e| anyhow!("{e}"))?;
-    if frame.around_zero {
-        chart
-            .draw_series(LineSeries::new(
-                [(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Last)],
-                BLACK.stroke_width(1),
-            ))
-            .map_err(|e| anyhow!("{e}"))?;
-    }
-    for (i, d) in dots.iter().enumerate() {
-        let c = COLOURS[i % COLOURS.len()];
-        if let Some(bar) = d.bar {
-            draw_bar(&mut chart, (x_lo, x_hi), at(i), d.value, bar, c)?;
-        }
-        chart
-            .draw_series(std::iter::once(Circle::new(
-                (d.value, at(i)),
-                5,
-                c.filled(),
-            )))
-            .map_err(|e| anyhow!("{e}"))?;
-    }
-    Ok(())
+    mesh.draw().map_err(|e| anyhow!("{e}"))
 }
 
 /// The coordinates of a dot plot: the value across, the rows down.
