@@ -258,33 +258,7 @@ impl Checkpoint {
         let state: CheckpointState = serde_json::from_str(state_json)
             .map_err(|e| corrupt(format!("unreadable run state: {e}")))?;
         check_format(path, state.format)?;
-        let (mut model, mut momentum) = (Vec::new(), Vec::new());
-        let (mut back_model, mut back_momentum) = (Vec::new(), Vec::new());
-        for (name, view) in tensors {
-            if view.dtype() != StDtype::F32 {
-                return Err(corrupt(format!("tensor `{name}` is not f32")));
-            }
-            let t = |n: &str| NamedTensor {
-                name: n.to_string(),
-                shape: view.shape().to_vec(),
-                values: view
-                    .data()
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-            };
-            if let Some(n) = name.strip_prefix("model.") {
-                model.push(t(n));
-            } else if let Some(n) = name.strip_prefix("momentum.") {
-                momentum.push(t(n));
-            } else if let Some(n) = name.strip_prefix("rollback.model.") {
-                back_model.push(t(n));
-            } else if let Some(n) = name.strip_prefix("rollback.momentum.") {
-                back_momentum.push(t(n));
-            } else {
-                return Err(corrupt(format!("unexpected tensor `{name}`")));
-            }
-        }
+        let [model, momentum, back_model, back_momentum] = parts(tensors).map_err(corrupt)?;
         let rollback = (!back_model.is_empty()).then_some(Rollback {
             model: back_model,
             momentum: back_momentum,
@@ -404,4 +378,79 @@ fn checksum<'a>(state: &str, tensors: impl Iterator<Item = (&'a str, &'a [u8])>)
         h.update(data);
     }
     h.digest()
+}
+
+/// The prefixes of a checkpoint's tensor names, in the order [`parts`] returns them.
+const PARTS: [&str; 4] = [
+    "model.",
+    "momentum.",
+    "rollback.model.",
+    "rollback.momentum.",
+];
+
+/// A checkpoint file's tensors by [`PARTS`] prefix (stripped), as host values; why not,
+/// when one is not f32 or has no known prefix.
+fn parts(tensors: Vec<(String, TensorView)>) -> Result<[Vec<NamedTensor>; 4], String> {
+    let mut parts: [Vec<NamedTensor>; 4] = Default::default();
+    for (name, view) in tensors {
+        if view.dtype() != StDtype::F32 {
+            return Err(format!("tensor `{name}` is not f32"));
+        }
+        let (i, n) = (PARTS.iter().enumerate())
+            .find_map(|(i, p)| Some((i, name.strip_prefix(p)?)))
+            .ok_or_else(|| format!("unexpected tensor `{name}`"))?;
+        parts[i].push(NamedTensor {
+            name: n.to_string(),
+            shape: view.shape().to_vec(),
+            values: (view.data().chunks_exact(4))
+                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                .collect(),
+        });
+    }
+    Ok(parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view<'a>(dtype: StDtype, shape: &[usize], data: &'a [u8]) -> TensorView<'a> {
+        TensorView::new(dtype, shape.to_vec(), data).unwrap()
+    }
+
+    #[test]
+    fn tensors_are_split_by_prefix_and_strangers_refused() {
+        let one = 1.5f32.to_le_bytes();
+        let two: Vec<u8> = [2.0f32, -3.0]
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let named = |n: &str, v| (n.to_string(), v);
+        let [model, momentum, back_model, back_momentum] = parts(vec![
+            named("model.fc.bias", view(StDtype::F32, &[1], &one)),
+            named("rollback.momentum.fc.w", view(StDtype::F32, &[1, 2], &two)),
+            named("momentum.fc.bias", view(StDtype::F32, &[1], &one)),
+        ])
+        .unwrap();
+        let t = |name: &str, shape: &[usize], values: &[f32]| NamedTensor {
+            name: name.into(),
+            shape: shape.to_vec(),
+            values: values.to_vec(),
+        };
+        assert_eq!(model, [t("fc.bias", &[1], &[1.5])]);
+        assert_eq!(momentum, [t("fc.bias", &[1], &[1.5])]);
+        assert!(back_model.is_empty());
+        assert_eq!(back_momentum, [t("fc.w", &[1, 2], &[2.0, -3.0])]);
+
+        let err = parts(vec![named(
+            "optimizer.fc.bias",
+            view(StDtype::F32, &[1], &one),
+        )]);
+        assert_eq!(err.unwrap_err(), "unexpected tensor `optimizer.fc.bias`");
+        let err = parts(vec![named(
+            "model.fc.bias",
+            view(StDtype::F64, &[1], &[0; 8]),
+        )]);
+        assert_eq!(err.unwrap_err(), "tensor `model.fc.bias` is not f32");
+    }
 }
