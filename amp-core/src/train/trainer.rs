@@ -3,6 +3,7 @@
 //! after every epoch and on request, resumption that continues bit for bit, and a stop when
 //! the loss or a gradient stops being finite.
 
+use std::path::Path;
 use std::time::Instant;
 
 use dfdx::losses::cross_entropy_with_logits_loss;
@@ -405,29 +406,7 @@ impl Trainer<'_> {
         write_tensors(model, &ck.model).map_err(device_err)?;
         opt.load_state(model, &ck.momentum).map_err(device_err)?;
         let st = ck.state;
-        let replayed = st.next.epoch + usize::from(st.partial.is_some());
-        let mut plan = None;
-        for e in 0..replayed.min(self.settings.epochs) {
-            let history = StatsHistory {
-                layers: layers.to_vec(),
-                epochs: st.record.stats.epochs[..e].to_vec(),
-            };
-            let mut p = self.policy.plan_epoch(e, &history);
-            if st.record.guard_undid(e) {
-                p = guard::without_amplification(p);
-            }
-            if let Some(what) = replay_differs(&p, &st.record, layers) {
-                return Err(CheckpointError::Replay {
-                    path,
-                    epoch: e,
-                    what,
-                }
-                .into());
-            }
-            if e == st.next.epoch {
-                plan = Some(p);
-            }
-        }
+        let plan = self.replay(&st, layers, &path)?;
         let guarded_inside = (plan.as_ref().filter(|_| st.partial.is_some()))
             .is_some_and(|p| guard::limit(self.settings.guard, p, &st.record).is_some());
         if guarded_inside && ck.rollback.is_none() {
@@ -451,6 +430,41 @@ impl Trainer<'_> {
             plan,
             rollback: ck.rollback,
         })
+    }
+
+    /// Plans every epoch the checkpoint's record has begun again, from its statistics, and
+    /// checks that each plan makes the recorded decisions (an epoch the loss guard undid
+    /// was retrained unamplified); the plan of the epoch to continue, if any.
+    fn replay(
+        &mut self,
+        st: &CheckpointState,
+        layers: &[String],
+        path: &Path,
+    ) -> Result<Option<EpochPlan>, CheckpointError> {
+        let replayed = st.next.epoch + usize::from(st.partial.is_some());
+        let mut plan = None;
+        for e in 0..replayed.min(self.settings.epochs) {
+            let history = StatsHistory {
+                layers: layers.to_vec(),
+                epochs: st.record.stats.epochs[..e].to_vec(),
+            };
+            let mut p = self.policy.plan_epoch(e, &history);
+            if st.record.guard_undid(e) {
+                p = guard::without_amplification(p);
+            }
+            if let Some(what) = replay_differs(&p, &st.record, layers) {
+                let path = path.to_path_buf();
+                return Err(CheckpointError::Replay {
+                    path,
+                    epoch: e,
+                    what,
+                });
+            }
+            if e == st.next.epoch {
+                plan = Some(p);
+            }
+        }
+        Ok(plan)
     }
 
     /// Runs the rest of epoch `progress.next.epoch`. `Some` when the run ends inside it
