@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{dfdx, dtype_device_bounds};
+use super::{dfdx, impl_where};
 use crate::ast::Model;
 use crate::attr::Role;
 
@@ -20,11 +20,8 @@ fn one(model: &Model, mutable: bool) -> TokenStream {
     let amp = &model.krate;
     let dfdx = dfdx(model);
     let name = &model.item.ident;
-    let (_, ty_generics, where_clause) = model.item.generics.split_for_impl();
-    let mut where_clause = where_clause
-        .cloned()
-        .unwrap_or_else(|| syn::parse_quote!(where));
-    where_clause.predicates.extend(dtype_device_bounds(model));
+    let (_, ty_generics, _) = model.item.generics.split_for_impl();
+    let mut where_clause = impl_where(model);
     let mut generics = model.item.generics.clone();
     generics.params.push(syn::parse_quote!(__X));
     let (impl_generics, _, _) = generics.split_for_impl();

@@ -8,7 +8,7 @@ mod views;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{GenericParam, Ident, WherePredicate};
+use syn::{GenericParam, Ident, WhereClause};
 
 use crate::ast::Model;
 use crate::attr::{ForwardKind, Role};
@@ -45,18 +45,22 @@ fn dfdx(model: &Model) -> TokenStream {
 ///
 /// These go on the impls, never on the struct: dfdx's `TensorCollection::To<E2, D2>` may only
 /// assume `E2: Dtype, D2: Device<E2>` of the struct's parameters.
-fn dtype_device_bounds(model: &Model) -> Vec<WherePredicate> {
+fn impl_where(model: &Model) -> WhereClause {
     // Re-spanned at the macro call: these predicates are generated, and lints about bounds
     // written in two places must not point at the user's attribute.
     let amp = &model.krate;
     let respan = |i: &Ident| Ident::new(&i.to_string(), proc_macro2::Span::call_site());
     let (e, d) = (respan(&model.dtype), respan(&model.device));
-    let mut bounds: Vec<WherePredicate> = vec![
-        syn::parse_quote!(#e: #amp::AmpDtype),
-        syn::parse_quote!(#d: #amp::AmpDevice<#e>),
-    ];
-    bounds.extend(model.extra_bounds.iter().cloned());
-    bounds
+    let mut clause =
+        (model.item.generics.where_clause.clone()).unwrap_or_else(|| syn::parse_quote!(where));
+    clause
+        .predicates
+        .push(syn::parse_quote!(#e: #amp::AmpDtype));
+    clause
+        .predicates
+        .push(syn::parse_quote!(#d: #amp::AmpDevice<#e>));
+    clause.predicates.extend(model.extra_bounds.iter().cloned());
+    clause
 }
 
 /// A never-called function per field that asks for `Field: Layer<E, D>` (and, of a candidate
@@ -66,11 +70,8 @@ fn dtype_device_bounds(model: &Model) -> Vec<WherePredicate> {
 fn layer_assertions(model: &Model) -> TokenStream {
     let amp = &model.krate;
     let (e, d) = (&model.dtype, &model.device);
-    let (impl_generics, _, where_clause) = model.item.generics.split_for_impl();
-    let mut where_clause = where_clause
-        .cloned()
-        .unwrap_or_else(|| syn::parse_quote!(where));
-    where_clause.predicates.extend(dtype_device_bounds(model));
+    let (impl_generics, _, _) = model.item.generics.split_for_impl();
+    let where_clause = impl_where(model);
     let checks = model.fields.iter().filter(|f| f.scalar.is_none()).map(|f| {
         let ty = &f.ty;
         let candidate = (f.role == Role::Layer)

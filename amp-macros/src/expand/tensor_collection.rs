@@ -6,7 +6,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{dfdx, dtype_device_bounds, type_args};
+use super::{dfdx, impl_where, type_args};
 use crate::ast::Model;
 
 /// dfdx implements its field-visiting traits for tuples of at most six.
@@ -16,11 +16,8 @@ pub fn expand(model: &Model) -> TokenStream {
     let dfdx = dfdx(model);
     let name = &model.item.ident;
     let (e, d) = (&model.dtype, &model.device);
-    let (impl_generics, ty_generics, where_clause) = model.item.generics.split_for_impl();
-    let mut where_clause = where_clause
-        .cloned()
-        .unwrap_or_else(|| syn::parse_quote!(where));
-    where_clause.predicates.extend(dtype_device_bounds(model));
+    let (impl_generics, ty_generics, _) = model.item.generics.split_for_impl();
+    let where_clause = impl_where(model);
 
     let e2 = format_ident!("__E2");
     let d2 = format_ident!("__D2");

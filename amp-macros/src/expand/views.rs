@@ -6,7 +6,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{companion, dtype_device_bounds, offsets, type_args};
+use super::{companion, impl_where, offsets, type_args};
 use crate::ast::Model;
 use crate::attr::Role;
 
@@ -14,11 +14,8 @@ pub fn expand(model: &Model) -> TokenStream {
     let amp = &model.krate;
     let name = &model.item.ident;
     let vis = &model.item.vis;
-    let (impl_generics, ty_generics, where_clause) = model.item.generics.split_for_impl();
-    let mut where_clause = where_clause
-        .cloned()
-        .unwrap_or_else(|| syn::parse_quote!(where));
-    where_clause.predicates.extend(dtype_device_bounds(model));
+    let (impl_generics, ty_generics, _) = model.item.generics.split_for_impl();
+    let where_clause = impl_where(model);
     let params = &model.item.generics.params;
     let args = type_args(model, None, None);
     let (offsets, _) = offsets(model);
