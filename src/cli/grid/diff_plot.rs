@@ -1,8 +1,10 @@
 //! The report's second plot: each amplified configuration's final test accuracy minus its
 //! baseline's, paired by seed, as a dot plot with the 95% interval of the mean difference and
-//! a line at zero. The accuracy plot shows where configurations end, with the spread between
-//! seeds; this one shows whether amplification moved them, with the noise that pairing by
-//! seed removes taken out (the table's "Δ final" and "95% CI of Δ final" columns).
+//! a line at zero, and each seed's difference as a ring below its row. The accuracy plot shows
+//! where configurations end, with the spread between seeds; this one shows whether
+//! amplification moved them, with the noise that pairing by seed removes taken out (the
+//! table's "Δ final" and "95% CI of Δ final" columns), and whether the mean is a steady
+//! shift or a few large gains among ties.
 
 use std::path::Path;
 
@@ -43,6 +45,7 @@ fn dots(report: &GridReport) -> Vec<Dot> {
                 label: format!("{name} ({}/{})", d.better, d.difference.n),
                 value: d.difference.mean,
                 bar: d.ci95,
+                points: r.per_seed.iter().filter_map(|s| s.diff).collect(),
             })
         })
         .collect()
@@ -58,10 +61,16 @@ fn x_range(dots: &[Dot]) -> (f64, f64) {
             .map(f)
             .fold((0.0f64, 0.0f64), |(lo, hi), (a, b)| (lo.min(a), hi.max(b)))
     };
-    let (v_lo, v_hi) = hull(&|d| (d.value, d.value));
+    // The values: each row's mean and its seeds' differences.
+    let (v_lo, v_hi) = hull(&|d| {
+        (d.points.iter()).fold((d.value, d.value), |(lo, hi), &p| (lo.min(p), hi.max(p)))
+    });
     let (b_lo, b_hi) = hull(&|d| d.bar.unwrap_or((d.value, d.value)));
     let span = (v_hi - v_lo).max(0.01);
-    let (lo, hi) = (b_lo.max(v_lo - span), b_hi.min(v_hi + span));
+    let (lo, hi) = (
+        b_lo.max(v_lo - span).min(v_lo),
+        b_hi.min(v_hi + span).max(v_hi),
+    );
     let pad = ((hi - lo) * 0.08).max(0.005);
     (lo - pad, hi + pad)
 }
@@ -77,7 +86,7 @@ fn draw(root: &Area, dots: &[Dot]) -> Result<()> {
         return Ok(());
     }
     let frame = Frame {
-        caption: "final test accuracy − baseline's, paired by seed (mean, 95% CI)",
+        caption: "final test accuracy − baseline's, paired by seed (mean, 95% CI; rings: seeds)",
         x_desc: "Δ final test accuracy (amplified − baseline); (k/n): better in k of n seeds",
         x_range: x_range(dots),
         around_zero: true,
@@ -96,6 +105,7 @@ mod tests {
             label: label.to_string(),
             value: mean,
             bar: ci,
+            points: Vec::new(),
         }
     }
 
@@ -128,6 +138,44 @@ mod tests {
         assert!(
             lo < -0.06 && lo > -0.25 && hi > 0.07 && hi < 0.3,
             "{lo} {hi}"
+        );
+    }
+
+    /// Each seed's difference is a ring below its row, inside the axis; tied seeds stack
+    /// downwards (the seeds the loss guard returned to their baselines all sit at 0).
+    #[test]
+    fn each_seed_is_a_ring_below_its_row_and_ties_stack() {
+        let row = |points: &[f64]| Dot {
+            points: points.to_vec(),
+            ..point("guarded (3/6)", 0.05, Some((0.02, 0.08)))
+        };
+        let (lo, hi) = x_range(&[row(&[-0.06, 0.0, 0.25])]);
+        assert!(lo < -0.06 && hi > 0.25, "{lo} {hi}");
+        // The row's colour: (right-most x, lowest y, the y of the right-most pixels).
+        let extent = |points: &[f64]| {
+            let pic = render_with(SIZE, |root| draw(root, &[row(points)])).unwrap();
+            let at = where_is(&pic, COLOURS[0]);
+            let right = at.iter().map(|p| p.0).max().unwrap();
+            let column: Vec<usize> = (at.iter().filter(|p| p.0 == right)).map(|p| p.1).collect();
+            (right, at.iter().map(|p| p.1).max().unwrap(), column)
+        };
+        let (_, bare_bottom, _) = extent(&[]);
+        let (right, bottom, column) = extent(&[0.1]);
+        // The right-most pixels are the ring at 0.1, past the bar and below the dot.
+        assert!(
+            column.iter().all(|y| *y > bare_bottom),
+            "{column:?} {bare_bottom}"
+        );
+        assert!(bottom > bare_bottom + 4, "{bottom} {bare_bottom}");
+        let (ties_right, ties_bottom, _) = extent(&[0.0, 0.0, 0.0, 0.0, 0.0, 0.1]);
+        assert_eq!(ties_right, right, "the same axis");
+        assert!(
+            ties_bottom >= bottom + 4 * 5,
+            "five tied rings stacked: {ties_bottom} {bottom}"
+        );
+        assert!(
+            ties_bottom < SIZE.1 as usize - 40,
+            "above the x axis: {ties_bottom}"
         );
     }
 

@@ -45,6 +45,9 @@ pub struct Dot {
     pub value: f64,
     /// The bar, `(low, high)`; `None`: the dot alone.
     pub bar: Option<(f64, f64)>,
+    /// The values the dot summarizes (one per seed), drawn as small rings on its row, so
+    /// that a mean made of ties and a few large values does not look like a steady shift.
+    pub points: Vec<f64>,
 }
 
 /// What frames the rows.
@@ -95,6 +98,7 @@ where
         if let Some(bar) = d.bar {
             draw_bar(&mut chart, (x_lo, x_hi), at(i), d.value, bar, c)?;
         }
+        draw_points(&chart, (x_lo, x_hi), at(i), &d.points, c)?;
         chart
             .draw_series(std::iter::once(Circle::new(
                 (d.value, at(i)),
@@ -146,6 +150,50 @@ where
 
 /// The coordinates of a dot plot: the value across, the rows down.
 type Rows = Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>;
+
+/// Rings of radius 3 at `points` on row `y`, in the lower half of its band (below the dot
+/// and bar): values within a ring's width of each other stack downwards, closer together
+/// when many tie, so that ties stay countable and never reach the next row. Points past
+/// the axis are left out (the callers' ranges hold them).
+fn draw_points<DB: DrawingBackend>(
+    chart: &ChartContext<DB, Rows>,
+    (x_lo, x_hi): (f64, f64),
+    y: SegmentValue<usize>,
+    points: &[f64],
+    c: RGBColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let area = chart.plotting_area().strip_coord_spec();
+    let base = area.get_base_pixel();
+    let pixel = |v: f64, y: SegmentValue<usize>| {
+        let at = chart.backend_coord(&(v, y));
+        (at.0 - base.0, at.1 - base.1)
+    };
+    let row_pitch =
+        (pixel(x_lo, SegmentValue::Exact(0)).1 - pixel(x_lo, SegmentValue::Exact(1)).1).abs();
+    let mut rings: Vec<(i32, usize)> = Vec::new();
+    for &v in points.iter().filter(|v| (x_lo..=x_hi).contains(*v)) {
+        let x = pixel(v, y.clone()).0;
+        let below = rings.iter().filter(|(px, _)| (px - x).abs() < 6).count();
+        rings.push((x, below));
+    }
+    let deepest = rings.iter().map(|r| r.1).max().unwrap_or(0) as f64;
+    let room = (row_pitch as f64 / 2.0 - 14.0).max(0.0);
+    let step = if deepest > 0.0 {
+        (room / deepest).min(7.0)
+    } else {
+        0.0
+    };
+    let top = pixel(x_lo, y).1 + 10;
+    for (x, below) in rings {
+        let centre = (x, top + (step * below as f64).round() as i32);
+        area.draw(&Circle::new(centre, 3, c.stroke_width(1)))
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    Ok(())
+}
 
 /// Row `y`'s bar over `(lo, hi)` around `value`. A bar past the axis (`x_range`) is cut at
 /// it, and its cut end gets an arrowhead over the cap.

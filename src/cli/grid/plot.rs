@@ -196,6 +196,7 @@ fn rows(series: &Series) -> Vec<Dot> {
             label: name.clone(),
             value: pts[0].1,
             bar: Some((pts[0].1 - pts[0].2, pts[0].1 + pts[0].2)),
+            points: Vec::new(),
         })
         .collect()
 }
