@@ -20,7 +20,7 @@ use safetensors::tensor::{Dtype as StDtype, SafeTensors, TensorView};
 use serde::{Deserialize, Serialize};
 
 use super::guard::Rollback;
-use super::tensors::{NamedTensor, TensorMismatch};
+use super::tensors::{Holds, NamedTensor, TensorMismatch};
 use super::{RunRecord, TrainSettings};
 use crate::stats::EpochRecorder;
 
@@ -202,13 +202,10 @@ impl Checkpoint {
             error,
         };
         let state_json = serde_json::to_string(state).map_err(|e| io(std::io::Error::other(e)))?;
-        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors_with_prefix("model.", model)
-            .chain(tensors_with_prefix("momentum.", momentum))
-            .chain(rollback.into_iter().flat_map(|r| {
-                tensors_with_prefix("rollback.model.", &r.model)
-                    .chain(tensors_with_prefix("rollback.momentum.", &r.momentum))
-            }))
-            .collect();
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = (sets(model, momentum, rollback)
+            .into_iter())
+        .flat_map(|(prefix, _, ts)| tensors_with_prefix(prefix, ts))
+        .collect();
         let checksum = checksum(
             &state_json,
             bytes.iter().map(|(n, _, b)| (n.as_str(), &b[..])),
@@ -224,6 +221,12 @@ impl Checkpoint {
         let file = safetensors::tensor::serialize(views, &Some(meta))
             .map_err(|e| io(std::io::Error::other(e.to_string())))?;
         crate::io::write_atomic(path, &file).map_err(io)
+    }
+
+    /// Its tensor sets: each one's name prefix in the file, which of the model's tensors it
+    /// holds, and the tensors (what a resumed run checks against its model).
+    pub fn tensor_sets(&self) -> Vec<(&'static str, Holds, &[NamedTensor])> {
+        sets(&self.model, &self.momentum, self.rollback.as_ref())
     }
 
     /// Reads and verifies a checkpoint (format, checksum); does not check it against a run.
@@ -380,13 +383,30 @@ fn checksum<'a>(state: &str, tensors: impl Iterator<Item = (&'a str, &'a [u8])>)
     h.digest()
 }
 
-/// The prefixes of a checkpoint's tensor names, in the order [`parts`] returns them.
-const PARTS: [&str; 4] = [
-    "model.",
-    "momentum.",
-    "rollback.model.",
-    "rollback.momentum.",
+/// A checkpoint file's tensor sets: each one's name prefix and which of the model's tensors
+/// it holds. The last two are there inside an epoch the loss guard may undo. [`parts`] reads
+/// them back in this order.
+const PARTS: [(&str, Holds); 4] = [
+    ("model.", Holds::Every),
+    ("momentum.", Holds::Trainable),
+    ("rollback.model.", Holds::Every),
+    ("rollback.momentum.", Holds::Trainable),
 ];
+
+/// The tensor sets, as [`PARTS`] names them, of a checkpoint with these tensors.
+fn sets<'a>(
+    model: &'a [NamedTensor],
+    momentum: &'a [NamedTensor],
+    rollback: Option<&'a Rollback>,
+) -> Vec<(&'static str, Holds, &'a [NamedTensor])> {
+    let mut sets = vec![model, momentum];
+    if let Some(r) = rollback {
+        sets.extend([&r.model[..], &r.momentum[..]]);
+    }
+    (PARTS.iter().zip(sets))
+        .map(|(&(prefix, holds), ts)| (prefix, holds, ts))
+        .collect()
+}
 
 /// A checkpoint file's tensors by [`PARTS`] prefix (stripped), as host values; why not,
 /// when one is not f32 or has no known prefix.
@@ -397,7 +417,7 @@ fn parts(tensors: Vec<(String, TensorView)>) -> Result<[Vec<NamedTensor>; 4], St
             return Err(format!("tensor `{name}` is not f32"));
         }
         let (i, n) = (PARTS.iter().enumerate())
-            .find_map(|(i, p)| Some((i, name.strip_prefix(p)?)))
+            .find_map(|(i, (p, _))| Some((i, name.strip_prefix(p)?)))
             .ok_or_else(|| format!("unexpected tensor `{name}`"))?;
         parts[i].push(NamedTensor {
             name: n.to_string(),

@@ -19,7 +19,7 @@ use super::guard::{self, GuardEvent, Rollback};
 use super::init::initialize;
 use super::optim::Sgd;
 use super::run::{Outcome, Trainer};
-use super::tensors::{check_tensors, read_tensors, write_tensors, Holds};
+use super::tensors::{check_tensors, read_tensors, write_tensors};
 use super::{streams, BatchShape, EpochRecord, Observer, RunRecord, RunStatus, TrainSettings};
 use crate::data::{assemble, epoch_order, Augment, ImageSet};
 use crate::layer_grads::{scale_layer_grads, step_norms, StepNorms};
@@ -163,15 +163,7 @@ where
     M: TensorCollection<f32, D>,
     D: AmpDevice<f32>,
 {
-    let mut stored = vec![
-        (&ck.model, Holds::Every, "model."),
-        (&ck.momentum, Holds::Trainable, "momentum."),
-    ];
-    if let Some(r) = &ck.rollback {
-        stored.push((&r.model, Holds::Every, "rollback.model."));
-        stored.push((&r.momentum, Holds::Trainable, "rollback.momentum."));
-    }
-    for (tensors, holds, prefix) in stored {
+    for (prefix, holds, tensors) in ck.tensor_sets() {
         check_tensors(model, tensors, holds, prefix).map_err(|error| CheckpointError::Tensors {
             path: ck.path.clone(),
             error,
