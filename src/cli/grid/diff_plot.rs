@@ -179,6 +179,34 @@ mod tests {
         );
     }
 
+    /// One row (a grid of one amplified setting, the common case) fills the chart: its dot
+    /// sits halfway down, not in the lower of two bands with an empty one above; with two
+    /// rows each has its half.
+    #[test]
+    fn a_single_row_sits_in_the_middle_of_the_chart() {
+        let dot_y = |dots: &[Dot], i: usize| {
+            let pic = render_with(SIZE, |root| draw(root, dots)).unwrap();
+            let at = where_is(&pic, COLOURS[i]);
+            // The row's colour spans the dot (10 px) and the bar's caps (8 px) around the
+            // row's centre: their middle is the row's height.
+            let ys: Vec<usize> = at.iter().map(|p| p.1).collect();
+            let (lo, hi) = (*ys.iter().min().unwrap(), *ys.iter().max().unwrap());
+            (lo + hi) as f64 / 2.0 / SIZE.1 as f64
+        };
+        let one = [point("guarded (5/8)", 0.08, Some((0.02, 0.15)))];
+        let y = dot_y(&one, 0);
+        assert!((0.42..0.58).contains(&y), "the row at {y} of the height");
+        let two = [
+            point("guarded (5/8)", 0.08, Some((0.02, 0.15))),
+            point("random (4/8)", 0.03, Some((-0.02, 0.09))),
+        ];
+        let (top, bottom) = (dot_y(&two, 0), dot_y(&two, 1));
+        assert!(
+            (0.2..0.4).contains(&top) && (0.6..0.8).contains(&bottom),
+            "{top} {bottom}"
+        );
+    }
+
     /// A report over many grids gets a canvas that fits it: rows keep their height, long
     /// labels their width, and every row is drawn (the last one near the bottom).
     #[test]

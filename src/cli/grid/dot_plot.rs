@@ -5,8 +5,8 @@
 //! the axis keeps the width its tick labels and description need.
 
 use anyhow::{anyhow, Result};
-use plotters::coord::ranged1d::SegmentedCoord;
-use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::super::plot::{COLOURS, FONT};
@@ -77,18 +77,14 @@ where
         .margin(MARGIN)
         .x_label_area_size(40)
         .y_label_area_size(labels)
-        // `into_segmented` gives `0..k` k + 1 segments: one per row. A single row gets
-        // two (`0..1`), the upper one empty: on `0..0` plotters draws the row at the top
-        // edge with no label.
-        .build_cartesian_2d(x_lo..x_hi, (0..n.max(2) - 1).into_segmented())
+        .build_cartesian_2d(x_lo..x_hi, RowAxis::new(n))
         .map_err(|e| anyhow!("{e}"))?;
-    // Row `i` from the top sits at segment `n - 1 - i`.
-    let at = |i: usize| SegmentValue::CenterOf(n - 1 - i);
+    let at = |i: usize| row_centre(n, i);
     draw_mesh(&mut chart, frame, dots, chart_width)?;
     if frame.around_zero {
         chart
             .draw_series(LineSeries::new(
-                [(0.0, SegmentValue::Exact(0)), (0.0, SegmentValue::Last)],
+                [(0.0, 0.0), (0.0, n as f64)],
                 BLACK.stroke_width(1),
             ))
             .map_err(|e| anyhow!("{e}"))?;
@@ -129,8 +125,9 @@ where
             format!("{v:+.3}")
         }
     };
-    let row_label = |v: &SegmentValue<usize>| match v {
-        SegmentValue::CenterOf(k) if *k < n => dots[n - 1 - k].label.clone(),
+    // The ticks are the rows' centres, `k + 0.5` for the k-th band from the bottom.
+    let row_label = |v: &f64| match v.floor() {
+        k if (0.0..n as f64).contains(&k) => dots[n - 1 - k as usize].label.clone(),
         _ => String::new(),
     };
     let mut mesh = chart.configure_mesh();
@@ -149,7 +146,48 @@ where
 }
 
 /// The coordinates of a dot plot: the value across, the rows down.
-type Rows = Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>;
+type Rows = Cartesian2d<RangedCoordf64, RowAxis>;
+
+/// The y axis of `n` rows: `0..n`, row `k` from the bottom the band `k..k + 1`, its label
+/// at the band's centre (the only ticks). plotters' segmented coordinates would do, but
+/// they need two segments at least, which left a single row's plot an empty upper half.
+struct RowAxis {
+    n: usize,
+    linear: RangedCoordf64,
+}
+
+impl RowAxis {
+    fn new(n: usize) -> Self {
+        let linear = (0.0..n as f64).into();
+        RowAxis { n, linear }
+    }
+}
+
+impl Ranged for RowAxis {
+    // Plain formatting: the mesh's label formatter turns a centre into its row's label.
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.linear.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            return Vec::new();
+        }
+        (0..self.n).map(|k| k as f64 + 0.5).collect()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.linear.range()
+    }
+}
+
+/// Where row `i` (from the top) of `n` sits on the y axis.
+fn row_centre(n: usize, i: usize) -> f64 {
+    (n - 1 - i) as f64 + 0.5
+}
 
 /// Rings of radius 3 at `points` on row `y`, in the lower half of its band (below the dot
 /// and bar): values within a ring's width of each other stack downwards, closer together
@@ -158,7 +196,7 @@ type Rows = Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>;
 fn draw_points<DB: DrawingBackend>(
     chart: &ChartContext<DB, Rows>,
     (x_lo, x_hi): (f64, f64),
-    y: SegmentValue<usize>,
+    y: f64,
     points: &[f64],
     c: RGBColor,
 ) -> Result<()>
@@ -167,15 +205,14 @@ where
 {
     let area = chart.plotting_area().strip_coord_spec();
     let base = area.get_base_pixel();
-    let pixel = |v: f64, y: SegmentValue<usize>| {
+    let pixel = |v: f64, y: f64| {
         let at = chart.backend_coord(&(v, y));
         (at.0 - base.0, at.1 - base.1)
     };
-    let row_pitch =
-        (pixel(x_lo, SegmentValue::Exact(0)).1 - pixel(x_lo, SegmentValue::Exact(1)).1).abs();
+    let row_pitch = (pixel(x_lo, 0.0).1 - pixel(x_lo, 1.0).1).abs();
     let mut rings: Vec<(i32, usize)> = Vec::new();
     for &v in points.iter().filter(|v| (x_lo..=x_hi).contains(*v)) {
-        let x = pixel(v, y.clone()).0;
+        let x = pixel(v, y).0;
         let below = rings.iter().filter(|(px, _)| (px - x).abs() < 6).count();
         rings.push((x, below));
     }
@@ -200,7 +237,7 @@ where
 fn draw_bar<DB: DrawingBackend>(
     chart: &mut ChartContext<DB, Rows>,
     (x_lo, x_hi): (f64, f64),
-    y: SegmentValue<usize>,
+    y: f64,
     value: f64,
     (lo, hi): (f64, f64),
     c: RGBColor,
@@ -209,7 +246,7 @@ where
     DB::ErrorType: 'static,
 {
     let (a, b) = (lo.max(x_lo), hi.min(x_hi));
-    let bar = ErrorBar::new_horizontal(y.clone(), a, value, b, c.stroke_width(2), 8);
+    let bar = ErrorBar::new_horizontal(y, a, value, b, c.stroke_width(2), 8);
     chart
         .draw_series(std::iter::once(bar))
         .map_err(|e| anyhow!("{e}"))?;
@@ -217,10 +254,7 @@ where
         if cut {
             // The head in the plotting area's own pixels (its origin is its top left).
             let area = chart.plotting_area().strip_coord_spec();
-            let (at, base) = (
-                chart.backend_coord(&(end, y.clone())),
-                area.get_base_pixel(),
-            );
+            let (at, base) = (chart.backend_coord(&(end, y)), area.get_base_pixel());
             let tip = (at.0 - base.0, at.1 - base.1);
             let head = [
                 (tip.0, tip.1),
