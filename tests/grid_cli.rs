@@ -179,6 +179,52 @@ fn jobs_2_runs_every_cell_once_then_skips_and_reports_the_records() {
         (&report["cells"], &report["rows"])
     );
     assert_eq!(json(&out.join("report-grid.json")), report);
+    assert!(report.get("versus").is_none(), "no comparison unasked");
+
+    // `--versus`: one learning rate's amplified runs against the other's, seed by seed.
+    let o = amp(&[
+        "grid",
+        "report",
+        s(&file),
+        "--name",
+        "vs",
+        "--versus",
+        "icv+lr=0.1",
+        "icv+lr=0.05",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("Configurations against each other"),
+        "{}",
+        text(&o)
+    );
+    let vs = &json(&out.join("vs.json"))["versus"][0];
+    assert_eq!(
+        (&vs["a"], &vs["b"]),
+        (&"icv+lr=0.1".into(), &"icv+lr=0.05".into())
+    );
+    let ids = |name: &str| -> Vec<String> {
+        (rows.iter().filter(|r| r.2 == name))
+            .map(|r| r.1.clone())
+            .collect()
+    };
+    let d: Vec<f64> = (ids("icv+lr=0.1").iter().zip(ids("icv+lr=0.05")))
+        .map(|(a, b)| final_acc(a) - final_acc(&b))
+        .collect();
+    for (i, want) in d.iter().enumerate() {
+        assert_eq!(vs["per_seed"][i][0], i, "seed order");
+        assert_eq!(vs["per_seed"][i][1].as_f64().unwrap(), *want);
+    }
+    let mean = vs["final_diff"]["difference"]["mean"].as_f64().unwrap();
+    assert!((mean - mean_sd(&d).0).abs() < 1e-12, "{mean}");
+    let o = amp(&["grid", "report", s(&file), "--versus", "icv+lr=0.3", "icv"]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("no configuration of the report is `icv+lr=0.3` or contains it; did you mean `icv+lr=0.1`?"),
+        "{}",
+        text(&o)
+    );
+
     let o = amp(&["grid", "report", s(&twin), "--name", "a/b"]);
     assert!(!o.status.success());
     assert!(

@@ -97,7 +97,7 @@ pub mod layer_weights;
 pub mod method;
 pub mod registry;
 pub mod stats;
-mod suggest;
+pub mod suggest;
 pub mod tap;
 pub mod train;
 

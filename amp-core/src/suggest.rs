@@ -5,10 +5,7 @@
 /// at most one edit per three characters (rustc's rule), counting a swap of two neighbours as
 /// one edit (`ratoi` -> `ratio`). A short name far from every candidate (`name` against `axes`)
 /// gets no suggestion rather than a misleading one.
-pub(crate) fn closest<'a>(
-    given: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub fn closest<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = given.chars().count().max(3) / 3;
     candidates
         .into_iter()

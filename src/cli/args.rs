@@ -307,6 +307,11 @@ pub struct GridReportArgs {
     /// The report's file name without extension; default: `report-<file stem>[+<file stem>...]`.
     #[arg(long, value_name = "NAME", value_parser = report_name)]
     pub name: Option<String>,
+    /// Also compare two configurations with each other, paired by seed on each model that
+    /// has both (a setting against its control): their names as the table gives them, or a
+    /// part of a name that only one contains (`--versus intelligent random-half`). Repeatable.
+    #[arg(long, num_args = 2, value_names = ["A", "B"], action = clap::ArgAction::Append)]
+    pub versus: Vec<String>,
 }
 
 /// `--seeds`: how many seeds, at least 1 (0 would write an empty summary). People who know

@@ -97,7 +97,8 @@ impl SeedOutcome {
         }
     }
 
-    fn acc(self) -> Option<f64> {
+    /// A finished run's final test accuracy.
+    pub fn acc(self) -> Option<f64> {
         match self {
             SeedOutcome::Finished(a) => Some(a),
             _ => None,

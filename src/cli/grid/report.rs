@@ -26,6 +26,7 @@ use super::super::run_files::model_id;
 use super::super::summary::{csv_field, csv_num, markdown_line as line, MeanSd};
 use super::cell::{CellDir, CellState};
 use super::expand::{Cell, Plan};
+use super::versus::{self, Versus};
 
 /// One configuration on one model, over seeds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -187,6 +188,9 @@ pub struct GridReport {
     pub done: usize,
     pub rows: Vec<Row>,
     pub missing: Vec<Missing>,
+    /// What `--versus` asked for: configurations against each other.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub versus: Vec<Versus>,
 }
 
 impl GridReport {
@@ -325,6 +329,7 @@ pub fn from_states(sources: &[Source]) -> Result<GridReport, String> {
         done: entries.iter().filter(|e| e.state.done()).count(),
         rows,
         missing,
+        versus: Vec::new(),
     })
 }
 
@@ -475,6 +480,9 @@ pub fn markdown(report: &GridReport) -> String {
         out += &line(&cells(r));
     }
     out += &format!("\n{}", per_seed::markdown(&report.seed_rows()));
+    if !report.versus.is_empty() {
+        out += &format!("\n{}", versus::markdown(&report.versus));
+    }
     out += &format!("\n{} of {} cells done.", report.done, report.cells);
     if report.missing.is_empty() {
         out.push('\n');

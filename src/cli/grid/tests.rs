@@ -10,6 +10,7 @@ use super::cell::CellState;
 use super::expand::Plan;
 use super::report::{self, from_states};
 use super::spec::GridSpec;
+use super::versus;
 
 const ICV: &str = "name = \"icv\"\n[train]\nepochs = 4\nlr = 0.1\nbatch_size = 32\n\
 [amp.select]\nkind = \"intelligent\"\nmeasure = \"cv\"\nthreshold = \"mean\"\nobserve_epochs = 1\n";
@@ -742,4 +743,80 @@ fn unfinished_cells_show_their_progress() {
     ] {
         assert_eq!(state.describe(16), want);
     }
+}
+
+/// `--versus icv rnd`: the two configurations' runs of the same seed paired directly (A − B),
+/// ties counted, seeds without both finished left out; names resolved whole or by a part
+/// only one contains, with errors naming the flag's value.
+#[test]
+fn versus_pairs_two_configurations_seed_by_seed() {
+    let grid = "configs = [\"icv.toml\", { file = \"rand.toml\", name = \"rnd\" }]\n\
+                models = [\"mlp\"]\nseeds = [0, 1, 2, 3]\n";
+    let p = plan("versus", grid).unwrap();
+    let names: Vec<&str> = p.cells.iter().map(|c| c.config.name.as_str()).collect();
+    assert_eq!(names, ["baseline", "icv", "rnd"].repeat(4));
+    let states = vec![
+        done(0.7, 0.7),
+        done(0.75, 0.75),
+        done(0.72, 0.72), // seed 0: icv − rnd = +0.03
+        done(0.8, 0.8),
+        done(0.78, 0.78),
+        done(0.8, 0.8), // seed 1: −0.02
+        done(0.9, 0.9),
+        done(0.9, 0.9),
+        done(0.9, 0.9), // seed 2: tied
+        done(0.5, 0.5),
+        CellState::Diverged(Box::new(record(0.3, 0.3, true))),
+        done(0.6, 0.6), // seed 3: icv diverged, not paired
+    ];
+    let r = from_states(&[(&p, &states)]).unwrap();
+    let pairs = |a: &str, b: &str| [(a.to_string(), b.to_string())];
+    let v = versus::compare(&r.rows, &pairs("ic", "rnd")).unwrap();
+    assert_eq!(v.len(), 1);
+    let v = &v[0];
+    assert_eq!(
+        (v.model.as_str(), v.a.as_str(), v.b.as_str()),
+        ("mlp", "icv", "rnd")
+    );
+    let d = [0.75 - 0.72, 0.78 - 0.8, 0.0];
+    assert_eq!(v.final_diff.seeds, [0, 1, 2]);
+    assert_eq!((v.final_diff.better, v.tied), (1, 1));
+    let mean = d.iter().sum::<f64>() / 3.0;
+    close(v.final_diff.difference.mean, mean);
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 2.0;
+    close(v.final_diff.difference.sd, var.sqrt());
+    for (got, want) in v.per_seed.iter().zip([0, 1, 2].iter().zip(d)) {
+        assert_eq!(got.0, *want.0);
+        close(got.1, want.1);
+    }
+    let mut with = r.clone();
+    with.versus = vec![v.clone()];
+    let md = report::markdown(&with);
+    let line = "| mlp | icv | rnd | 3 | +0.0033 ± 0.0252 | ";
+    assert!(md.contains(line), "{md}");
+    assert!(md.contains("| 1 / 1 of 3 | "), "{md}");
+    assert!(md.contains("| 0: +3.00, 1: -2.00, 2: +0.00 |"), "{md}");
+    assert!(
+        !report::markdown(&r).contains("--versus"),
+        "no section unasked"
+    );
+
+    let err = |a: &str, b: &str| versus::compare(&r.rows, &pairs(a, b)).unwrap_err();
+    assert_eq!(
+        err("icx", "rnd"),
+        "--versus: no configuration of the report is `icx` or contains it; did you mean \
+         `icv`? the report's configurations: `baseline`, `icv`, `rnd`"
+    );
+    assert_eq!(
+        err("icv", "n"),
+        "--versus: `n` is part of several configurations' names (`baseline`, `rnd`); give \
+         one whole"
+    );
+    assert_eq!(err("icv", "ic"), "--versus: `icv` against itself");
+    let mut elsewhere = r.rows.clone();
+    elsewhere[2].model = "cnn".into();
+    assert_eq!(
+        versus::compare(&elsewhere, &pairs("icv", "rnd")).unwrap_err(),
+        "--versus: `icv` and `rnd` have no model in common, so no seed to pair"
+    );
 }

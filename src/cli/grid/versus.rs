@@ -1,0 +1,159 @@
+//! `amp grid report --versus A B`: two configurations of the report against each other,
+//! paired by seed.
+//!
+//! The table pairs each amplified configuration with its baseline. A control (a random half
+//! of the layers against the fluctuation measure's choice, a guarded run against an unguarded
+//! one) asks the other question, whether one setting beats the other: differencing two
+//! settings' means over their baselines adds both sides' seed noise, while pairing their runs
+//! of the same model and seed (same initialization, same data order) removes what they
+//! share, as the baseline pairing does.
+
+use amp_core::suggest::closest;
+use serde::Serialize;
+
+use super::super::paired::PairedDiff;
+use super::super::summary::markdown_line as line;
+use super::report::Row;
+
+/// `A − B` in final test accuracy on one model, over the seeds where both finished.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Versus {
+    pub model: String,
+    pub a: String,
+    pub b: String,
+    /// `better` counts the seeds where A is strictly better.
+    pub final_diff: PairedDiff,
+    /// Seeds where the two ended at the same accuracy (a loss guard that undid every
+    /// amplified epoch leaves a run at its baseline's accuracy, and so at the other's).
+    pub tied: usize,
+    /// Each paired seed's `A − B`.
+    pub per_seed: Vec<(u64, f64)>,
+}
+
+/// The comparisons `pairs` asks for (names as `--versus` gave them), one per model that has
+/// both. An error names the flag's value that matches no configuration, or matches several.
+pub fn compare(rows: &[Row], pairs: &[(String, String)]) -> Result<Vec<Versus>, String> {
+    let mut out = Vec::new();
+    for (a, b) in pairs {
+        let (a, b) = (resolve(rows, a)?, resolve(rows, b)?);
+        if a == b {
+            return Err(format!("--versus: `{a}` against itself"));
+        }
+        let before = out.len();
+        for ra in rows.iter().filter(|r| r.config == a) {
+            if let Some(rb) = rows.iter().find(|r| r.config == b && r.model == ra.model) {
+                out.push(pair(ra, rb));
+            }
+        }
+        if out.len() == before {
+            return Err(format!(
+                "--versus: `{a}` and `{b}` have no model in common, so no seed to pair"
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// The configuration `given` names: itself, or the one configuration whose name contains it
+/// (`--versus intelligent random`).
+fn resolve(rows: &[Row], given: &str) -> Result<String, String> {
+    let mut names: Vec<&str> = rows.iter().map(|r| r.config.as_str()).collect();
+    names.sort();
+    names.dedup();
+    if names.contains(&given) {
+        return Ok(given.to_string());
+    }
+    let containing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| n.contains(given))
+        .collect();
+    match containing[..] {
+        [one] => Ok(one.to_string()),
+        [] => {
+            let hint = closest(given, names.iter().copied())
+                .map(|c| format!("did you mean `{c}`? "))
+                .unwrap_or_default();
+            Err(format!(
+                "--versus: no configuration of the report is `{given}` or contains it; {hint}\
+                 the report's configurations: {}",
+                quoted(&names)
+            ))
+        }
+        _ => Err(format!(
+            "--versus: `{given}` is part of several configurations' names ({}); give one whole",
+            quoted(&containing)
+        )),
+    }
+}
+
+fn quoted(names: &[&str]) -> String {
+    let q: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    q.join(", ")
+}
+
+/// Row `a` against row `b` (the same model), seed by seed.
+fn pair(a: &Row, b: &Row) -> Versus {
+    let triples: Vec<(u64, f64, f64)> = (a.per_seed.iter())
+        .filter_map(|sa| {
+            let sb = b.per_seed.iter().find(|sb| sb.seed == sa.seed)?;
+            Some((sa.seed, sa.outcome.acc()?, sb.outcome.acc()?))
+        })
+        .collect();
+    let final_diff = PairedDiff::of(&triples);
+    let per_seed: Vec<(u64, f64)> = triples.iter().map(|(s, x, y)| (*s, x - y)).collect();
+    Versus {
+        model: a.model.clone(),
+        a: a.config.clone(),
+        b: b.config.clone(),
+        tied: per_seed.iter().filter(|(_, d)| *d == 0.0).count(),
+        per_seed,
+        final_diff,
+    }
+}
+
+const HEADER: [&str; 9] = [
+    "model",
+    "A",
+    "B",
+    "seeds paired",
+    "Δ final, A − B (mean ± sd)",
+    "95% CI",
+    "A better / tied",
+    "p (paired t)",
+    "per seed (points)",
+];
+
+/// The comparisons as a Markdown section (empty without any).
+pub fn markdown(all: &[Versus]) -> String {
+    if all.is_empty() {
+        return String::new();
+    }
+    let mut out = "Configurations against each other (`--versus`), paired by seed: A's final \
+                   test accuracy minus B's on the same model and seed.\n\n"
+        .to_string();
+    out += &line(&HEADER.map(String::from));
+    out += &format!("|{}\n", "---|".repeat(HEADER.len()));
+    for v in all {
+        let d = &v.final_diff;
+        let seeds: Vec<String> = (v.per_seed.iter())
+            .map(|(s, x)| format!("{s}: {:+.2}", x * 100.0))
+            .collect();
+        let seeds = match seeds.is_empty() {
+            true => "no seed finished in both".to_string(),
+            false => seeds.join(", "),
+        };
+        out += &line(&[
+            v.model.clone(),
+            v.a.clone(),
+            v.b.clone(),
+            d.difference.n.to_string(),
+            d.difference.display(true),
+            d.ci_display(),
+            format!("{} / {} of {}", d.better, v.tied, d.difference.n),
+            d.p_display(),
+            seeds,
+        ]);
+    }
+    out
+}
