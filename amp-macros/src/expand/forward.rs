@@ -17,7 +17,6 @@ pub fn expand(model: &Model) -> TokenStream {
 
 /// `Module<__X>` (or `ModuleMut<__X>` when `mutable`) for the struct.
 fn one(model: &Model, mutable: bool) -> TokenStream {
-    let amp = &model.krate;
     let dfdx = dfdx(model);
     let name = &model.item.ident;
     let (_, ty_generics, _) = model.item.generics.split_for_impl();
@@ -49,6 +48,33 @@ fn one(model: &Model, mutable: bool) -> TokenStream {
     let d = &model.device;
     let err = quote!(<#d as #dfdx::tensor::HasErr>::Err);
 
+    let (bounds, steps, output) = chain(model, &trait_, &method, &err);
+    where_clause.predicates.extend(bounds);
+
+    quote! {
+        impl #impl_generics #trait_<__X> for #name #ty_generics #where_clause {
+            type Output = #output;
+            type Error = #err;
+
+            fn #method(#receiver, x: __X) -> ::core::result::Result<Self::Output, Self::Error> {
+                #taps
+                #(#steps)*
+                ::core::result::Result::Ok(x)
+            }
+        }
+    }
+}
+
+/// The fields, in order, as one chain of `trait_` calls from `__X`: the where clause's bounds
+/// (each layer takes what the previous one gave; candidates' inputs and outputs can be
+/// tapped), a `let x = __taps.field.method(x)?;` per field, and the last one's output type.
+fn chain(
+    model: &Model,
+    trait_: &TokenStream,
+    method: &TokenStream,
+    err: &TokenStream,
+) -> (Vec<syn::WherePredicate>, Vec<TokenStream>, TokenStream) {
+    let amp = &model.krate;
     let mut bounds = Vec::new();
     let mut steps = Vec::new();
     let mut input = quote!(__X);
@@ -64,22 +90,6 @@ fn one(model: &Model, mutable: bool) -> TokenStream {
         steps.push(quote!(let x = __taps.#ident.#method(x)?;));
         input = quote!(<#ty as #trait_<#input>>::Output);
     }
-    where_clause.predicates.extend(
-        bounds
-            .into_iter()
-            .map(|b| -> syn::WherePredicate { syn::parse_quote!(#b) }),
-    );
-
-    quote! {
-        impl #impl_generics #trait_<__X> for #name #ty_generics #where_clause {
-            type Output = #input;
-            type Error = #err;
-
-            fn #method(#receiver, x: __X) -> ::core::result::Result<Self::Output, Self::Error> {
-                #taps
-                #(#steps)*
-                ::core::result::Result::Ok(x)
-            }
-        }
-    }
+    let bounds = bounds.into_iter().map(|b| syn::parse_quote!(#b)).collect();
+    (bounds, steps, input)
 }

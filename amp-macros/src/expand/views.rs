@@ -7,11 +7,10 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{companion, impl_where, offsets, type_args};
-use crate::ast::Model;
+use crate::ast::{Field, Model};
 use crate::attr::Role;
 
 pub fn expand(model: &Model) -> TokenStream {
-    let amp = &model.krate;
     let name = &model.item.ident;
     let vis = &model.item.vis;
     let (impl_generics, ty_generics, _) = model.item.generics.split_for_impl();
@@ -28,28 +27,11 @@ pub fn expand(model: &Model) -> TokenStream {
     let mut inits = Vec::new();
     let mut inits_mut = Vec::new();
     for (f, off) in model.fields.iter().zip(&offsets) {
-        let (ident, ty) = (&f.ident, &f.ty);
-        let doc = format!("The field `{ident}`.");
-        match f.role {
-            Role::Layer => {
-                fields.push(quote!(#[doc = #doc] pub #ident: #amp::tap::Tapped<'__a, #ty>));
-                fields_mut.push(quote!(#[doc = #doc] pub #ident: #amp::tap::TappedMut<'__a, #ty>));
-                inits.push(quote!(#ident: #amp::tap::Tapped::new(&self.#ident, #off)));
-                inits_mut.push(quote!(#ident: #amp::tap::TappedMut::new(&mut self.#ident, #off)));
-            }
-            Role::Block => {
-                fields.push(quote!(#[doc = #doc] pub #ident: #amp::tap::Block<'__a, #ty>));
-                fields_mut.push(quote!(#[doc = #doc] pub #ident: #amp::tap::BlockMut<'__a, #ty>));
-                inits.push(quote!(#ident: #amp::tap::Block::new(&self.#ident, #off)));
-                inits_mut.push(quote!(#ident: #amp::tap::BlockMut::new(&mut self.#ident, #off)));
-            }
-            Role::Skip => {
-                fields.push(quote!(#[doc = #doc] pub #ident: &'__a #ty));
-                fields_mut.push(quote!(#[doc = #doc] pub #ident: &'__a mut #ty));
-                inits.push(quote!(#ident: &self.#ident));
-                inits_mut.push(quote!(#ident: &mut self.#ident));
-            }
-        }
+        let [field, field_mut, init, init_mut] = view_field(model, f, off);
+        fields.push(field);
+        fields_mut.push(field_mut);
+        inits.push(init);
+        inits_mut.push(init_mut);
     }
     let doc = format!("[`{name}`] with a tap around each candidate layer, for `Module::forward`.");
     let doc_mut =
@@ -81,5 +63,34 @@ pub fn expand(model: &Model) -> TokenStream {
                 #view_mut { #(#inits_mut,)* }
             }
         }
+    }
+}
+
+/// One field in both views, and how `taps()` / `taps_mut()` fill it: a candidate in its
+/// taps, a nested block at its layer offset `off`, anything else as a plain reference.
+/// `[field, field_mut, init, init_mut]`.
+fn view_field(model: &Model, f: &Field, off: &TokenStream) -> [TokenStream; 4] {
+    let amp = &model.krate;
+    let (ident, ty) = (&f.ident, &f.ty);
+    let doc = format!("The field `{ident}`.");
+    match f.role {
+        Role::Layer => [
+            quote!(#[doc = #doc] pub #ident: #amp::tap::Tapped<'__a, #ty>),
+            quote!(#[doc = #doc] pub #ident: #amp::tap::TappedMut<'__a, #ty>),
+            quote!(#ident: #amp::tap::Tapped::new(&self.#ident, #off)),
+            quote!(#ident: #amp::tap::TappedMut::new(&mut self.#ident, #off)),
+        ],
+        Role::Block => [
+            quote!(#[doc = #doc] pub #ident: #amp::tap::Block<'__a, #ty>),
+            quote!(#[doc = #doc] pub #ident: #amp::tap::BlockMut<'__a, #ty>),
+            quote!(#ident: #amp::tap::Block::new(&self.#ident, #off)),
+            quote!(#ident: #amp::tap::BlockMut::new(&mut self.#ident, #off)),
+        ],
+        Role::Skip => [
+            quote!(#[doc = #doc] pub #ident: &'__a #ty),
+            quote!(#[doc = #doc] pub #ident: &'__a mut #ty),
+            quote!(#ident: &self.#ident),
+            quote!(#ident: &mut self.#ident),
+        ],
     }
 }
