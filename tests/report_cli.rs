@@ -277,6 +277,46 @@ fn summary_pairs_runs_by_seed_with_hand_computed_numbers() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `--versus all base` (implies `--summary`): the two configs' runs of the same seed paired
+/// directly; a name no config has is an error naming it.
+#[test]
+fn versus_pairs_two_configs_by_seed() {
+    let dir = scratch("versus");
+    write_records(&dir);
+    let json = dir.join("report.json");
+    let (d, j) = (dir.to_str().unwrap(), json.to_str().unwrap());
+    let o = amp(&["report", d, "--versus", "all", "base", "--json", j]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Per seed: final test accuracy"),
+        "the summary: {out}"
+    );
+    // Seeds 0 and 1 (all's seed 2 diverged): 0.80 - 0.78, 0.84 - 0.85.
+    assert!(
+        out.contains("| mlp | all | base | 2 | +0.0050 ± 0.0212 |"),
+        "{out}"
+    );
+    assert!(out.contains("| 0: +2.00, 1: -1.00 |"), "{out}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let vs = &v["versus"][0];
+    assert_eq!(
+        (&vs["a"], &vs["b"], &vs["tied"]),
+        (&"all".into(), &"base".into(), &0.into())
+    );
+    assert_eq!(vs["final_diff"]["seeds"], serde_json::json!([0, 1]));
+    assert_eq!(vs["final_diff"]["better"], 1);
+    let o = amp(&["report", d, "--versus", "all", "bse"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("--versus: no configuration of the report is `bse` or contains it; did you mean `base`?"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn a_bad_file_is_named_and_the_others_still_reported() {
     let dir = scratch("bad");

@@ -211,6 +211,10 @@ pub struct ReportArgs {
     /// Also print the selection decisions of each run.
     #[arg(long)]
     pub decisions: bool,
+    /// Also compare two configs with each other, paired by seed on each model that has both
+    /// (implies --summary): their names, or a part of a name only one contains. Repeatable.
+    #[arg(long, num_args = 2, value_names = ["A", "B"], action = clap::ArgAction::Append)]
+    pub versus: Vec<String>,
 }
 
 #[derive(Debug, Args)]

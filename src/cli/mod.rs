@@ -19,6 +19,7 @@ mod run_row;
 mod summary;
 mod sweep;
 mod train_cmd;
+mod versus;
 mod weights_cmd;
 
 use amp_core::train::StopFlag;

@@ -15,6 +15,7 @@ use super::args::ReportArgs;
 use super::grid::is_cell_folder;
 use super::report::{self, RunRow};
 use super::run_files::{epochs_done, RunFiles};
+use super::versus::{self, Versus};
 use super::{run_row, summary};
 
 pub fn run(args: ReportArgs) -> Result<()> {
@@ -47,13 +48,21 @@ pub fn run(args: ReportArgs) -> Result<()> {
             }
         }
     }
-    let comparison =
-        (args.summary || args.summary_out.is_some()).then(|| summary::compare(&records));
+    let summarize = args.summary || args.summary_out.is_some() || !args.versus.is_empty();
+    let comparison = summarize.then(|| summary::compare(&records));
+    let mut versus = Vec::new();
     if let Some(c) = &comparison {
         println!("{}", summary::table(c));
         println!("{}", summary::seed_table(c));
+        let pairs: Vec<(String, String)> = (args.versus.chunks_exact(2))
+            .map(|p| (p[0].clone(), p[1].clone()))
+            .collect();
+        versus = versus::compare(&summary::seed_rows(c), &pairs).map_err(anyhow::Error::msg)?;
+        if !versus.is_empty() {
+            println!("{}", versus::markdown(&versus));
+        }
     }
-    export(&args, &rows, comparison.as_deref())?;
+    export(&args, &rows, comparison.as_deref(), &versus)?;
     if let Some(path) = &args.plot {
         super::plot::accuracy_and_gradients_of(&records, &args.plot_runs, path)
             .with_context(|| format!("writing the plot {}", path.display()))?;
@@ -163,6 +172,7 @@ fn export(
     args: &ReportArgs,
     rows: &[RunRow],
     comparison: Option<&[summary::Comparison]>,
+    versus: &[Versus],
 ) -> Result<()> {
     if let Some(path) = &args.csv {
         write(path, &run_row::csv(rows))?;
@@ -175,6 +185,9 @@ fn export(
         let mut doc = serde_json::json!({ "runs": rows });
         if let Some(c) = comparison {
             doc["summary"] = serde_json::to_value(c)?;
+        }
+        if !versus.is_empty() {
+            doc["versus"] = serde_json::to_value(versus)?;
         }
         write(path, &serde_json::to_string_pretty(&doc)?)?;
     }

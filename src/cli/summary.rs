@@ -391,7 +391,7 @@ fn seed_list(seeds: &[u64]) -> String {
 }
 
 /// The rows' seeds, for the per-seed table and the long CSV.
-fn seed_rows(rows: &[Comparison]) -> Vec<SeedRow<'_>> {
+pub fn seed_rows(rows: &[Comparison]) -> Vec<SeedRow<'_>> {
     rows.iter()
         .map(|r| SeedRow {
             model: &r.model,

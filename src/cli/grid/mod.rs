@@ -9,7 +9,7 @@
 //! - [`slurm`](mod@slurm): the sbatch script of a job array, and its submission.
 //! - [`report`](mod@report): the result table (its paired statistics: `cli::paired`), and
 //!   `cli::per_seed`: the numbers it averages, seed by seed.
-//! - [`versus`]: `report --versus A B`, two configurations against each other, by seed.
+//!   `--versus A B` pairs two configurations with each other (`cli::versus`).
 //! - [`plot`], [`diff_plot`], [`dot_plot`]: its plots, final accuracy and paired differences.
 
 mod cell;
@@ -21,7 +21,6 @@ mod plot;
 mod report;
 mod slurm;
 mod spec;
-mod versus;
 
 use amp_core::train::StopFlag;
 use anyhow::{bail, Result};
@@ -171,7 +170,8 @@ fn report(a: GridReportArgs) -> Result<()> {
     let pairs: Vec<(String, String)> = (a.versus.chunks_exact(2))
         .map(|p| (p[0].clone(), p[1].clone()))
         .collect();
-    report.versus = versus::compare(&report.rows, &pairs).map_err(anyhow::Error::msg)?;
+    report.versus =
+        super::versus::compare(&report.seed_rows(), &pairs).map_err(anyhow::Error::msg)?;
     print!("{}", report::markdown(&report));
     let dir = a.to.unwrap_or_else(|| plans[0].spec.out.clone());
     let name = a.name.unwrap_or_else(|| report::default_name(&a.files));

@@ -24,9 +24,9 @@ use super::super::paired::PairedDiff;
 use super::super::per_seed::{self, SeedResult, SeedRow};
 use super::super::run_files::model_id;
 use super::super::summary::{csv_field, csv_num, markdown_line as line, MeanSd};
+use super::super::versus::{self, Versus};
 use super::cell::{CellDir, CellState};
 use super::expand::{Cell, Plan};
-use super::versus::{self, Versus};
 
 /// One configuration on one model, over seeds.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use amp_core::train::{EpochRecord, Position, Provenance, RunRecord, RunStatus};
 
 use super::super::per_seed;
+use super::super::versus;
 use super::cell::CellState;
 use super::expand::Plan;
 use super::report::{self, from_states};
 use super::spec::GridSpec;
-use super::versus;
 
 const ICV: &str = "name = \"icv\"\n[train]\nepochs = 4\nlr = 0.1\nbatch_size = 32\n\
 [amp.select]\nkind = \"intelligent\"\nmeasure = \"cv\"\nthreshold = \"mean\"\nobserve_epochs = 1\n";
@@ -771,7 +771,7 @@ fn versus_pairs_two_configurations_seed_by_seed() {
     ];
     let r = from_states(&[(&p, &states)]).unwrap();
     let pairs = |a: &str, b: &str| [(a.to_string(), b.to_string())];
-    let v = versus::compare(&r.rows, &pairs("ic", "rnd")).unwrap();
+    let v = versus::compare(&r.seed_rows(), &pairs("ic", "rnd")).unwrap();
     assert_eq!(v.len(), 1);
     let v = &v[0];
     assert_eq!(
@@ -801,7 +801,7 @@ fn versus_pairs_two_configurations_seed_by_seed() {
         "no section unasked"
     );
 
-    let err = |a: &str, b: &str| versus::compare(&r.rows, &pairs(a, b)).unwrap_err();
+    let err = |a: &str, b: &str| versus::compare(&r.seed_rows(), &pairs(a, b)).unwrap_err();
     assert_eq!(
         err("icx", "rnd"),
         "--versus: no configuration of the report is `icx` or contains it; did you mean \
@@ -813,8 +813,8 @@ fn versus_pairs_two_configurations_seed_by_seed() {
          one whole"
     );
     assert_eq!(err("icv", "ic"), "--versus: `icv` against itself");
-    let mut elsewhere = r.rows.clone();
-    elsewhere[2].model = "cnn".into();
+    let mut elsewhere = r.seed_rows();
+    elsewhere[2].model = "cnn";
     assert_eq!(
         versus::compare(&elsewhere, &pairs("icv", "rnd")).unwrap_err(),
         "--versus: `icv` and `rnd` have no model in common, so no seed to pair"

@@ -1,7 +1,7 @@
-//! `amp grid report --versus A B`: two configurations of the report against each other,
-//! paired by seed.
+//! `--versus A B` (`amp grid report`, `amp report --summary`): two configurations of a
+//! report against each other, paired by seed.
 //!
-//! The table pairs each amplified configuration with its baseline. A control (a random half
+//! The tables pair each amplified configuration with its baseline. A control (a random half
 //! of the layers against the fluctuation measure's choice, a guarded run against an unguarded
 //! one) asks the other question, whether one setting beats the other: differencing two
 //! settings' means over their baselines adds both sides' seed noise, while pairing their runs
@@ -11,9 +11,9 @@
 use amp_core::suggest::closest;
 use serde::Serialize;
 
-use super::super::paired::PairedDiff;
-use super::super::summary::markdown_line as line;
-use super::report::Row;
+use super::paired::PairedDiff;
+use super::per_seed::SeedRow;
+use super::summary::markdown_line as line;
 
 /// `A − B` in final test accuracy on one model, over the seeds where both finished.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -32,7 +32,7 @@ pub struct Versus {
 
 /// The comparisons `pairs` asks for (names as `--versus` gave them), one per model that has
 /// both. An error names the flag's value that matches no configuration, or matches several.
-pub fn compare(rows: &[Row], pairs: &[(String, String)]) -> Result<Vec<Versus>, String> {
+pub fn compare(rows: &[SeedRow], pairs: &[(String, String)]) -> Result<Vec<Versus>, String> {
     let mut out = Vec::new();
     for (a, b) in pairs {
         let (a, b) = (resolve(rows, a)?, resolve(rows, b)?);
@@ -56,8 +56,8 @@ pub fn compare(rows: &[Row], pairs: &[(String, String)]) -> Result<Vec<Versus>, 
 
 /// The configuration `given` names: itself, or the one configuration whose name contains it
 /// (`--versus intelligent random`).
-fn resolve(rows: &[Row], given: &str) -> Result<String, String> {
-    let mut names: Vec<&str> = rows.iter().map(|r| r.config.as_str()).collect();
+fn resolve(rows: &[SeedRow], given: &str) -> Result<String, String> {
+    let mut names: Vec<&str> = rows.iter().map(|r| r.config).collect();
     names.sort();
     names.dedup();
     if names.contains(&given) {
@@ -93,19 +93,19 @@ fn quoted(names: &[&str]) -> String {
 }
 
 /// Row `a` against row `b` (the same model), seed by seed.
-fn pair(a: &Row, b: &Row) -> Versus {
-    let triples: Vec<(u64, f64, f64)> = (a.per_seed.iter())
+fn pair(a: &SeedRow, b: &SeedRow) -> Versus {
+    let triples: Vec<(u64, f64, f64)> = (a.seeds.iter())
         .filter_map(|sa| {
-            let sb = b.per_seed.iter().find(|sb| sb.seed == sa.seed)?;
+            let sb = b.seeds.iter().find(|sb| sb.seed == sa.seed)?;
             Some((sa.seed, sa.outcome.acc()?, sb.outcome.acc()?))
         })
         .collect();
     let final_diff = PairedDiff::of(&triples);
     let per_seed: Vec<(u64, f64)> = triples.iter().map(|(s, x, y)| (*s, x - y)).collect();
     Versus {
-        model: a.model.clone(),
-        a: a.config.clone(),
-        b: b.config.clone(),
+        model: a.model.to_string(),
+        a: a.config.to_string(),
+        b: b.config.to_string(),
         tied: per_seed.iter().filter(|(_, d)| *d == 0.0).count(),
         per_seed,
         final_diff,
