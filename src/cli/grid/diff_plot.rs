@@ -4,13 +4,15 @@
 //! where configurations end, with the spread between seeds; this one shows whether
 //! amplification moved them, with the noise that pairing by seed removes taken out (the
 //! table's "Δ final" and "95% CI of Δ final" columns), and whether the mean is a steady
-//! shift or a few large gains among ties.
+//! shift or a few large gains among ties. Comparisons asked for with `--versus` follow as
+//! `A − B` rows.
 
 use std::path::Path;
 
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
+use super::super::paired::PairedDiff;
 use super::super::plot::FONT;
 use super::dot_plot::{self, Dot, Frame};
 use super::plot::{render_with, write_png, Area};
@@ -19,36 +21,45 @@ use super::report::GridReport;
 /// Draws the plot as PNG at `path` (written atomically).
 pub fn paired_differences(report: &GridReport, path: &Path) -> Result<()> {
     let dots = dots(report);
+    let versus = !report.versus.is_empty();
     write_png(
         path,
-        &render_with(dot_plot::canvas(&dots), |root| draw(root, &dots))?,
+        &render_with(dot_plot::canvas(&dots), |root| draw(root, &dots, versus))?,
     )
 }
 
 /// The amplified rows with at least one finished pair, in the report's order: labelled
 /// `config (better in k/n)` (the model first when the report has several), at the mean
-/// difference, with its 95% interval (none with one pair).
-fn dots(report: &GridReport) -> Vec<Dot> {
+/// difference, with its 95% interval (none with one pair); then the `--versus` comparisons,
+/// labelled `A − B (k/n)`.
+pub(super) fn dots(report: &GridReport) -> Vec<Dot> {
     let models: std::collections::BTreeSet<&str> =
         report.rows.iter().map(|r| r.model.as_str()).collect();
-    report
-        .rows
-        .iter()
-        .filter_map(|r| {
-            let d = r.final_diff.as_ref().filter(|d| d.difference.n > 0)?;
-            let name = if models.len() > 1 {
-                format!("{}: {}", r.model, r.config)
-            } else {
-                r.config.clone()
-            };
-            Some(Dot {
-                label: format!("{name} ({}/{})", d.better, d.difference.n),
-                value: d.difference.mean,
-                bar: d.ci95,
-                points: r.per_seed.iter().filter_map(|s| s.diff).collect(),
-            })
-        })
-        .collect()
+    let named = |model: &str, name: String| match models.len() > 1 {
+        true => format!("{model}: {name}"),
+        false => name,
+    };
+    let dot = |label: String, d: &PairedDiff, points: Vec<f64>| Dot {
+        label: format!("{label} ({}/{})", d.better, d.difference.n),
+        value: d.difference.mean,
+        bar: d.ci95,
+        points,
+    };
+    let rows = report.rows.iter().filter_map(|r| {
+        let d = r.final_diff.as_ref().filter(|d| d.difference.n > 0)?;
+        let points = r.per_seed.iter().filter_map(|s| s.diff).collect();
+        Some(dot(named(&r.model, r.config.clone()), d, points))
+    });
+    let versus = report.versus.iter().filter_map(|v| {
+        let d = Some(&v.final_diff).filter(|d| d.difference.n > 0)?;
+        let points = v.per_seed.iter().map(|p| p.1).collect();
+        Some(dot(
+            named(&v.model, format!("{} − {}", v.a, v.b)),
+            d,
+            points,
+        ))
+    });
+    rows.chain(versus).collect()
 }
 
 /// The x range: every difference and zero, and the intervals up to one span of the
@@ -75,7 +86,8 @@ fn x_range(dots: &[Dot]) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-fn draw(root: &Area, dots: &[Dot]) -> Result<()> {
+/// `versus`: some rows are `A − B` (`--versus`), which the caption and axis then name.
+fn draw(root: &Area, dots: &[Dot], versus: bool) -> Result<()> {
     if dots.is_empty() {
         root.draw(&Text::new(
             "no amplified run has a finished baseline yet",
@@ -86,8 +98,14 @@ fn draw(root: &Area, dots: &[Dot]) -> Result<()> {
         return Ok(());
     }
     let frame = Frame {
-        caption: "final test accuracy − baseline's, paired by seed (mean, 95% CI; rings: seeds)",
-        x_desc: "Δ final test accuracy (amplified − baseline); (k/n): better in k of n seeds",
+        caption: match versus {
+            false => "final test accuracy − baseline's, paired by seed (mean, 95% CI; rings: seeds)",
+            true => "final test accuracy − baseline's or B's, paired by seed (mean, 95% CI; rings: seeds)",
+        },
+        x_desc: match versus {
+            false => "Δ final test accuracy (amplified − baseline); (k/n): better in k of n seeds",
+            true => "Δ final test accuracy (amplified − baseline, or A − B); (k/n): better in k of n seeds",
+        },
         x_range: x_range(dots),
         around_zero: true,
     };
@@ -153,7 +171,7 @@ mod tests {
         assert!(lo < -0.06 && hi > 0.25, "{lo} {hi}");
         // The row's colour: (right-most x, lowest y, the y of the right-most pixels).
         let extent = |points: &[f64]| {
-            let pic = render_with(SIZE, |root| draw(root, &[row(points)])).unwrap();
+            let pic = render_with(SIZE, |root| draw(root, &[row(points)], false)).unwrap();
             let at = where_is(&pic, COLOURS[0]);
             let right = at.iter().map(|p| p.0).max().unwrap();
             let column: Vec<usize> = (at.iter().filter(|p| p.0 == right)).map(|p| p.1).collect();
@@ -185,7 +203,7 @@ mod tests {
     #[test]
     fn a_single_row_sits_in_the_middle_of_the_chart() {
         let dot_y = |dots: &[Dot], i: usize| {
-            let pic = render_with(SIZE, |root| draw(root, dots)).unwrap();
+            let pic = render_with(SIZE, |root| draw(root, dots, false)).unwrap();
             let at = where_is(&pic, COLOURS[i]);
             // The row's colour spans the dot (10 px) and the bar's caps (8 px) around the
             // row's centre: their middle is the row's height.
@@ -226,7 +244,7 @@ mod tests {
         let (w, h) = dot_plot::canvas(&many);
         assert!(w > SIZE.0 && h > SIZE.1, "{w} x {h}");
         assert!(h >= 30 * 30, "{h}: 30 px per row");
-        let picture = render_with((w, h), |root| draw(root, &many)).unwrap();
+        let picture = render_with((w, h), |root| draw(root, &many, false)).unwrap();
         assert_eq!(picture.pixels.len(), (w * h * 3) as usize);
         // The 30th row is drawn in its colour below every other row's dot.
         let last = where_is(&picture, COLOURS[29 % COLOURS.len()]);
@@ -243,7 +261,7 @@ mod tests {
             point("two seeds (1/2)", 0.07, Some((-1.59, 1.73))),
             point("four seeds (0/4)", -0.04, Some((-0.06, -0.02))),
         ];
-        let cut = render_with(SIZE, |root| draw(root, &points)).unwrap();
+        let cut = render_with(SIZE, |root| draw(root, &points, false)).unwrap();
         let at = where_is(&cut, COLOURS[0]);
         let right = at.iter().map(|p| p.0).max().unwrap();
         assert!(
@@ -266,7 +284,7 @@ mod tests {
             height_at(&cut, right - 7)
         );
         let whole = [point("two seeds (1/2)", 0.07, Some((-0.01, 0.15)))];
-        let whole = render_with(SIZE, |root| draw(root, &whole)).unwrap();
+        let whole = render_with(SIZE, |root| draw(root, &whole, false)).unwrap();
         let end = where_is(&whole, COLOURS[0])
             .iter()
             .map(|p| p.0)
@@ -288,7 +306,7 @@ mod tests {
             point("all (0/4)", -0.05, Some((-0.08, -0.02))),
             point("one (1/1)", 0.01, None),
         ];
-        let picture = render_with(SIZE, |root| draw(root, &points)).unwrap();
+        let picture = render_with(SIZE, |root| draw(root, &points, false)).unwrap();
         let centre = |c: RGBColor| {
             let at = where_is(&picture, c);
             assert!(at.len() > 50, "{c:?}: {} pixels", at.len());
@@ -303,6 +321,6 @@ mod tests {
         // No interval: only the dot, far fewer pixels than a dot with its bar.
         assert!(where_is(&picture, COLOURS[2]).len() < where_is(&picture, COLOURS[0]).len());
         // Nothing paired yet: a note, not an error.
-        assert!(render_with(SIZE, |root| draw(root, &[])).is_ok());
+        assert!(render_with(SIZE, |root| draw(root, &[], false)).is_ok());
     }
 }

@@ -8,6 +8,7 @@ use amp_core::train::{EpochRecord, Position, Provenance, RunRecord, RunStatus};
 use super::super::per_seed;
 use super::super::versus;
 use super::cell::CellState;
+use super::diff_plot;
 use super::expand::Plan;
 use super::report::{self, from_states};
 use super::spec::GridSpec;
@@ -800,6 +801,17 @@ fn versus_pairs_two_configurations_seed_by_seed() {
         !report::markdown(&r).contains("--versus"),
         "no section unasked"
     );
+    // The diff plot draws it as a row after the baseline comparisons, with its seeds.
+    let dots = diff_plot::dots(&with);
+    assert_eq!(
+        dots.len(),
+        3,
+        "icv and rnd against the baseline, then icv − rnd"
+    );
+    let last = dots.last().unwrap();
+    assert_eq!(last.label, "icv − rnd (1/3)");
+    close(last.value, mean);
+    assert_eq!(last.points.len(), 3);
 
     let err = |a: &str, b: &str| versus::compare(&r.seed_rows(), &pairs(a, b)).unwrap_err();
     assert_eq!(
