@@ -283,7 +283,8 @@ fn summary_pairs_runs_by_seed_with_hand_computed_numbers() {
 fn versus_pairs_two_configs_by_seed() {
     let dir = scratch("versus");
     write_records(&dir);
-    let json = dir.join("report.json");
+    // The JSON outside the folder read: a second report must not take it for a record.
+    let json = scratch("versus-out").join("report.json");
     let (d, j) = (dir.to_str().unwrap(), json.to_str().unwrap());
     let o = amp(&["report", d, "--versus", "all", "base", "--json", j]);
     assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
@@ -307,6 +308,19 @@ fn versus_pairs_two_configs_by_seed() {
     );
     assert_eq!(vs["final_diff"]["seeds"], serde_json::json!([0, 1]));
     assert_eq!(vs["final_diff"]["better"], 1);
+    // A second run of `all`, seed 1 (other data, say): seed 1 has no one partner.
+    let again = record("all", 1, "all", &[epoch(0, "0.5", true, 6.0)], FINISHED);
+    std::fs::write(dir.join("all-mlp-seed1-other.json"), again).unwrap();
+    let o = amp(&["report", d, "--versus", "all", "base", "--json", j]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("| 0: +2.00; not paired, several runs on a side: seed 1 |"),
+        "{}",
+        stdout(&o)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["versus"][0]["ambiguous"], serde_json::json!([1]));
     let o = amp(&["report", d, "--versus", "all", "bse"]);
     assert!(!o.status.success());
     assert!(
@@ -314,6 +328,7 @@ fn versus_pairs_two_configs_by_seed() {
         "{}",
         stderr(&o)
     );
+    std::fs::remove_dir_all(json.parent().unwrap()).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

@@ -28,6 +28,8 @@ pub struct Versus {
     pub tied: usize,
     /// Each paired seed's `A − B`.
     pub per_seed: Vec<(u64, f64)>,
+    /// Seeds with more than one run on a side, not paired.
+    pub ambiguous: Vec<u64>,
 }
 
 /// The comparisons `pairs` asks for (names as `--versus` gave them), one per model that has
@@ -92,14 +94,27 @@ fn quoted(names: &[&str]) -> String {
     q.join(", ")
 }
 
-/// Row `a` against row `b` (the same model), seed by seed.
+/// Row `a` against row `b` (the same model), seed by seed. A seed with several runs on a
+/// side (records of one config on other data or limits, read together by `amp report`) has
+/// no one partner: it is left out and listed.
 fn pair(a: &SeedRow, b: &SeedRow) -> Versus {
-    let triples: Vec<(u64, f64, f64)> = (a.seeds.iter())
-        .filter_map(|sa| {
-            let sb = b.seeds.iter().find(|sb| sb.seed == sa.seed)?;
-            Some((sa.seed, sa.outcome.acc()?, sb.outcome.acc()?))
-        })
-        .collect();
+    let runs = |r: &SeedRow, seed: u64| r.seeds.iter().filter(|s| s.seed == seed).count();
+    let mut ambiguous = Vec::new();
+    let mut triples: Vec<(u64, f64, f64)> = Vec::new();
+    for sa in a.seeds.iter() {
+        let Some(sb) = b.seeds.iter().find(|sb| sb.seed == sa.seed) else {
+            continue;
+        };
+        if runs(a, sa.seed) > 1 || runs(b, sa.seed) > 1 {
+            if !ambiguous.contains(&sa.seed) {
+                ambiguous.push(sa.seed);
+            }
+            continue;
+        }
+        if let (Some(x), Some(y)) = (sa.outcome.acc(), sb.outcome.acc()) {
+            triples.push((sa.seed, x, y));
+        }
+    }
     let final_diff = PairedDiff::of(&triples);
     let per_seed: Vec<(u64, f64)> = triples.iter().map(|(s, x, y)| (*s, x - y)).collect();
     Versus {
@@ -109,6 +124,7 @@ fn pair(a: &SeedRow, b: &SeedRow) -> Versus {
         tied: per_seed.iter().filter(|(_, d)| *d == 0.0).count(),
         per_seed,
         final_diff,
+        ambiguous,
     }
 }
 
@@ -139,10 +155,17 @@ pub fn markdown(all: &[Versus]) -> String {
         let seeds: Vec<String> = (v.per_seed.iter())
             .map(|(s, x)| format!("{s}: {:+.2}", x * 100.0))
             .collect();
-        let seeds = match seeds.is_empty() {
+        let mut seeds = match seeds.is_empty() {
             true => "no seed finished in both".to_string(),
             false => seeds.join(", "),
         };
+        if !v.ambiguous.is_empty() {
+            let list: Vec<String> = v.ambiguous.iter().map(u64::to_string).collect();
+            seeds += &format!(
+                "; not paired, several runs on a side: seed {}",
+                list.join(", ")
+            );
+        }
         out += &line(&[
             v.model.clone(),
             v.a.clone(),
