@@ -323,6 +323,7 @@ fn versus_pairs_two_configs_by_seed() {
     assert_eq!(v["versus"][0]["ambiguous"], serde_json::json!([1]));
     let o = amp(&["report", d, "--versus", "all", "bse"]);
     assert!(!o.status.success());
+    assert_eq!(stdout(&o), "", "refused before any table");
     assert!(
         stderr(&o).contains("--versus: no configuration of the report is `bse` or contains it; did you mean `base`?"),
         "{}",

@@ -37,6 +37,14 @@ pub fn run(args: ReportArgs) -> Result<()> {
     if records.is_empty() {
         bail!("no run record could be read");
     }
+    let summarize = args.summary || args.summary_out.is_some() || !args.versus.is_empty();
+    let comparison = summarize.then(|| summary::compare(&records));
+    // A `--versus` name no config has is refused before anything is printed.
+    let versus = match &comparison {
+        Some(c) => versus::compare(&summary::seed_rows(c), &versus::pairs(&args.versus))
+            .map_err(anyhow::Error::msg)?,
+        None => Vec::new(),
+    };
     if args.epochs {
         println!("{}", report::epochs_table(&records));
     }
@@ -48,16 +56,9 @@ pub fn run(args: ReportArgs) -> Result<()> {
             }
         }
     }
-    let summarize = args.summary || args.summary_out.is_some() || !args.versus.is_empty();
-    let comparison = summarize.then(|| summary::compare(&records));
-    let mut versus = Vec::new();
     if let Some(c) = &comparison {
         println!("{}", summary::table(c));
         println!("{}", summary::seed_table(c));
-        let pairs: Vec<(String, String)> = (args.versus.chunks_exact(2))
-            .map(|p| (p[0].clone(), p[1].clone()))
-            .collect();
-        versus = versus::compare(&summary::seed_rows(c), &pairs).map_err(anyhow::Error::msg)?;
         if !versus.is_empty() {
             println!("{}", versus::markdown(&versus));
         }

@@ -32,6 +32,12 @@ pub struct Versus {
     pub ambiguous: Vec<u64>,
 }
 
+/// `--versus A B --versus C D` as clap gives it (`[A, B, C, D]`), as pairs.
+pub fn pairs(flat: &[String]) -> Vec<(String, String)> {
+    let pair = |p: &[String]| (p[0].clone(), p[1].clone());
+    flat.chunks_exact(2).map(pair).collect()
+}
+
 /// The comparisons `pairs` asks for (names as `--versus` gave them), one per model that has
 /// both. An error names the flag's value that matches no configuration, or matches several.
 pub fn compare(rows: &[SeedRow], pairs: &[(String, String)]) -> Result<Vec<Versus>, String> {

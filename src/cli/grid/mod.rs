@@ -167,9 +167,7 @@ fn report(a: GridReportArgs) -> Result<()> {
         .map(|f| load(f, a.out.as_deref()))
         .collect::<Result<Vec<_>>>()?;
     let mut report = report::build(&plans)?;
-    let pairs: Vec<(String, String)> = (a.versus.chunks_exact(2))
-        .map(|p| (p[0].clone(), p[1].clone()))
-        .collect();
+    let pairs = super::versus::pairs(&a.versus);
     report.versus =
         super::versus::compare(&report.seed_rows(), &pairs).map_err(anyhow::Error::msg)?;
     print!("{}", report::markdown(&report));
