@@ -146,11 +146,8 @@ const HEADER: [&str; 9] = [
     "per seed (points)",
 ];
 
-/// The comparisons as a Markdown section (empty without any).
+/// The comparisons as a Markdown section (callers show it only when `--versus` asked).
 pub fn markdown(all: &[Versus]) -> String {
-    if all.is_empty() {
-        return String::new();
-    }
     let mut out = "Configurations against each other (`--versus`), paired by seed: A's final \
                    test accuracy minus B's on the same model and seed.\n\n"
         .to_string();

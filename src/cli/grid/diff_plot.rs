@@ -97,15 +97,16 @@ fn draw(root: &Area, dots: &[Dot], versus: bool) -> Result<()> {
         .map_err(|e| anyhow!("{e}"))?;
         return Ok(());
     }
+    let (minus, delta) = match versus {
+        false => ("baseline's", "amplified − baseline"),
+        true => ("baseline's or B's", "amplified − baseline, or A − B"),
+    };
+    let caption =
+        format!("final test accuracy − {minus}, paired by seed (mean, 95% CI; rings: seeds)");
+    let x_desc = format!("Δ final test accuracy ({delta}); (k/n): better in k of n seeds");
     let frame = Frame {
-        caption: match versus {
-            false => "final test accuracy − baseline's, paired by seed (mean, 95% CI; rings: seeds)",
-            true => "final test accuracy − baseline's or B's, paired by seed (mean, 95% CI; rings: seeds)",
-        },
-        x_desc: match versus {
-            false => "Δ final test accuracy (amplified − baseline); (k/n): better in k of n seeds",
-            true => "Δ final test accuracy (amplified − baseline, or A − B); (k/n): better in k of n seeds",
-        },
+        caption: &caption,
+        x_desc: &x_desc,
         x_range: x_range(dots),
         around_zero: true,
     };
