@@ -363,6 +363,43 @@ fn a_bad_file_is_named_and_the_others_still_reported() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `--decisions`: each selection with its layers per top-level block, and each epoch the loss
+/// guard undid, with the step, the count and the guard's reason, a line each, the run named.
+#[test]
+fn decisions_show_the_selection_per_block_and_the_guards_interventions() {
+    let dir = scratch("decisions");
+    let layers = r#"["stem", "stage1.0.conv", "stage1.1.conv", "stage2.0.conv", "stage2.1.conv"]"#;
+    let text = record("guarded", 0, "random", &[epoch(0, "0.5", false, 1.0)], FINISHED)
+        .replace(r#""layers": ["fc1", "fc2"]"#, &format!(r#""layers": {layers}"#))
+        .replace(
+            r#""decisions": []"#,
+            r#""decisions": [{"epoch": 1, "selector": "random(ratio 0.5, seed 0, resample fixed)",
+                "selected": [1, 2, 4], "candidates": 5, "scoring": null,
+                "selected_names": ["stage1.0.conv", "stage1.1.conv", "stage2.1.conv"]}],
+              "guarded": [{"epoch": 1, "step": 6, "loss": 4.5, "limit": 3.0,
+                "reason": "the epoch's mean training loss so far, 4.5000, passed the guard's limit 3.0000",
+                "amplified": ["stage1.0.conv", "stage1.1.conv", "stage2.1.conv"]}]"#,
+        );
+    let file = dir.join("guarded.json");
+    std::fs::write(&file, text).unwrap();
+    let o = amp(&["report", file.to_str().unwrap(), "--decisions"]);
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let out = stdout(&o);
+    let expected = "guarded: decision from epoch 2: random(ratio 0.5, seed 0, resample fixed) \
+                    selected 3/5 layers: stage1.0.conv, stage1.1.conv, stage2.1.conv\n\
+                    guarded:   per block: stem 0/1, stage1 2/2, stage2 1/2\n\
+                    guarded: the guard undid epoch 2 at its step 7 (3 layers amplified): the \
+                    epoch's mean training loss so far, 4.5000, passed the guard's limit 3.0000\n";
+    assert!(out.contains(expected), "{out}");
+    // Without the flag, none of it.
+    let plain = stdout(&amp(&["report", file.to_str().unwrap()]));
+    assert!(
+        !plain.contains("per block") && !plain.contains("undid"),
+        "{plain}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn wide_epoch_table_only_on_request() {
     let dir = scratch("epochs");

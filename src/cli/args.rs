@@ -208,7 +208,8 @@ pub struct ReportArgs {
     /// default: every run, one panel each.
     #[arg(long, value_delimiter = ',', value_name = "N")]
     pub plot_runs: Vec<usize>,
-    /// Also print the selection decisions of each run.
+    /// Also print each run's selection decisions (with their layers per top-level block) and
+    /// the epochs its loss guard undid.
     #[arg(long)]
     pub decisions: bool,
     /// Also compare two configs with each other, paired by seed on each model that has both

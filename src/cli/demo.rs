@@ -98,8 +98,8 @@ fn print_results(runs: &[RunRecord], out: &Path, started: Instant) -> Result<()>
         amp.name
     );
     println!("{}", report::layers_table(amp, observe));
-    for d in &amp.decisions {
-        println!("decision {d}");
+    for line in super::decisions::lines(amp) {
+        println!("{line}");
     }
     println!("\n{}", report::summary_table(runs));
     let plot = out.join("demo.svg");

@@ -2,6 +2,7 @@
 
 pub mod args;
 mod data;
+mod decisions;
 mod demo;
 pub mod device;
 mod experiment;

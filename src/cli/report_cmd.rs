@@ -12,6 +12,7 @@ use amp_core::train::{Checkpoint, RunRecord};
 use anyhow::{bail, Context, Result};
 
 use super::args::ReportArgs;
+use super::decisions;
 use super::grid::is_cell_folder;
 use super::report::{self, RunRow};
 use super::run_files::{epochs_done, RunFiles};
@@ -51,8 +52,8 @@ pub fn run(args: ReportArgs) -> Result<()> {
     println!("{}", report::runs_table(&rows));
     if args.decisions {
         for r in &records {
-            for d in &r.decisions {
-                println!("{}: decision {d}", r.name);
+            for line in decisions::lines(r) {
+                println!("{}: {line}", r.name);
             }
         }
     }

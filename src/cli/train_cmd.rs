@@ -111,8 +111,8 @@ fn finished(record: &RunRecord, files: &RunFiles) -> Result<Finish> {
     files.save_record(record)?;
     println!("{}", report::epochs_table(std::slice::from_ref(record)));
     println!("{}", report::summary_table(std::slice::from_ref(record)));
-    for d in &record.decisions {
-        println!("decision {d}");
+    for line in super::decisions::lines(record) {
+        println!("{line}");
     }
     println!("run record: {}", files.record.display());
     if let amp_core::train::RunStatus::Diverged {
