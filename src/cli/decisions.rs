@@ -1,7 +1,7 @@
 //! `amp report --decisions`: what each run chose to amplify and what the loss guard undid, in
 //! words, a line each (also printed at the end of `amp train` and `amp demo`).
 //!
-//! A selection over a deep network is a list of 20-odd layer names; where it sits matters as
+//! A selection over a deep network is a list of 20-odd layer names; where it sits can matter as
 //! much as how long it is (in `output` mode an amplified layer's factor reaches every layer
 //! below it), so each decision also counts its layers per top-level block of the model
 //! (`layer1 8/18, layer2 6/18, layer3 6/18`), the part of a name before its first dot.
