@@ -1,7 +1,7 @@
 //! `amp grid report`: the paper-style table from whatever is finished.
 //!
 //! One row per model and configuration (a cell name, over seeds): how many layers were
-//! amplified, final and best test accuracy as mean ± sd over the seeds that finished,
+//! amplified, in how many seeds the loss guard undid an epoch, final and best test accuracy as mean ± sd over the seeds that finished,
 //! diverged seeds counted apart (never averaged in), and for amplified configurations the
 //! paired difference to their baseline cells seed by seed (mean ± sd, better-in count,
 //! paired t-test p-value). Cells not done are
@@ -53,6 +53,11 @@ pub struct Row {
     pub best_diff: Option<PairedDiff>,
     /// Seeds whose baseline diverged (not in the differences).
     pub baseline_diverged: Vec<u64>,
+    /// The configuration's loss guard (`amp.guard`), and the seeds with a record whose guard
+    /// undid at least one amplified epoch: how often the guard, not the amplification, decided
+    /// a seed's result (an undone epoch trains as the baseline's did).
+    pub guard: Option<f64>,
+    pub guarded: Vec<u64>,
     /// Per seed with a record, the layers it amplified in any epoch (amplified rows): how
     /// much was amplified, e.g. how far `output` mode compounds down a stack.
     pub layers: Vec<SeedLayers>,
@@ -150,6 +155,15 @@ impl Row {
         match self.growth_range() {
             Some((lo, hi)) if x(lo) == x(hi) => format!("{}x", x(hi)),
             Some((lo, hi)) => format!("{}-{}x", x(lo), x(hi)),
+            None => "—".to_string(),
+        }
+    }
+
+    /// `3 of 8 seeds` (the seeds with a record whose loss guard undid an epoch); `—` without
+    /// a guard.
+    pub fn guard_display(&self) -> String {
+        match self.guard {
+            Some(_) => format!("{} of {} seeds", self.guarded.len(), self.layers.len()),
             None => "—".to_string(),
         }
     }
@@ -414,6 +428,8 @@ fn row(entries: &[Entry], members: &[usize]) -> Row {
             m.baseline
                 .is_some_and(|b| matches!(b.state, CellState::Diverged(_)))
         }),
+        guard: cell.config.amp.guard,
+        guarded: seeds_where(&|m| m.record().is_some_and(|r| !r.guarded.is_empty())),
         layers: members
             .iter()
             .filter_map(|m| Some(SeedLayers::of(m.seed(), m.record()?)))
@@ -426,13 +442,14 @@ fn row(entries: &[Entry], members: &[usize]) -> Row {
     }
 }
 
-const HEADER: [&str; 15] = [
+const HEADER: [&str; 16] = [
     "model",
     "config",
     "seeds done",
     "diverged",
     "layers amplified",
     "max ‖w‖ / baseline",
+    "guard undid",
     "final acc (mean ± sd)",
     "best acc (mean ± sd)",
     "baseline",
@@ -444,7 +461,7 @@ const HEADER: [&str; 15] = [
     "baseline diverged",
 ];
 
-fn cells(r: &Row) -> [String; 15] {
+fn cells(r: &Row) -> [String; 16] {
     let dash = || "—".to_string();
     let d = r.final_diff.as_ref();
     [
@@ -454,6 +471,7 @@ fn cells(r: &Row) -> [String; 15] {
         r.diverged.len().to_string(),
         r.layers_display(),
         r.growth_display(),
+        r.guard_display(),
         r.final_acc.display(false),
         r.best_acc.display(false),
         r.baseline.clone().unwrap_or_else(dash),
@@ -506,7 +524,8 @@ const CSV_HEADER: &str = "model,config,amplified,lr,seeds,finished,diverged,miss
 final_mean,final_sd,best_n,best_mean,best_sd,baseline,final_diff_n,final_diff_mean,\
 final_diff_sd,better,p_value,final_diff_ci_low,final_diff_ci_high,best_diff_n,\
 best_diff_mean,best_diff_sd,best_better,best_p_value,best_diff_ci_low,best_diff_ci_high,\
-baseline_diverged,layers_min,layers_max,candidates,weight_growth_min,weight_growth_max";
+baseline_diverged,layers_min,layers_max,candidates,weight_growth_min,weight_growth_max,guard,\
+guarded";
 
 /// One line per row; numbers as [`csv_num`] writes them, seed lists space-separated.
 pub fn csv(report: &GridReport) -> String {
@@ -553,6 +572,8 @@ pub fn csv(report: &GridReport) -> String {
         let growth = r.growth_range();
         f.push(growth.map_or(String::new(), |g| csv_num(g.0)));
         f.push(growth.map_or(String::new(), |g| csv_num(g.1)));
+        f.push(r.guard.map_or(String::new(), csv_num));
+        f.push(seeds(&r.guarded));
         out += &f.join(",");
         out.push('\n');
     }

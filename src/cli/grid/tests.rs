@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use amp_core::train::{EpochRecord, Position, Provenance, RunRecord, RunStatus};
+use amp_core::train::{EpochRecord, GuardEvent, Position, Provenance, RunRecord, RunStatus};
 
 use super::super::per_seed;
 use super::super::versus;
@@ -489,7 +489,7 @@ fn report_numbers_match_hand_computation() {
 
     let md = report::markdown(&r);
     let line = format!(
-        "| mlp | icv | 3/4 | 0 | 1-2 of 3 | 2.0-3.0x | 0.8100 ± 0.0794 | 0.8300 ± 0.0755 | baseline | +0.0150 ± 0.0495 | {:+.4} to {:+.4} | 1/2 | {:.3} | +0.0300 ± 0.0141 | 1 |",
+        "| mlp | icv | 3/4 | 0 | 1-2 of 3 | 2.0-3.0x | — | 0.8100 ± 0.0794 | 0.8300 ± 0.0755 | baseline | +0.0150 ± 0.0495 | {:+.4} to {:+.4} | 1/2 | {:.3} | +0.0300 ± 0.0141 | 1 |",
         0.015 - half,
         0.015 + half,
         p_final
@@ -502,7 +502,7 @@ fn report_numbers_match_hand_computation() {
         amp_line.starts_with("mlp,icv,true,0.1,0 1 2 3,0 1 2,,3,3,"),
         "{amp_line}"
     );
-    assert!(amp_line.ends_with(",2,1,2,3,2,3"), "{amp_line}");
+    assert!(amp_line.ends_with(",2,1,2,3,2,3,,"), "{amp_line}");
     let growth: Vec<(u64, &str, f64)> = (amp.weight_growth.iter())
         .map(|g| (g.seed, g.layer.as_str(), g.ratio))
         .collect();
@@ -524,6 +524,57 @@ fn report_numbers_match_hand_computation() {
         "in forward order"
     );
     assert_eq!(base.layers_display(), "—");
+}
+
+/// With a loss guard, the table counts the seeds whose guard undid an epoch among those with
+/// a record (not the cell still to run); rows without a guard show `—`.
+#[test]
+fn the_report_counts_the_seeds_the_guard_decided() {
+    let grid = "configs = [\"icv.toml\"]\nmodels = [\"mlp\"]\nseeds = [0, 1, 2]\n\
+                [axes]\n\"amp.guard\" = [1.5]\n";
+    let p = plan("guarded", grid).unwrap();
+    let names: Vec<&str> = p.cells.iter().map(|c| c.config.name.as_str()).collect();
+    assert_eq!(names, ["baseline", "icv+guard=1.5"].repeat(3));
+    let undone = {
+        let (CellState::Finished(mut r) | CellState::Diverged(mut r)) = done(0.7, 0.7) else {
+            unreachable!()
+        };
+        r.guarded.push(GuardEvent {
+            epoch: 1,
+            step: 3,
+            loss: 9.0,
+            limit: 1.5,
+            reason: "the epoch's mean training loss so far passed the limit".into(),
+            amplified: vec!["fc1".into()],
+        });
+        CellState::Finished(r)
+    };
+    let states = vec![
+        done(0.7, 0.7),
+        undone, // seed 0: the guard undid epoch 1
+        done(0.7, 0.7),
+        amplifying(done(0.8, 0.8), &["fc2"]), // seed 1: ran through
+        done(0.7, 0.7),
+        CellState::Pending, // seed 2: not run
+    ];
+    let r = from_states(&[(&p, &states)]).unwrap();
+    let (base, amp) = (&r.rows[0], &r.rows[1]);
+    assert_eq!((amp.guard, amp.guarded.clone()), (Some(1.5), vec![0]));
+    assert_eq!(amp.guard_display(), "1 of 2 seeds");
+    assert_eq!((base.guard, base.guard_display().as_str()), (None, "—"));
+    let md = report::markdown(&r);
+    assert!(
+        md.contains("| mlp | icv+guard=1.5 | 2/3 | 0 | 0-1 of 3 | — | 1 of 2 seeds | "),
+        "{md}"
+    );
+    let csv = report::csv(&r);
+    assert!(
+        csv.lines().next().unwrap().ends_with(",guard,guarded"),
+        "{csv}"
+    );
+    let amp_line = csv.lines().nth(2).unwrap();
+    assert!(amp_line.ends_with(",1.5,0"), "{amp_line}");
+    assert!(csv.lines().nth(1).unwrap().ends_with(",,"), "{csv}");
 }
 
 /// The per-seed table: each seed's final accuracy, the amplified row's difference in points
