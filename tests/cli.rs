@@ -51,6 +51,25 @@ fn a_config_naming_a_missing_layer_lists_the_valid_ones() {
     assert_eq!(t.matches("valid layer names").count(), 1, "said once: {t}");
 }
 
+/// An explicit selection may name blocks (`layer3.2`: both its convolutions); `amp check`
+/// prints the layers the names stand for, in forward order.
+#[test]
+fn check_expands_the_blocks_an_explicit_selection_names() {
+    let dir = scratch("explicit-blocks");
+    let cfg = dir.join("blocks.toml");
+    std::fs::write(
+        &cfg,
+        "name = \"x\"\n[train]\nepochs = 4\nlr = 0.1\n[amp.select]\nkind = \"explicit\"\n\
+         layers = [\"layer3.2\", \"layer1.0.conv1\"]\n",
+    )
+    .unwrap();
+    let o = amp(&["check", s(&cfg), "--model", "resnet20"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let want = "explicit over 4 epochs\n\
+        amplifies 3 of 18 layers: layer1.0.conv1, layer3.2.conv1, layer3.2.conv2\n";
+    assert!(text(&o).contains(want), "{}", text(&o));
+}
+
 #[test]
 fn a_model_that_cannot_take_the_images_says_so() {
     let dir = scratch("vgg-small");

@@ -267,6 +267,43 @@ fn guard_must_be_a_finite_multiple_above_one() {
     }
 }
 
+/// `layers = ["b"]` names the block `b`: the config passes the model check and the selector
+/// picks every layer inside it; a block the model lacks is an unknown layer at its index.
+#[test]
+fn explicit_blocks_pass_the_model_check() {
+    let config = |layers: &str| {
+        ExperimentConfig::from_toml_str(
+            &format!("{BASE}[amp.select]\nkind = \"explicit\"\nlayers = {layers}\n"),
+            "configs/exp.toml",
+        )
+        .unwrap()
+    };
+    let model = ["a.conv1", "b.conv1", "b.conv2"];
+    let c = config("[\"b\"]");
+    c.validate_layers(&model).unwrap();
+    let layers = model.map(String::from).to_vec();
+    let h = amp_core::stats::StatsHistory::new(layers.clone());
+    let schedule = amp_core::method::PhaseSchedule::scaled_default(4, 0.1, 2.0).unwrap();
+    let ctx = amp_core::method::SelectContext {
+        layers: &layers,
+        history: &h,
+        schedule: &schedule,
+    };
+    use amp_core::method::Selector;
+    let selector = c.build_selector(&model).unwrap();
+    assert_eq!(selector.select(0, &ctx).selected, vec![1, 2]);
+    let msg = config("[\"a\", \"c\"]")
+        .validate_layers(&model)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.starts_with(
+            "configs/exp.toml:7:16: amp.select.layers[1]: the model has no candidate layer `c`"
+        ),
+        "{msg}"
+    );
+}
+
 #[test]
 fn unknown_layer_lists_valid_names() {
     let c = ExperimentConfig::from_toml_str(

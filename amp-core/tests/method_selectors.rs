@@ -116,6 +116,35 @@ fn all_none_explicit() {
     assert!(err.to_string().contains("did you mean"), "{err}");
 }
 
+/// A block's name stands for the layers inside it, by whole dotted parts: `layer1` holds
+/// `layer1.0.conv1` but not `layer10.conv1`, and an exact layer name wins over a prefix.
+#[test]
+fn explicit_block_names_select_the_layers_inside() {
+    let layers: Vec<String> = [
+        "conv1",
+        "layer1.0.conv1",
+        "layer1.0.conv2",
+        "layer1.1.conv1",
+        "layer10.conv1",
+        "layer2.0.conv1",
+    ]
+    .map(String::from)
+    .to_vec();
+    let pick = |names: &[&str]| Explicit::new(names, &layers).map(|e| e.indices().to_vec());
+    assert_eq!(pick(&["layer1"]).unwrap(), vec![1, 2, 3]);
+    assert_eq!(pick(&["layer1.0"]).unwrap(), vec![1, 2]);
+    assert_eq!(pick(&["layer10"]).unwrap(), vec![4]);
+    assert_eq!(pick(&["conv1"]).unwrap(), vec![0], "the layer, not a block");
+    assert_eq!(
+        pick(&["layer2", "layer1.1.conv1", "layer1"]).unwrap(),
+        vec![1, 2, 3, 5],
+        "a layer named with its block counts once"
+    );
+    for no in ["layer", "layer1.", "layer1.0.conv", "layer3"] {
+        assert_eq!(pick(&[no]).unwrap_err().name, no, "{no} names nothing");
+    }
+}
+
 #[test]
 fn intelligent_observes_then_selects_on_the_direction_side() {
     let sel = Intelligent::new(Cv, Mean, Above, 2, Reselect::Never).unwrap();

@@ -4,7 +4,7 @@
 //! atomically when it is over.
 
 use amp_core::config::{ExperimentConfig, Overrides, SelectKind, DEFAULT_OBSERVE_EPOCHS};
-use amp_core::method::{epochs_display, PhaseSchedule};
+use amp_core::method::{epochs_display, Explicit, PhaseSchedule};
 use amp_core::train::{Outcome, RunRecord, StopFlag};
 use anyhow::{bail, Result};
 
@@ -148,6 +148,27 @@ fn command_line() -> String {
         .join(" ")
 }
 
+/// For an `explicit` selection, the layers it amplifies (block names expanded):
+/// `amplifies 18 of 54 layers: layer1.0.conv1, ...`.
+fn explicit_line(config: &ExperimentConfig, layers: &[String]) -> Result<Option<String>> {
+    let (SelectKind::Explicit, Some(listed)) = (config.amp.select.kind, &config.amp.select.layers)
+    else {
+        return Ok(None);
+    };
+    let picked = Explicit::new(listed, layers)?;
+    let picked: Vec<&str> = picked
+        .indices()
+        .iter()
+        .map(|&i| layers[i].as_str())
+        .collect();
+    Ok(Some(format!(
+        "amplifies {} of {} layers: {}",
+        picked.len(),
+        layers.len(),
+        picked.join(", ")
+    )))
+}
+
 pub fn check(args: CheckArgs) -> Result<()> {
     let config = ExperimentConfig::load(&args.config)?;
     let names: Vec<String> = layer_infos(args.model)
@@ -162,6 +183,9 @@ pub fn check(args: CheckArgs) -> Result<()> {
         names.len(),
         plan.policy.describe()
     );
+    if let Some(line) = explicit_line(&config, &names)? {
+        println!("{line}");
+    }
     let origin = if config.schedule.is_some() {
         "[[schedule]] of the config"
     } else {

@@ -187,7 +187,7 @@ impl fmt::Display for SelectKind {
 /// | kind | fields (default) |
 /// |---|---|
 /// | `all`, `none` | — |
-/// | `explicit` | `layers = ["layer1.0.conv1", ...]` (required) |
+/// | `explicit` | `layers = ["layer1.0.conv1", ...]` (required; a block's name, `"layer1"`, stands for every layer inside it) |
 /// | `random` | `ratio` in (0, 1] (required), `seed` (`train.seed`), `resample = "fixed" \| "per_phase"` (`fixed`) |
 /// | `intelligent` | `measure = "cv" \| "rel_change" \| "sign_flip"` (required), `threshold = "mean" \| "median" \| { quantile = q } \| { top_k = n } \| { fixed = v }` (required), `direction = "above" \| "below"` (`above`), `observe_epochs` (2), `reselect = "never" \| { every = n }` (`never`) |
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -195,7 +195,7 @@ impl fmt::Display for SelectKind {
 pub struct SelectConfig {
     /// The selection rule.
     pub kind: SelectKind,
-    /// `explicit`: the layers' dotted names.
+    /// `explicit`: the layers' dotted names, or blocks' (`layer1`: every candidate inside it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<Vec<String>>,
     /// `random`: the fraction of candidates, ceil(ratio x N) layers.

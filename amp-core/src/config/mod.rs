@@ -22,7 +22,7 @@
 //! direction = "above"  # above (default) | below
 //! observe_epochs = 2   # default 2
 //! reselect = "never"   # "never" (default) | { every = 4 }
-//! # explicit: layers = ["layer1.0.conv1", ...]
+//! # explicit: layers = ["layer1.0.conv1", ...] (or a block: ["layer1"])
 //! # random:   ratio = 0.3, seed = 7 (default train.seed), resample = "fixed" | "per_phase"
 //!
 //! # Omitted: the default schedule scaled to train.epochs (see

@@ -184,13 +184,14 @@ impl ExperimentConfig {
     }
 
     /// Checks the layer names the config mentions against the model's candidate layers
-    /// (`layers`, forward order); the error lists every valid name.
+    /// (`layers`, forward order): each names a layer or a block holding some
+    /// ([`crate::method::layers_named`]); the error lists every valid name.
     pub fn validate_layers<S: AsRef<str>>(&self, layers: &[S]) -> Result<(), ConfigError> {
         let valid: Vec<String> = layers.iter().map(|l| l.as_ref().to_string()).collect();
         if let (SelectKind::Explicit, Some(names)) = (self.amp.select.kind, &self.amp.select.layers)
         {
             for (i, name) in names.iter().enumerate() {
-                if !valid.contains(name) {
+                if crate::method::layers_named(name, &valid).is_empty() {
                     return Err(self.origin.unknown_layer(
                         format!("amp.select.layers[{i}]"),
                         UnknownLayer::new(name, valid),

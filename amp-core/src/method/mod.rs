@@ -41,5 +41,5 @@ pub use measure::{Cv, Measure, MeasureKind, RelChange, SignFlip};
 pub use policy::{AmpPolicy, EpochPlan, Policy};
 pub use random::{Random, Resample};
 pub use schedule::{Phase, PhasePlan, PhaseSchedule, Schedule};
-pub use selector::{All, Explicit, NoLayers, SelectContext, Selection, Selector};
+pub use selector::{layers_named, All, Explicit, NoLayers, SelectContext, Selection, Selector};
 pub use threshold::{Cut, Fixed, Mean, Median, Quantile, Threshold, ThresholdKind, TopK};

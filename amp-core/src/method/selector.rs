@@ -95,26 +95,41 @@ impl Selector for NoLayers {
     }
 }
 
-/// `explicit [names]`: the listed layers, from epoch 0.
+/// `explicit [names]`: the listed layers, from epoch 0. A name is a layer's dotted name
+/// (`layer1.0.conv1`) or a block's (`layer1`, `layer1.0`), which stands for every candidate
+/// inside it: "amplify the first stage" is one name, not eighteen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explicit {
     indices: Vec<usize>,
 }
 
+/// The candidates `name` stands for among `layers`, ascending: the layer of that name, or
+/// else every layer inside the block of that name (`layer1` holds `layer1.0.conv1`, not
+/// `layer10.conv1`); empty when it names neither.
+pub fn layers_named(name: &str, layers: &[String]) -> Vec<usize> {
+    if let Some(i) = layers.iter().position(|l| l == name) {
+        return vec![i];
+    }
+    let inside = |l: &String| {
+        l.strip_prefix(name)
+            .is_some_and(|rest| rest.starts_with('.'))
+    };
+    (0..layers.len()).filter(|&i| inside(&layers[i])).collect()
+}
+
 impl Explicit {
-    /// The layers called `names` among `layers`; duplicates count once. The error names the
-    /// first unknown layer and lists the valid ones.
+    /// The layers called `names` among `layers`, each a layer or a block ([`layers_named`]);
+    /// a layer named twice (itself and its block) counts once. The error names the first name
+    /// that matches nothing and lists the valid layers.
     pub fn new<S: AsRef<str>>(names: &[S], layers: &[String]) -> Result<Self, UnknownLayer> {
-        let mut indices = names
-            .iter()
-            .map(|n| {
-                let n = n.as_ref();
-                layers
-                    .iter()
-                    .position(|l| l == n)
-                    .ok_or_else(|| UnknownLayer::new(n, layers.to_vec()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut indices = Vec::new();
+        for n in names {
+            let hit = layers_named(n.as_ref(), layers);
+            if hit.is_empty() {
+                return Err(UnknownLayer::new(n.as_ref(), layers.to_vec()));
+            }
+            indices.extend(hit);
+        }
         indices.sort_unstable();
         indices.dedup();
         Ok(Self { indices })
