@@ -1,6 +1,7 @@
 //! Config errors name the file, the field and line:column, and list valid names.
 
 use amp_core::config::{ConfigError, ExperimentConfig};
+use amp_core::method::Selector;
 
 const BASE: &str = "name = \"x\"\n[train]\nepochs = 16\nlr = 0.4\n";
 
@@ -289,7 +290,6 @@ fn explicit_blocks_pass_the_model_check() {
         history: &h,
         schedule: &schedule,
     };
-    use amp_core::method::Selector;
     let selector = c.build_selector(&model).unwrap();
     assert_eq!(selector.select(0, &ctx).selected, vec![1, 2]);
     let msg = config("[\"a\", \"c\"]")

@@ -1,11 +1,11 @@
 //! `amp grid report`: the paper-style table from whatever is finished.
 //!
 //! One row per model and configuration (a cell name, over seeds): how many layers were
-//! amplified, in how many seeds the loss guard undid an epoch, final and best test accuracy as mean ± sd over the seeds that finished,
-//! diverged seeds counted apart (never averaged in), and for amplified configurations the
-//! paired difference to their baseline cells seed by seed (mean ± sd, better-in count,
-//! paired t-test p-value). Cells not done are
-//! listed. Written as Markdown, CSV and JSON, plus a plot of accuracy against learning rate.
+//! amplified, in how many seeds the loss guard undid an epoch, final and best test accuracy
+//! as mean ± sd over the seeds that finished, diverged seeds counted apart (never averaged
+//! in), and for amplified configurations the paired difference to their baseline cells seed
+//! by seed (mean ± sd, better-in count, paired t-test p-value). Cells not done are listed.
+//! Written as Markdown, CSV and JSON, plus a plot of accuracy against learning rate.
 //!
 //! Several grid files can be reported as one table: a follow-up grid that writes into an
 //! earlier one's folder (another factor, another mode) reuses that grid's baselines, and the
@@ -163,6 +163,7 @@ impl Row {
     /// a guard.
     pub fn guard_display(&self) -> String {
         match self.guard {
+            // `layers` has an entry per seed with a record.
             Some(_) => format!("{} of {} seeds", self.guarded.len(), self.layers.len()),
             None => "—".to_string(),
         }
