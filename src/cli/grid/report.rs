@@ -159,12 +159,12 @@ impl Row {
         }
     }
 
-    /// `3 of 8 seeds` (the seeds with a record whose loss guard undid an epoch); `—` without
-    /// a guard.
+    /// `3 of 8 seeds`: of the seeds with a record (finished or diverged), those whose loss
+    /// guard undid an epoch; `—` without a guard.
     pub fn guard_display(&self) -> String {
+        let with_record = self.finished.len() + self.diverged.len();
         match self.guard {
-            // `layers` has an entry per seed with a record.
-            Some(_) => format!("{} of {} seeds", self.guarded.len(), self.layers.len()),
+            Some(_) => format!("{} of {with_record} seeds", self.guarded.len()),
             None => "—".to_string(),
         }
     }
