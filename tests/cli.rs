@@ -9,11 +9,13 @@ use std::path::Path;
 /// Shipped configs whose explicit selection names one model's layers, and that model (every
 /// other config is checked against ResNet-18). `layer1-amp23.toml` names ResNet-56's 18
 /// first-stage convolutions one by one (as its grid ran them); ResNet-18 has 4 of them.
-/// `layer3-amp23.toml` names ResNet-56's last stage by its block name, valid for ResNet-18 too
-/// but meaning 5 convolutions there (its shortcut among them), not 18.
-const WRITTEN_FOR: [(&str, &str); 2] = [
+/// `layer3-amp23.toml` and the probes name ResNet-56's stages by their block names, valid for
+/// ResNet-18 too but meaning 4 or 5 convolutions there, not 18.
+const WRITTEN_FOR: [(&str, &str); 4] = [
     ("layer1-amp23.toml", "resnet56"),
     ("layer3-amp23.toml", "resnet56"),
+    ("layer1-first-amplified-epoch.toml", "resnet56"),
+    ("layer3-first-amplified-epoch.toml", "resnet56"),
 ];
 
 #[test]
@@ -26,6 +28,7 @@ fn every_shipped_config_is_valid_for_resnet18() {
         "configs/cifar-cnn",
         "configs/cifar-vgg11",
         "configs/cifar-plain",
+        "configs/cifar-plain/probe",
     ]
     .iter()
     .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap());
