@@ -499,6 +499,7 @@ fn shipped_grids_expand() {
         ("configs/grids/resnet56-guard-choice-cpu.toml", 18),
         ("configs/grids/resnet56-guard-place-cpu.toml", 56),
         ("configs/grids/resnet56-guard-stage-cpu.toml", 70),
+        ("configs/grids/resnet56-guard-reach-cpu.toml", 21),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut on_disk: Vec<String> = std::fs::read_dir(root.join("configs/grids"))
